@@ -1,0 +1,175 @@
+"""Compare a student's loss or gradient with PyTorch, case by case.
+
+The test cells of the notebooks call these functions. Each raises an
+``AssertionError`` whose message names the call, the case, the student's
+value, PyTorch's value and, where it can be recognised, the likely mistake.
+They silence warnings while the student's code runs, because nbgrader scores
+a test cell that writes to stderr as failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+
+from regloss.cases import Case, invalid_calls
+from regloss.diagnose import hint
+from regloss.own_work import assert_own_work
+from regloss.reference import PARAMETER, torch_error, torch_grad, torch_loss
+
+#: (rtol, atol) by the dtype of the input.
+TOLERANCE = {np.dtype(np.float64): (1e-7, 1e-10), np.dtype(np.float32): (2e-4, 2e-5)}
+
+
+def tolerance(dtype):
+    """``(rtol, atol)`` for comparing results computed in ``dtype``."""
+    return TOLERANCE.get(np.dtype(dtype), TOLERANCE[np.dtype(np.float32)])
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence warnings, NumPy floating-point messages and stray stderr."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _fmt(a):
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return f"{float(a):.6g}" if a.dtype.kind in "fiub" else repr(a.item())
+    return np.array2string(a, precision=5, threshold=8, edgeitems=3)
+
+
+def _as_array(result, name, case, expected_shape):
+    if result is None:
+        raise AssertionError(f"{case.describe(name)} returned None: did you forget `return`?")
+    try:
+        arr = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"{case.describe(name)} returned {type(result).__name__}, not a NumPy array or number") from None
+    if arr.shape != tuple(expected_shape):
+        what = ("reduction='none' keeps the shape of input" if case.reduction == "none"
+                else f"reduction={case.reduction!r} gives a single number (shape ())")
+        raise AssertionError(
+            f"{case.describe(name)} returned shape {arr.shape}, PyTorch gives {tuple(expected_shape)}: {what}")
+    return arr
+
+
+def _first_bad(student, truth, rtol, atol, case):
+    if student.ndim == 0:
+        return ""
+    with np.errstate(all="ignore"):
+        bad = ~np.isclose(student, truth, rtol=rtol, atol=atol, equal_nan=True)
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    e = np.broadcast_to(case.error, truth.shape)[idx]
+    return (f"; first difference at index {idx}, where e = input - target = {float(e):.6g}: "
+            f"you give {float(student[idx]):.6g}, PyTorch {float(truth[idx]):.6g}")
+
+
+def _check_one(fn, name, case, kind):
+    truth = (torch_loss if kind == "loss" else torch_grad)(name, case.input, case.target, case.reduction, **case.params)
+    with quiet():
+        result = case.call(fn)
+    student = _as_array(result, name, case, truth.shape)
+    rtol, atol = tolerance(np.asarray(case.input).dtype)
+    with np.errstate(all="ignore"):
+        ok = np.allclose(student, truth, rtol=rtol, atol=atol, equal_nan=True)
+    if not ok:
+        label = name if kind == "loss" else f"{name}_grad"
+        h = hint(student, truth, case, kind, PARAMETER[name], rtol=max(rtol, 1e-6))
+        raise AssertionError(
+            f"{case.describe(label)} gave {_fmt(student)}, PyTorch gives {_fmt(truth)}"
+            + _first_bad(student, truth, rtol, atol, case)
+            + (f": {h}" if h else ""))
+
+
+def _check(fn, name, cases, kind):
+    if isinstance(cases, Case):
+        cases = [cases]
+    cases = list(cases)
+    if cases:
+        assert_own_work(fn, cases[0].input.copy(), cases[0].target.copy(),
+                        reduction=cases[0].reduction, **cases[0].params)
+    for c in cases:
+        _check_one(fn, name, c, kind)
+    return len(cases)
+
+
+def check_loss(fn, name, cases):
+    """Check a student's loss against ``torch.nn.functional.<name>``.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(input, target, reduction=..., **params)``.
+    name : str
+        The ``torch.nn.functional`` function it must match, e.g. ``"l1_loss"``.
+    cases : Case or iterable of Case
+
+    Returns
+    -------
+    int
+        The number of cases checked.
+
+    Raises
+    ------
+    AssertionError
+        At the first case that differs, naming it and the likely mistake; or
+        when ``fn`` calls into torch, scipy, scikit-learn or regloss.
+    """
+    return _check(fn, name, cases, "loss")
+
+
+def check_grad(fn, name, cases):
+    """Check a student's gradient against ``torch.autograd`` on ``<name>``.
+
+    The truth is ``torch.autograd.grad(loss.sum(), input)`` for the same call:
+    shape of ``input``, divided by ``input.size`` for ``reduction="mean"``.
+    """
+    return _check(fn, name, cases, "grad")
+
+
+def check_invalid_arguments(fn, name, calls=None, input=(1.0, -2.0), target=(0.0, 0.0)):
+    """Check that ``fn`` refuses what PyTorch refuses, with a ``ValueError``.
+
+    The error message must say what is wrong: it must mention the offending
+    argument's name or its value.
+
+    Parameters
+    ----------
+    calls : list of (dict, str), optional
+        Keyword arguments and the name of the bad argument; by default
+        :func:`regloss.cases.invalid_calls`.
+    """
+    x = np.asarray(input, dtype=np.float64)
+    t = np.asarray(target, dtype=np.float64)
+    label = getattr(fn, "__name__", name)
+    for kwargs, bad in calls if calls is not None else invalid_calls(name):
+        kwargs = dict(kwargs)
+        kwargs.setdefault("reduction", "mean")
+        shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        torch_exc = torch_error(name, x, t, **kwargs)
+        assert torch_exc is not None, f"PyTorch accepts {shown}; this is not an invalid call"
+        try:
+            with quiet():
+                result = fn(x.copy(), t.copy(), **kwargs)
+        except ValueError as exc:
+            msg = str(exc)
+            if bad not in msg and repr(kwargs[bad]) not in msg and str(kwargs[bad]) not in msg:
+                raise AssertionError(
+                    f"{label}(..., {shown}) raised ValueError({msg!r}); good, but the message should say "
+                    f"what is wrong: name {bad!r} or its value") from None
+            continue
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(
+                f"{label}(..., {shown}) raised {type(exc).__name__}({exc}); PyTorch refuses this call too, "
+                f"and the contract asks for a ValueError ({type(torch_exc).__name__} in torch: "
+                f"{torch_exc})") from None
+        raise AssertionError(
+            f"{label}(..., {shown}) returned {_fmt(result) if result is not None else None} instead of raising "
+            f"ValueError. PyTorch refuses it: {torch_exc}")

@@ -1,0 +1,117 @@
+"""Name the likely mistake when a student's value differs from PyTorch's.
+
+Two kinds of evidence:
+
+* a constant ratio between the student's answer and PyTorch's (``N`` is a
+  sum for a mean, ``2`` a missing 0.5, ``-1`` a sign, ``delta`` the other
+  convention, ...);
+* where, element by element, the two disagree (only at ``e = 0``, only on the
+  linear branch ``|e| > delta``, ...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _close(a, b, rtol):
+    with np.errstate(all="ignore"):
+        return np.allclose(a, b, rtol=rtol, atol=rtol * 1e-3, equal_nan=True)
+
+
+def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
+    """A hint from a constant factor between ``student`` and ``truth``.
+
+    Parameters
+    ----------
+    student, truth : numpy.ndarray, same shape
+    case : regloss.cases.Case
+    kind : {"loss", "grad"}
+    param_name : str or None
+        ``"delta"`` or ``"beta"``.
+
+    Returns
+    -------
+    str or None
+    """
+    n = max(np.asarray(case.input).size, 1)
+    if not np.any(np.abs(truth) > 0):
+        return None
+    p = case.params.get(param_name) if param_name else None
+    red = case.reduction
+    what = "loss" if kind == "loss" else "gradient"
+    candidates = []
+    if n > 1 and red == "mean":
+        if kind == "loss":
+            candidates.append((n, "did you sum instead of averaging? reduction='mean' divides by the number of elements"))
+        else:
+            candidates.append((n, "did you forget the 1/N of the mean? With reduction='mean' every element's "
+                                  "derivative is divided by the number of elements"))
+    if n > 1 and red == "sum":
+        candidates.append((1.0 / n, "did you average? reduction='sum' adds the elements without dividing by N"))
+    if kind == "grad" and n > 1 and red == "none":
+        candidates.append((1.0 / n, "did you divide by N? reduction='none' has no 1/N"))
+    candidates += [
+        (-1.0, f"the sign of the {what} is flipped: e = input - target, and d e / d input = +1"),
+        (2.0, "twice PyTorch's value: a missing factor 0.5?"),
+        (0.5, "half of PyTorch's value: a factor 2 missing (d/de e^2 = 2e), or an extra 0.5?"),
+    ]
+    if p:
+        if param_name == "delta":
+            candidates += [(1.0 / p, "divided by delta: that is the SmoothL1 convention; Huber = delta * SmoothL1(beta=delta)"),
+                           (p, "multiplied by delta once too often?")]
+        else:
+            candidates += [(p, "multiplied by beta: that is the Huber convention; SmoothL1 = Huber(delta=beta) / beta"),
+                           (1.0 / p, "divided by beta once too often?")]
+    for factor, hint in candidates:
+        if factor != 1.0 and _close(student, factor * truth, rtol):
+            return hint
+    return None
+
+
+def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
+    """A hint from where an element-wise answer (``reduction='none'`` or a gradient) is wrong."""
+    e = np.broadcast_to(np.asarray(case.error, dtype=np.float64), np.shape(truth))
+    s = np.asarray(student, dtype=np.float64)
+    t = np.asarray(truth, dtype=np.float64)
+    if s.shape != t.shape:
+        return None
+    with np.errstate(all="ignore"):
+        bad = ~np.isclose(s, t, rtol=rtol, atol=rtol * 1e-3, equal_nan=True)
+    if not bad.any():
+        return None
+    p = case.params.get(param_name) if param_name else None
+    ae = np.abs(e)
+    msgs = []
+    if np.all(ae[bad] == 0):
+        if kind == "grad":
+            msgs.append("wrong only where e = 0: PyTorch's (sub)gradient there is 0 (np.sign(0) is 0; "
+                        "a test such as e >= 0 gives 1)")
+        else:
+            msgs.append("wrong only where e = 0: the loss of a zero error is 0")
+        if np.isnan(s[bad]).any():
+            msgs.append("you return nan there: a division by zero?")
+    elif p is not None and p > 0:
+        if np.all(ae[bad] > p):
+            msg = f"wrong only where |e| > {param_name} (the linear branch)"
+            if kind == "grad" and _close(np.abs(s[bad]), 1.0, rtol) and param_name == "delta" and p != 1:
+                msg += ": the slope there is +-delta, not +-1"
+            elif kind == "grad" and _close(np.abs(s[bad]), p, rtol) and param_name == "beta" and p != 1:
+                msg += ": the slope there is +-1, not +-beta"
+            msgs.append(msg)
+        elif np.all(ae[bad] < p):
+            msgs.append(f"wrong only where |e| < {param_name} (the quadratic branch)")
+        elif np.all(ae[bad] == p):
+            msgs.append(f"wrong only at the boundary |e| = {param_name}: both branches must agree there")
+    elif p == 0 and param_name == "beta":
+        if np.isnan(s).any():
+            msgs.append("nan with beta = 0: SmoothL1 with beta = 0 is L1 and must not divide by beta")
+    if np.isnan(s[bad]).any() and not msgs:
+        msgs.append("your answer holds nan where PyTorch's does not")
+    return "; ".join(msgs) or None
+
+
+def hint(student, truth, case, kind, param_name=None, rtol=1e-6):
+    """The best hint available, or ``None``."""
+    return ratio_hint(student, truth, case, kind, param_name, rtol) or location_hint(
+        student, truth, case, kind, param_name, rtol)

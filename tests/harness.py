@@ -1,0 +1,152 @@
+"""Autograde notebooks with stock nbgrader in a throw-away copy of the course.
+
+``autograde_class(assignment, submissions)`` copies ``solutions/`` and the
+nbgrader configuration into a temporary course, runs ``nbgrader
+generate_assignment`` there (which records the hidden tests in that course's
+own SQLite gradebook), places each submission under ``submitted/<student>/``
+and runs ``nbgrader autograde``. Students are split into shards, each with its
+own course folder and gradebook, autograded in parallel processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from regloss import course
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_CELL = re.compile(r"^test_(?P<exercise>.+)__(?P<tag>\w+)$")
+
+
+@dataclass
+class CellScore:
+    grade_id: str
+    score: float | None
+    max_score: float
+    auto: bool
+
+
+def notebook_path(assignment, root=ROOT, tree="solutions"):
+    (nb,) = sorted((root / tree / assignment).glob("*.ipynb"))
+    return nb
+
+
+def read_source(assignment):
+    return nbformat.read(notebook_path(assignment), as_version=4)
+
+
+def with_cells(nb, replacements):
+    """A copy of ``nb`` with the source of the cells whose grade_id is a key replaced."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    found = set()
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in replacements:
+            cell.source = replacements[gid]
+            found.add(gid)
+    missing = set(replacements) - found
+    assert not missing, f"no cell with grade_id {sorted(missing)}"
+    return nb
+
+
+def _make_course(base: Path, assignment: str):
+    (base / "grading").mkdir(parents=True)
+    shutil.copy(ROOT / "grading" / "nbgrader_config.py", base / "grading" / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions", base / "solutions")
+    course.nbgrader(["generate_assignment", assignment, "--force"], root=base)
+
+
+def _grade_shard(base: Path, assignment: str, students: dict, nb_name: str):
+    _make_course(base, assignment)
+    for sid, nb in students.items():
+        d = base / "grading" / "submitted" / sid / assignment
+        d.mkdir(parents=True)
+        if isinstance(nb, (str, bytes)):
+            (d / nb_name).write_text(nb if isinstance(nb, str) else nb.decode())
+        else:
+            nbformat.write(nb, str(d / nb_name))
+    proc = course.nbgrader(["autograde", assignment, "--force"], root=base, check=False)
+    return _scores(base, assignment, list(students), nb_name.removesuffix(".ipynb")), proc
+
+
+def _scores(base, assignment, students, notebook):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out = {}
+    with Gradebook(f"sqlite:///{base / 'grading' / 'gradebook.db'}") as gb:
+        for sid in students:
+            cells = {}
+            try:
+                nb = gb.find_submission_notebook(notebook, assignment, sid)
+            except MissingEntry:
+                out[sid] = None
+                continue
+            for g in nb.grades:
+                cells[g.name] = CellScore(g.name, g.score, g.max_score, g.auto_score is not None or g.cell.cell_type == "code")
+            out[sid] = cells
+    return out
+
+
+def autograde_class(assignment, submissions, shards=2):
+    """Autograde ``{student_id: notebook}``; return ``{student_id: {grade_id: CellScore}}``.
+
+    A student whose notebook nbgrader could not grade maps to ``None``.
+    """
+    nb_name = notebook_path(assignment).name
+    items = list(submissions.items())
+    shards = max(1, min(shards, len(items)))
+    parts = [dict(items[i::shards]) for i in range(shards)]
+    results, logs = {}, []
+    with tempfile.TemporaryDirectory(prefix="regloss-grade-") as tmp:
+        with ThreadPoolExecutor(shards) as ex:
+            futs = [ex.submit(_grade_shard, Path(tmp) / f"shard{i}", assignment, part, nb_name)
+                    for i, part in enumerate(parts)]
+            for f in futs:
+                scores, proc = f.result()
+                results.update(scores)
+                logs.append(proc.stdout + proc.stderr)
+    return results, "\n".join(logs)
+
+
+def exercise_score(cells, exercise):
+    """(score, max) over the test cells ``test_<exercise>__*``."""
+    s = m = 0.0
+    for gid, c in cells.items():
+        mt = TEST_CELL.match(gid)
+        if mt and mt.group("exercise") == exercise:
+            s += c.score or 0.0
+            m += c.max_score
+    return s, m
+
+
+def auto_score(cells):
+    """(score, max) over every autograded test cell."""
+    s = m = 0.0
+    for gid, c in cells.items():
+        if TEST_CELL.match(gid):
+            s += c.score or 0.0
+            m += c.max_score
+    return s, m
+
+
+def exercises(assignment):
+    """The graded exercises (functions) of an assignment, from its test-cell ids."""
+    found = []
+    for cell in read_source(assignment).cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        mt = TEST_CELL.match(gid)
+        if mt and mt.group("exercise") not in found:
+            found.append(mt.group("exercise"))
+    return found
+
+
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
