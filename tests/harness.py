@@ -67,9 +67,11 @@ def _make_course(base: Path, assignment: str):
 
 def _grade_shard(base: Path, assignment: str, students: dict, nb_name: str):
     _make_course(base, assignment)
+    released = base / "notebooks" / assignment
     for sid, nb in students.items():
         d = base / "grading" / "submitted" / sid / assignment
-        d.mkdir(parents=True)
+        # a student submits the whole released folder: its support files too
+        shutil.copytree(released, d, ignore=shutil.ignore_patterns("*.ipynb"))
         if isinstance(nb, (str, bytes)):
             (d / nb_name).write_text(nb if isinstance(nb, str) else nb.decode())
         else:
