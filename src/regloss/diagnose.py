@@ -51,11 +51,7 @@ def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
         candidates.append((1.0 / n, "did you average? reduction='sum' adds the elements without dividing by N"))
     if kind == "grad" and n > 1 and red == "none":
         candidates.append((1.0 / n, "did you divide by N? reduction='none' has no 1/N"))
-    candidates += [
-        (-1.0, f"the sign of the {what} is flipped: e = input - target, and d e / d input = +1"),
-        (2.0, "twice PyTorch's value: a missing factor 0.5?"),
-        (0.5, "half of PyTorch's value: a factor 2 missing (d/de e^2 = 2e), or an extra 0.5?"),
-    ]
+    # the parameter's factor first: with delta = 2 it would also read as 'a missing 0.5'
     if p:
         if param_name == "delta":
             candidates += [(1.0 / p, "divided by delta: that is the SmoothL1 convention; Huber = delta * SmoothL1(beta=delta)"),
@@ -63,6 +59,11 @@ def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
         else:
             candidates += [(p, "multiplied by beta: that is the Huber convention; SmoothL1 = Huber(delta=beta) / beta"),
                            (1.0 / p, "divided by beta once too often?")]
+    candidates += [
+        (-1.0, f"the sign of the {what} is flipped: e = input - target, and d e / d input = +1"),
+        (2.0, "twice PyTorch's value: a missing factor 0.5?"),
+        (0.5, "half of PyTorch's value: a factor 2 missing (d/de e^2 = 2e), or an extra 0.5?"),
+    ]
     for factor, hint in candidates:
         if factor != 1.0 and _close(student, factor * truth, rtol):
             return hint
