@@ -31,7 +31,7 @@ def evaluate(fn, e, **params):
     return np.asarray(fn(e, np.zeros_like(e), reduction="none", **params), dtype=np.float64)
 
 
-def plot_curves(curves, e=None, ax=None, title=None, ylabel=None, marks=()):
+def plot_curves(curves, e=None, ax=None, title=None, ylabel=None, marks=(), dot_at_zero=False):
     """Plot several functions of the error on one axis.
 
     Parameters
@@ -44,6 +44,9 @@ def plot_curves(curves, e=None, ax=None, title=None, ylabel=None, marks=()):
     ax : matplotlib Axes, optional
     marks : iterable of float
         Error values to mark with dotted vertical lines (e.g. ``+-delta``).
+    dot_at_zero : bool
+        Draw each function's value at ``e = 0`` as a dot (where a gradient jumps,
+        the line hides which value is returned there).
 
     Returns
     -------
@@ -55,7 +58,9 @@ def plot_curves(curves, e=None, ax=None, title=None, ylabel=None, marks=()):
         _, ax = plt.subplots(figsize=(5, 3.5))
     for label, spec in curves.items():
         fn, params = spec if isinstance(spec, tuple) else (spec, {})
-        ax.plot(e, evaluate(fn, e, **params), label=label)
+        (line,) = ax.plot(e, evaluate(fn, e, **params), label=label)
+        if dot_at_zero:
+            ax.plot([0.0], evaluate(fn, [0.0], **params), "o", color=line.get_color(), markersize=5)
     for m in marks:
         ax.axvline(m, color="0.6", linestyle=":", linewidth=1)
     ax.axhline(0, color="0.85", linewidth=0.8, zorder=0)
@@ -91,7 +96,8 @@ def plot_losses_and_gradients(losses, e=None, marks=(), suptitle=None):
         loss_curves[label] = (loss_fn, params)
         grad_curves[label] = (grad_fn, params)
     plot_curves(loss_curves, e, ax_l, title="loss (reduction='none')", ylabel="loss", marks=marks)
-    plot_curves(grad_curves, e, ax_g, title="gradient d loss / d input", ylabel="gradient", marks=marks)
+    plot_curves(grad_curves, e, ax_g, title="gradient d loss / d input (dots: the value at e = 0)",
+                ylabel="gradient", marks=marks, dot_at_zero=True)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
