@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from regloss.reference import PARAMETER, REDUCTIONS
+from regloss.reference import PARAMETER, PARAMETER_DEFAULT, REDUCTIONS
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,12 @@ class Case:
         ``{"delta": ...}`` or ``{"beta": ...}`` or empty.
     label : str
         Human-readable description used in failure messages.
+    style : {"keywords", "positional", "defaults"}
+        How :meth:`call` passes the arguments: ``reduction`` and the parameter
+        as keywords (the default); all positionally, in the order of
+        ``torch.nn.functional`` (``fn(input, target, reduction, delta)``); or
+        not at all (``fn(input, target)``: ``reduction`` must be ``"mean"`` and
+        ``params`` empty, so that PyTorch's defaults are the truth).
     """
 
     input: np.ndarray
@@ -35,6 +41,7 @@ class Case:
     reduction: str = "mean"
     params: dict = field(default_factory=dict)
     label: str = ""
+    style: str = "keywords"
 
     @property
     def error(self):
@@ -42,12 +49,22 @@ class Case:
         return np.asarray(self.input) - np.asarray(self.target)
 
     def call(self, fn):
-        """Call ``fn`` the way the exercise contract says."""
-        return fn(self.input.copy(), self.target.copy(), reduction=self.reduction, **self.params)
+        """Call ``fn`` the way the exercise contract says (see ``style``)."""
+        x, t = self.input.copy(), self.target.copy()
+        if self.style == "positional":
+            return fn(x, t, self.reduction, *self.params.values())
+        if self.style == "defaults":
+            return fn(x, t)
+        return fn(x, t, reduction=self.reduction, **self.params)
 
     def describe(self, name):
-        args = ", ".join([f"reduction={self.reduction!r}"] + [f"{k}={v!r}" for k, v in self.params.items()])
         where = f" [{self.label}]" if self.label else ""
+        if self.style == "positional":
+            args = ", ".join([repr(self.reduction)] + [repr(v) for v in self.params.values()])
+        elif self.style == "defaults":
+            return f"{name}(input, target){where}"
+        else:
+            args = ", ".join([f"reduction={self.reduction!r}"] + [f"{k}={v!r}" for k, v in self.params.items()])
         return f"{name}(input, target, {args}){where}"
 
 
@@ -144,3 +161,73 @@ def invalid_calls(name):
     elif pname == "beta":
         calls += [({"beta": v}, "beta") for v in (-1.0, -1e-3)]
     return calls
+
+
+def uniform_cases(name, rng, params_list, shapes=((5,), (5, 5), (5, 5, 5)), low=-9.0, high=9.0,
+                  dtypes=(np.float64, np.float32), reductions=REDUCTIONS):
+    """Cases drawn like PyTorch's own OpInfo samples for the losses.
+
+    ``input`` and ``target`` are independent, uniform in ``[low, high)``, so the
+    errors ``e = input - target`` spread over ``(low - high, high - low)`` and
+    most parameter values see both branches.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`regloss.LOSSES`.
+    rng : numpy.random.Generator
+    params_list : list of dict
+        Parameter values, e.g. ``[{"delta": d} for d in rng.uniform(1e-3, 9, 3)]``.
+    shapes : tuple of tuple of int
+        Default: ``(5,)``, ``(5, 5)``, ``(5, 5, 5)`` as in PyTorch's samples.
+    low, high : float
+    dtypes, reductions : tuples
+
+    Returns
+    -------
+    list of Case
+    """
+    if name not in PARAMETER:
+        raise ValueError(f"unknown loss {name!r}")
+    cases = []
+    for params in params_list:
+        for dtype in dtypes:
+            dname = np.dtype(dtype).name
+            for shape in shapes:
+                x = rng.uniform(low, high, size=shape).astype(dtype)
+                t = rng.uniform(low, high, size=shape).astype(dtype)
+                for r in reductions:
+                    cases.append(Case(x, t, r, dict(params), f"uniform in [{low:g}, {high:g}), shape {shape}, {dname}"))
+    return cases
+
+
+def convention_cases(name, rng, params=None):
+    """Cases that call the function the two other ways the contract allows.
+
+    * ``fn(input, target)``: the defaults, ``reduction="mean"`` and PyTorch's
+      default parameter (``delta = beta = 1``);
+    * ``fn(input, target, reduction, param)`` positionally, in
+      ``torch.nn.functional``'s argument order, for every reduction.
+
+    Parameters
+    ----------
+    name : str
+    rng : numpy.random.Generator
+    params : dict, optional
+        The parameter for the positional calls; default ``{"delta": 2.0}`` /
+        ``{"beta": 0.5}`` (values that differ from the default).
+
+    Returns
+    -------
+    list of Case
+    """
+    pname = PARAMETER[name]
+    if params is None:
+        params = {} if pname is None else {pname: 2.0 if pname == "delta" else 0.5}
+    errors = np.concatenate([_special_errors(params.get(pname) if pname else None), rng.normal(0.0, 3.0, size=6)])
+    x, t = _exact_pair(rng, errors, np.float64)
+    cases = [Case(x, t, "mean", {}, "default arguments: reduction='mean'"
+                  + (f", {pname}={PARAMETER_DEFAULT[name]!r}" if pname else ""), "defaults")]
+    for r in REDUCTIONS:
+        cases.append(Case(x, t, r, dict(params), "positional arguments, in torch.nn.functional's order", "positional"))
+    return cases

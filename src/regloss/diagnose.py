@@ -70,8 +70,22 @@ def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
     return None
 
 
+def _offset_hint(diff, p, param_name, rtol):
+    """On the linear branch, a constant difference of half the parameter's offset."""
+    offset = 0.5 * p * p if param_name == "delta" else 0.5 * p
+    written = "0.5*delta**2" if param_name == "delta" else "0.5*beta"
+    if _close(diff, offset, rtol):
+        return (f": you are {offset:g} too high there, the offset -{written} that makes the linear branch "
+                f"meet the quadratic one at |e| = {param_name} is missing")
+    if _close(diff, -offset, rtol):
+        return f": you are {offset:g} too low there: subtract {written} once, not twice"
+    return ""
+
+
 def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
     """A hint from where an element-wise answer (``reduction='none'`` or a gradient) is wrong."""
+    if np.shape(truth) != np.shape(case.error):  # a reduced (scalar) answer: no element to point at
+        return None
     e = np.broadcast_to(np.asarray(case.error, dtype=np.float64), np.shape(truth))
     s = np.asarray(student, dtype=np.float64)
     t = np.asarray(truth, dtype=np.float64)
@@ -99,6 +113,11 @@ def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
                 msg += ": the slope there is +-delta, not +-1"
             elif kind == "grad" and _close(np.abs(s[bad]), p, rtol) and param_name == "beta" and p != 1:
                 msg += ": the slope there is +-1, not +-beta"
+            elif kind == "loss":
+                msg += _offset_hint(s[bad] - t[bad], p, param_name, rtol)
+            if np.all(e[bad] < -p) and np.any(e > p):
+                msg += (f"; only negative errors e < -{param_name} are wrong: did you test "
+                        f"e < {param_name} instead of |e| < {param_name}?")
             msgs.append(msg)
         elif np.all(ae[bad] < p):
             msgs.append(f"wrong only where |e| < {param_name} (the quadratic branch)")
