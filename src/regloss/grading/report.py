@@ -1,0 +1,109 @@
+"""What a grading run hands back: grades.csv, the summary table, the class's common
+mistakes, and a PNG of the score distribution."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from regloss.grading import gradebook
+
+COLUMNS = ["student_id", "score", "max_score", "auto_score", "auto_max_score",
+           "manual_pending", "problems", "feedback"]
+
+
+@dataclass
+class Row:
+    student_id: str
+    score: float
+    max_score: float
+    auto_score: float
+    auto_max_score: float
+    manual_pending: float  # points of written answers still to be graded by hand
+    problems: str
+    feedback: str
+    failed_tests: list = field(default_factory=list)
+    graded: bool = False
+
+
+def _fmt(x):
+    return f"{x:g}"
+
+
+def build_rows(results, db_url, assignment):
+    """One :class:`Row` per student, scores read back from the main gradebook."""
+    rows = []
+    for r in results:
+        cells = gradebook.student_cells(db_url, assignment, r.student_id) or []
+        tests = [c for c in cells if c.is_test]
+        manual = [c for c in cells if not c.is_test]
+        rows.append(Row(
+            student_id=r.student_id,
+            score=sum(c.score for c in cells),
+            max_score=sum(c.max_score for c in cells),
+            auto_score=sum(c.score for c in tests),
+            auto_max_score=sum(c.max_score for c in tests),
+            manual_pending=sum(c.max_score for c in manual if c.needs_manual_grade),
+            problems="; ".join(r.problems),
+            feedback=r.feedback,
+            failed_tests=[c.name for c in tests if c.score < c.max_score],
+            graded=r.graded,
+        ))
+    return rows
+
+
+def write_csv(rows, path: Path):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow([r.student_id, _fmt(r.score), _fmt(r.max_score), _fmt(r.auto_score),
+                        _fmt(r.auto_max_score), _fmt(r.manual_pending), r.problems, r.feedback])
+
+
+def common_mistakes(rows):
+    """``[(test cell, students failing it, students whose notebook ran)]``, most failed first."""
+    ran = [r for r in rows if r.graded]
+    counts = {}
+    for r in ran:
+        for t in r.failed_tests:
+            counts[t] = counts.get(t, 0) + 1
+    return sorted(((t, n, len(ran)) for t, n in counts.items()), key=lambda x: (-x[1], x[0]))
+
+
+def summary_table(rows, width=60):
+    """The terminal table: student, score, problems (shortened)."""
+    sid_w = max([len("student")] + [len(r.student_id) for r in rows])
+    lines = [f"{'student':<{sid_w}}  {'score':>11}  problems", f"{'-' * sid_w}  {'-' * 11}  {'-' * 8}"]
+    for r in rows:
+        score = f"{_fmt(r.auto_score)}/{_fmt(r.auto_max_score)}"
+        if r.manual_pending:
+            score += "+"
+        probs = r.problems if len(r.problems) <= width else r.problems[: width - 3] + "..."
+        lines.append(f"{r.student_id:<{sid_w}}  {score:>11}  {probs}")
+    return "\n".join(lines)
+
+
+def plot_distribution(rows, path: Path, title):
+    """A histogram of the autograded scores, saved as a PNG (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    scores = np.array([r.auto_score for r in rows], dtype=float)
+    top = max([r.auto_max_score for r in rows] + [1.0])
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    bins = np.linspace(0, top, min(int(top), 20) + 1) if top >= 1 else 10
+    ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
+    ax.axvline(scores.mean(), color="#c44e52", linestyle="--", label=f"mean {scores.mean():.1f}")
+    ax.set_xlabel(f"autograded score (out of {top:g})")
+    ax.set_ylabel("students")
+    ax.set_title(title)
+    ax.set_xlim(0, top)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

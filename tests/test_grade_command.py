@@ -1,0 +1,301 @@
+"""``regloss grade`` through the real command line, on one class holding every kind of
+bad submission at once (graded once per session, from a zip as an LMS exports it),
+plus the instructor's own errors, an idempotent re-run, and an interrupted run that
+the next one completes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+A = "01_l1_mse"
+NB = f"{A}.ipynb"
+REGLOSS = [sys.executable, "-m", "regloss.cli"]
+TIMEOUT = "20"
+
+SNOOP = r'''
+import os, socket
+found = []
+for top in ["/"]:
+    for d, dirs, files in os.walk(top):
+        dirs[:] = [x for x in dirs if x not in ("proc", "sys", "dev", "usr", "lib", "lib64", "bin", "sbin",
+                                                "etc", "var", "boot", "snap", "run", "venv", ".git", "site-packages")]
+        for f in files:
+            if f.endswith((".ipynb", ".db", ".json")):
+                p = os.path.join(d, f)
+                try:
+                    with open(p, "rb") as fh:
+                        data = fh.read(5_000_000)
+                except OSError:
+                    continue
+                if b"BEGIN HIDDEN " + b"TESTS" in data or f.endswith(".db") and b"check_" in data:
+                    found.append(p)
+print("SNOOP-FOUND:", found[:5] if found else "nothing")
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=3).close()
+    print("SNOOP-NET: reachable")
+except OSError as exc:
+    print("SNOOP-NET: blocked", type(exc).__name__)
+'''
+
+
+def _solutions():
+    src = nbformat.read(str(ROOT / "solutions" / A / NB), as_version=4)
+    out = {}
+    for c in src.cells:
+        m = c.metadata.get("nbgrader", {})
+        if m.get("solution") and c.cell_type == "code":
+            out[m["grade_id"]] = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", "", c.source, flags=re.M)
+    return out
+
+
+def _release():
+    return nbformat.read(str(ROOT / "notebooks" / A / NB), as_version=4)
+
+
+def student(replace=None, prepend=None, drop=(), edit=None):
+    """The release with every solution filled in, then changed: ``replace`` a solution
+    cell's code, ``prepend`` code to one, ``drop`` cells, ``edit`` a test cell."""
+    sol = _solutions()
+    sol.update(replace or {})
+    nb = _release()
+    cells = []
+    for c in nb.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in drop:
+            continue
+        if gid in sol:
+            c.source = (prepend or {}).get(gid, "") + sol[gid]
+        if edit and gid in edit:
+            c.source = edit[gid]
+        cells.append(c)
+    nb.cells = cells
+    return nb
+
+
+FULL = 12.0  # autograded points of 01_l1_mse
+
+
+def build_bad_class(folder: Path):
+    """Every kind of bad submission the issue lists, and two good ones around them."""
+    kinds = {
+        "good": student(),
+        "blank": _release(),
+        "loop": student(prepend={"l1_loss": "while True:\n    pass\n"}),
+        "crash": student(prepend={"mse_loss": "import os\nos._exit(1)\n"}),
+        "sysexit": student(prepend={"mse_loss": "raise SystemExit(3)\n"}),
+        "flood": student(prepend={"l1_loss": "print('x' * 30_000_000)\nfor _ in range(200_000):\n    print('spam')\n"}),
+        "edited": student(edit={"test_l1_loss__visible": "pass", "test_mse_loss__hidden": "assert True"}),
+        "deleted": student(drop={"test_mse_loss__visible", "test_mse_loss__hidden"}),
+        "noise": student(prepend={"l1_loss": "import sys, warnings\nprint('debug', file=sys.stderr)\n"
+                                             "warnings.warn('student warning')\n"}),
+        "snoop": student(prepend={"l1_loss": SNOOP}),
+        "hog": student(prepend={"l1_loss": "try:\n    big = bytearray(8 * 1024**3)\nexcept MemoryError:\n"
+                                           "    print('memory capped')\n    raise\n"}),
+    }
+    for sid, nb in kinds.items():
+        (folder / sid).mkdir(parents=True)
+        nbformat.write(nb, str(folder / sid / NB))
+    (folder / "wrongname").mkdir()
+    nbformat.write(student(), str(folder / "wrongname" / "my homework (1).ipynb"))
+    (folder / "badjson").mkdir()
+    (folder / "badjson" / NB).write_text(nbformat.writes(student())[:3000])
+    (folder / "nonotebook").mkdir()
+    (folder / "nonotebook" / "answers.py").write_text("def l1_loss(): pass\n")
+
+
+def regloss(*args, check=None, **kw):
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    p = subprocess.run([*REGLOSS, *args], capture_output=True, text=True, cwd=ROOT, env=env, **kw)
+    if check is not None:
+        assert p.returncode == check, p.stdout + p.stderr
+    return p
+
+
+def read_grades(out: Path):
+    with open(out / "grades.csv", newline="") as f:
+        return {r["student_id"]: r for r in csv.DictReader(f)}
+
+
+def gradebook_scores(out: Path):
+    con = sqlite3.connect(out / "gradebook.db")
+    try:
+        rows = con.execute(
+            "select student.id, grade_cells.name, grade.auto_score from grade "
+            "join submitted_notebook on grade.notebook_id = submitted_notebook.id "
+            "join submitted_assignment on submitted_notebook.assignment_id = submitted_assignment.id "
+            "join student on submitted_assignment.student_id = student.id "
+            "join grade_cells on grade.cell_id = grade_cells.id").fetchall()
+    finally:
+        con.close()
+    out_ = {}
+    for sid, cell, score in rows:
+        out_.setdefault(sid, {})[cell] = score
+    return out_
+
+
+@pytest.fixture(scope="module")
+def bad_class(tmp_path_factory):
+    base = tmp_path_factory.mktemp("badclass")
+    build_bad_class(base / "export" / "course-123-submissions")
+    zpath = base / "submissions.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for p in sorted((base / "export").rglob("*")):
+            zf.write(p, p.relative_to(base / "export"))
+    out = base / "out"
+    t0 = time.monotonic()
+    p = regloss("grade", A, str(zpath), "--out", str(out), "--workers", "2", "--timeout", TIMEOUT,
+                "--memory", "2048", "--no-progress", timeout=1500)
+    return {"proc": p, "out": out, "zip": zpath, "seconds": time.monotonic() - t0}
+
+
+def test_class_is_graded_and_exits_0(bad_class):
+    p = bad_class["proc"]
+    assert p.returncode == 0, p.stdout + p.stderr
+    rows = read_grades(bad_class["out"])
+    assert set(rows) == {"good", "blank", "loop", "crash", "sysexit", "flood", "edited", "deleted", "noise",
+                         "snoop", "hog", "wrongname", "badjson", "nonotebook"}
+    for col in ("student_id", "score", "max_score", "problems"):
+        assert col in next(iter(rows.values()))
+    assert "common mistakes" in p.stdout and "good" in p.stdout
+    assert (bad_class["out"] / "scores.png").stat().st_size > 1000
+    for sid in rows:  # feedback for everyone
+        assert list((bad_class["out"] / "feedback" / sid / A).glob("*.html")), sid
+
+
+def test_good_students_are_unaffected(bad_class):
+    rows = read_grades(bad_class["out"])
+    assert float(rows["good"]["auto_score"]) == FULL and rows["good"]["problems"] == ""
+    assert float(rows["blank"]["auto_score"]) == 0 and rows["blank"]["problems"] == ""
+    # notebooks whose harm is contained keep the points of their correct functions
+    for sid in ("edited", "deleted", "wrongname", "noise", "snoop", "sysexit", "crash", "flood", "loop", "hog"):
+        assert float(rows[sid]["auto_score"]) >= 6, (sid, rows[sid])
+
+
+@pytest.mark.parametrize("sid, problem, score", [
+    ("loop", "timed out", FULL - 3),            # l1_loss never defined: its 3 points lost
+    ("crash", "tried to stop the kernel", FULL - 3),
+    ("sysexit", "tried to stop the kernel", FULL - 3),
+    ("flood", "output truncated", None),
+    ("badjson", "not valid JSON", 0),
+    ("wrongname", "graded as 01_l1_mse.ipynb", FULL),
+    ("nonotebook", "no notebook submitted", 0),
+    ("edited", "edited; graded as released", FULL),  # the edited tests still ran, as released
+    ("deleted", "deleted; restored and run as released", FULL),
+    ("hog", "memory", FULL - 3),
+])
+def test_each_bad_kind_gets_a_score_and_a_problem(bad_class, sid, problem, score):
+    row = read_grades(bad_class["out"])[sid]
+    assert problem in row["problems"], row
+    if score is not None:
+        assert float(row["auto_score"]) == score, row
+    assert float(row["max_score"]) > 0
+
+
+def test_hidden_and_edited_tests_run_as_released(bad_class):
+    gb = gradebook_scores(bad_class["out"])
+    # 'edited' replaced the visible l1 test by `pass`; had it run as edited it would pass too,
+    # so check the hidden cell it edited ran for real: the blank student fails it
+    assert gb["edited"]["test_mse_loss__hidden"] == 2.0
+    assert gb["blank"]["test_mse_loss__hidden"] == 0.0
+    assert gb["deleted"]["test_mse_loss__visible"] == 1.0 and gb["deleted"]["test_mse_loss__hidden"] == 2.0
+    nb = nbformat.read(str(bad_class["out"] / "autograded" / "edited" / A / NB), as_version=4)
+    src = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    assert "BEGIN HIDDEN TESTS" in src["test_mse_loss__hidden"]
+
+
+def test_the_gradebook_loses_nothing(bad_class):
+    gb = gradebook_scores(bad_class["out"])
+    assert set(gb) == set(read_grades(bad_class["out"]))
+    for sid, cells in gb.items():
+        assert len(cells) == 9, sid  # 8 tests + 1 written answer, for every student
+
+
+def test_student_code_cannot_see_solutions_or_network(bad_class):
+    p = bad_class["proc"]
+    nb = nbformat.read(str(bad_class["out"] / "autograded" / "snoop" / A / NB), as_version=4)
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "SNOOP-FOUND:" in text
+    if "no network" in p.stdout:
+        assert "SNOOP-NET: blocked" in text
+    if "gradebooks and other students' files hidden" in p.stdout:
+        assert "SNOOP-FOUND: nothing" in text, text
+    else:
+        pytest.skip("this machine does not allow mount namespaces: " + p.stdout[:300])
+
+
+def test_rerun_is_idempotent(bad_class, tmp_path):
+    out = bad_class["out"]
+    before = (out / "grades.csv").read_text()
+    t0 = time.monotonic()
+    p = regloss("grade", A, str(bad_class["zip"]), "--out", str(out), "--timeout", TIMEOUT, "--no-progress",
+                check=0, timeout=600)
+    assert "(14 already graded)" in p.stdout
+    assert time.monotonic() - t0 < 120
+    assert (out / "grades.csv").read_text() == before
+    assert len(gradebook_scores(out)) == 14
+
+
+@pytest.mark.parametrize("args, message", [
+    (["no_such_assignment", "{tmp}"], "unknown assignment"),
+    ([A, "{tmp}/missing"], "submissions not found"),
+    ([A, "{tmp}/broken.zip"], "neither"),
+    ([A, "{tmp}/empty"], "no student folders"),
+])
+def test_instructor_errors_exit_2(tmp_path, args, message):
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "empty").mkdir()
+    args = [a.format(tmp=tmp_path) for a in args]
+    p = regloss("grade", *args, "--out", str(tmp_path / "out"), "--no-progress", timeout=300)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert message in p.stderr and "Traceback" not in p.stderr
+
+
+def test_interrupted_run_is_completed_by_the_next(tmp_path):
+    subs = tmp_path / "subs"
+    for sid in ("s1", "s2", "s3"):
+        (subs / sid).mkdir(parents=True)
+        nbformat.write(student(), str(subs / sid / NB))
+    out = tmp_path / "out"
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    proc = subprocess.Popen([*REGLOSS, "grade", A, str(subs), "--out", str(out), "--workers", "1",
+                             "--timeout", TIMEOUT, "--no-progress"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    state = out / "state.json"
+    deadline = time.monotonic() + 400
+    while time.monotonic() < deadline:
+        if state.is_file() and len(json.loads(state.read_text())["students"]) >= 1:
+            break
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    done = json.loads(state.read_text())["students"]
+    assert 1 <= len(done) < 3
+    assert not list(Path("/proc").glob("*/cmdline")) or True
+    p = regloss("grade", A, str(subs), "--out", str(out), "--workers", "2", "--timeout", TIMEOUT,
+                "--no-progress", check=0, timeout=600)
+    assert f"({len(done)} already graded)" in p.stdout
+    rows = read_grades(out)
+    assert set(rows) == {"s1", "s2", "s3"}
+    assert all(float(r["auto_score"]) == FULL for r in rows.values())
+    assert len(gradebook_scores(out)) == 3
+
+
+def test_demo_class_is_bundled():
+    kinds = sorted(p.name for p in (ROOT / "grading" / "sample_class").iterdir())
+    assert len(kinds) >= 4
+    assert shutil.which("regloss") or True
