@@ -107,19 +107,20 @@ def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
         if np.isnan(s[bad]).any():
             msgs.append("you return nan there: a division by zero?")
     elif p is not None and p > 0:
-        if np.all(ae[bad] > p):
-            msg = f"wrong only where |e| > {param_name} (the linear branch)"
+        if np.all(ae[bad] >= p) and np.any(ae[bad] > p):  # the linear branch, perhaps with its boundary
+            where = ">=" if np.any(ae[bad] == p) else ">"
+            msg = f"wrong only where |e| {where} {param_name} (the linear branch)"
             if kind == "grad" and _close(np.abs(s[bad]), 1.0, rtol) and param_name == "delta" and p != 1:
                 msg += ": the slope there is +-delta, not +-1"
             elif kind == "grad" and _close(np.abs(s[bad]), p, rtol) and param_name == "beta" and p != 1:
                 msg += ": the slope there is +-1, not +-beta"
             elif kind == "loss":
                 msg += _offset_hint(s[bad] - t[bad], p, param_name, rtol)
-            if np.all(e[bad] < -p) and np.any(e > p):
+            if np.all(e[bad] < -p):
                 msg += (f"; only negative errors e < -{param_name} are wrong: did you test "
                         f"e < {param_name} instead of |e| < {param_name}?")
             msgs.append(msg)
-        elif np.all(ae[bad] < p):
+        elif np.all(ae[bad] <= p) and np.any(ae[bad] < p):
             msgs.append(f"wrong only where |e| < {param_name} (the quadratic branch)")
         elif np.all(ae[bad] == p):
             msgs.append(f"wrong only at the boundary |e| = {param_name}: both branches must agree there")
