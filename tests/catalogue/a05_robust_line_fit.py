@@ -40,7 +40,7 @@ def fit_line_gd(x, y, loss_grad, lr=0.1, n_steps=2000):
 
 # ------------------------------------------------------------------ fit_line_irls
 IRLS = """
-def fit_line_irls(x, y, delta=1.345, n_iter=100, tol=1e-10):
+def fit_line_irls(x, y, delta=1.345, n_iter=1000, tol=1e-10):
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
 
@@ -236,7 +236,7 @@ ENTRIES = [
                                                          "return float(intercept), float(slope)")),
           "returns (intercept, slope)"),
     wrong(A, "fit_line_irls", "no-intercept", """
-        def fit_line_irls(x, y, delta=1.345, n_iter=100, tol=1e-10):
+        def fit_line_irls(x, y, delta=1.345, n_iter=1000, tol=1e-10):
             x = np.asarray(x, dtype=float)
             y = np.asarray(y, dtype=float)
             slope = np.sum(x * y) / np.sum(x * x)
@@ -255,7 +255,7 @@ ENTRIES = [
         "w = np.minimum(1.0, delta / np.maximum(r, np.finfo(float).tiny)) ** 2")),
           "squares the weights (weights used as sqrt-weights twice)"),
     correct(A, "fit_line_irls", "centred-weighted-formulas", """
-        def fit_line_irls(x, y, delta=1.345, n_iter=100, tol=1e-10):
+        def fit_line_irls(x, y, delta=1.345, n_iter=1000, tol=1e-10):
             x = np.asarray(x, dtype=float)
             y = np.asarray(y, dtype=float)
             w = np.ones(len(x))
@@ -275,7 +275,7 @@ ENTRIES = [
             return float(a), float(b)
         """),
     correct(A, "fit_line_irls", "explicit-2x2-inverse", """
-        def fit_line_irls(x, y, delta=1.345, n_iter=100, tol=1e-10):
+        def fit_line_irls(x, y, delta=1.345, n_iter=1000, tol=1e-10):
             x = np.asarray(x, dtype=float)
             y = np.asarray(y, dtype=float)
             def wls(w):
@@ -298,7 +298,7 @@ ENTRIES = [
             return float(slope), float(intercept)
         """),
     correct(A, "fit_line_irls", "sqrt-weight-lstsq", """
-        def fit_line_irls(x, y, delta=1.345, n_iter=100, tol=1e-10):
+        def fit_line_irls(x, y, delta=1.345, n_iter=1000, tol=1e-10):
             x = np.asarray(x, dtype=float)
             y = np.asarray(y, dtype=float)
             X = np.column_stack([x, np.ones_like(x)])
@@ -318,7 +318,7 @@ ENTRIES = [
         """),
     delegates(A, "fit_line_irls", "scipy-least-squares", """
         from scipy.optimize import least_squares
-        def fit_line_irls(x, y, delta=1.345, n_iter=100, tol=1e-10):
+        def fit_line_irls(x, y, delta=1.345, n_iter=1000, tol=1e-10):
             x = np.asarray(x, dtype=float)
             y = np.asarray(y, dtype=float)
             m = x.mean()
