@@ -319,3 +319,8 @@ def test_authoring_round_trip_and_metadata():
     manual = nb.cells[4].metadata["nbgrader"]
     assert manual["grade"] and manual["solution"] and manual["points"] == 3
     assert notebook_to_text(text_to_notebook(notebook_to_text(nb))) == notebook_to_text(nb)
+
+
+def test_gradient_shape_message_says_gradients_keep_the_input_shape():
+    with pytest.raises(AssertionError, match=r"l1_loss_grad.*shape of input, whatever the reduction"):
+        check_grad(lambda i, t, reduction="mean": np.sign(i - t).mean(), "l1_loss", case([1, 2], [0, 0]))

@@ -2,7 +2,7 @@
 
 A :class:`Case` is one call ``fn(input, target, reduction=..., **params)``.
 :func:`probe_cases` draws the cases hidden tests use: random shapes (including
-a scalar and an empty array), every reduction, float64 and float32, errors
+a 0-d array; no empty arrays, whose mean is 0/0), every reduction, float64 and float32, errors
 exactly 0 and exactly on the boundary ``|e| = delta`` (or ``beta``), tiny and
 huge errors, for several parameter values.
 """

@@ -44,7 +44,7 @@ def _fmt(a):
     return np.array2string(a, precision=5, threshold=8, edgeitems=3)
 
 
-def _as_array(result, name, case, expected_shape):
+def _as_array(result, name, case, expected_shape, kind="loss"):
     if result is None:
         raise AssertionError(f"{case.describe(name)} returned None: did you forget `return`?")
     try:
@@ -53,8 +53,12 @@ def _as_array(result, name, case, expected_shape):
         raise AssertionError(
             f"{case.describe(name)} returned {type(result).__name__}, not a NumPy array or number") from None
     if arr.shape != tuple(expected_shape):
-        what = ("reduction='none' keeps the shape of input" if case.reduction == "none"
-                else f"reduction={case.reduction!r} gives a single number (shape ())")
+        if kind == "grad":
+            what = "a gradient has the shape of input, whatever the reduction"
+        elif case.reduction == "none":
+            what = "reduction='none' keeps the shape of input"
+        else:
+            what = f"reduction={case.reduction!r} gives a single number (shape ())"
         raise AssertionError(
             f"{case.describe(name)} returned shape {arr.shape}, PyTorch gives {tuple(expected_shape)}: {what}")
     return arr
@@ -75,12 +79,12 @@ def _check_one(fn, name, case, kind):
     truth = (torch_loss if kind == "loss" else torch_grad)(name, case.input, case.target, case.reduction, **case.params)
     with quiet():
         result = case.call(fn)
-    student = _as_array(result, name, case, truth.shape)
+    label = name if kind == "loss" else f"{name}_grad"
+    student = _as_array(result, label, case, truth.shape, kind)
     rtol, atol = tolerance(np.asarray(case.input).dtype)
     with np.errstate(all="ignore"):
         ok = np.allclose(student, truth, rtol=rtol, atol=atol, equal_nan=True)
     if not ok:
-        label = name if kind == "loss" else f"{name}_grad"
         h = hint(student, truth, case, kind, PARAMETER[name], rtol=max(rtol, 1e-6))
         raise AssertionError(
             f"{case.describe(label)} gave {_fmt(student)}, PyTorch gives {_fmt(truth)}"
