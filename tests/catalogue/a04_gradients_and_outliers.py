@@ -222,7 +222,7 @@ ENTRIES = [
     wrong(A, "huber_are", "variance-not-efficiency", _variant(
         ARE, ("return p * p / e_psi2", "return e_psi2 / (p * p)")),
           "the asymptotic variance E[psi^2] / E[psi']^2, not the efficiency"),
-    wrong(A, "huber_are", "phi-cancellation", """
+    correct(A, "huber_are", "textbook-phi", """
         def huber_are(k):
             if k <= 0:
                 raise ValueError(f"k must be > 0, got {k}")
@@ -232,7 +232,7 @@ ENTRIES = [
             phi = math.exp(-0.5 * k * k) / math.sqrt(2.0 * math.pi)
             e_dpsi = 2.0 * Phi - 1.0
             return e_dpsi ** 2 / (e_dpsi - 2.0 * k * phi + 2.0 * k * k * (1.0 - Phi))
-        """, "2 Phi(k) - 1 from Phi(k): loses every digit for tiny k"),
+        """, "the textbook formula with Phi(k) first: accurate enough for k >= 1e-4"),
     wrong(A, "huber_are", "no-validation", _variant(
         ARE, ("    if not k > 0:\n        raise ValueError(f\"k must be > 0, got {k}\")\n", "")),
           "k <= 0 not refused"),
