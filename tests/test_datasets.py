@@ -1,5 +1,9 @@
 """The shipped data sets are the published values, and the synthetic generator
-does what its docstring says."""
+does what its docstring says.
+
+Test names start with ``test_05_robust_`` so that ``pytest -k 05_robust`` selects
+them together with the assignment 05 catalogue and cross-checks.
+"""
 
 import numpy as np
 import pytest
@@ -18,7 +22,7 @@ def stack():
     return datasets.load_stackloss()
 
 
-def test_anscombe_iii_matches_the_published_statistics(anscombe):
+def test_05_robust_anscombe_iii_matches_the_published_statistics(anscombe):
     assert anscombe.n == 11 and anscombe.x.dtype == np.float64
     assert anscombe.x.mean() == pytest.approx(9.0)
     assert anscombe.y.mean() == pytest.approx(7.50, abs=0.005)
@@ -35,7 +39,7 @@ def test_anscombe_iii_matches_the_published_statistics(anscombe):
     assert (anscombe.x[2], anscombe.y[2]) == (13.0, 12.74)
 
 
-def test_stackloss_matches_the_published_statistics(stack):
+def test_05_robust_stackloss_matches_the_published_statistics(stack):
     assert stack.n == 21 and (stack.x_label, stack.y_label) == ("Air.Flow", "stack.loss")
     assert list(stack.columns) == ["Air.Flow", "Water.Temp", "Acid.Conc.", "stack.loss"]
     np.testing.assert_array_equal(stack.x, stack.columns["Air.Flow"])
@@ -50,7 +54,7 @@ def test_stackloss_matches_the_published_statistics(stack):
     assert stack.flagged == (0, 2, 3, 20)
 
 
-def test_stackloss_equals_the_statsmodels_copy(stack):
+def test_05_robust_stackloss_equals_the_statsmodels_copy(stack):
     sm_data = pytest.importorskip("statsmodels.datasets.stackloss")
     d = sm_data.load_pandas().data
     for ours, theirs in (("stack.loss", "STACKLOSS"), ("Air.Flow", "AIRFLOW"),
@@ -58,7 +62,7 @@ def test_stackloss_equals_the_statsmodels_copy(stack):
         np.testing.assert_array_equal(stack.columns[ours], d[theirs].to_numpy(dtype=float))
 
 
-def test_every_shipped_csv_has_its_source_stated():
+def test_05_robust_every_shipped_csv_has_its_source_stated():
     from importlib import resources
 
     text = datasets.sources()
@@ -69,7 +73,7 @@ def test_every_shipped_csv_has_its_source_stated():
     assert "Anscombe" in text and "1973" in text and "Brownlee" in text and "1965" in text
 
 
-def test_synthetic_is_reproducible_and_counts_its_outliers():
+def test_05_robust_synthetic_is_reproducible_and_counts_its_outliers():
     a = line_with_outliers(np.random.default_rng(3), n=50, outlier_fraction=0.2, n_leverage=2)
     b = line_with_outliers(np.random.default_rng(3), n=50, outlier_fraction=0.2, n_leverage=2)
     np.testing.assert_array_equal(a.x, b.x)
@@ -84,7 +88,7 @@ def test_synthetic_is_reproducible_and_counts_its_outliers():
     assert resid[a.is_outlier].min() > 5
 
 
-def test_synthetic_clean_data_recovers_the_line():
+def test_05_robust_synthetic_clean_data_recovers_the_line():
     d = line_with_outliers(np.random.default_rng(0), n=2000, slope=-3.0, intercept=2.0, noise=0.5)
     assert not d.is_outlier.any() and not d.is_leverage.any()
     slope, intercept = np.polyfit(d.x, d.y, 1)
@@ -93,17 +97,17 @@ def test_synthetic_clean_data_recovers_the_line():
 
 @pytest.mark.parametrize("kwargs", [dict(outlier_fraction=1.5), dict(outlier_fraction=-0.1), dict(n=0),
                                     dict(n_leverage=-1)])
-def test_synthetic_refuses_bad_arguments(kwargs):
+def test_05_robust_synthetic_refuses_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         line_with_outliers(np.random.default_rng(0), **kwargs)
 
 
-def test_synthetic_needs_a_generator():
+def test_05_robust_synthetic_needs_a_generator():
     with pytest.raises(TypeError):
         line_with_outliers(0)
 
 
-def test_fitplots_draw(tmp_path):
+def test_05_robust_fitplots_draw(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")

@@ -5,6 +5,9 @@ execs the source of its solution cells, so these tests check exactly the code
 students are graded against. References: numpy.polyfit for least squares,
 scipy.optimize.least_squares(loss="huber") for the Huber fit, statsmodels'
 QuantReg(q=0.5) for least absolute deviations.
+
+Test names start with ``test_05_robust_`` so that ``pytest -k 05_robust`` selects
+them together with the assignment's catalogue.
 """
 
 import importlib.util
@@ -84,32 +87,32 @@ IDS = [d[0] for d in DATA]
 
 
 @pytest.mark.parametrize("name,x,y", DATA, ids=IDS)
-def test_ols_agrees_with_polyfit(name, x, y):
+def test_05_robust_ols_agrees_with_polyfit(name, x, y):
     np.testing.assert_allclose(FITS["fit_line_ols"](x, y), np.polyfit(x, y, 1), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("delta", [0.5, 1.345, 3.0])
 @pytest.mark.parametrize("name,x,y", DATA, ids=IDS)
-def test_irls_agrees_with_scipy_least_squares_huber(name, x, y, delta):
+def test_05_robust_irls_agrees_with_scipy_least_squares_huber(name, x, y, delta):
     fit = FITS["fit_line_irls"](x, y, delta=delta)
     np.testing.assert_allclose(fit, huber_reference(x, y, delta), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("name,x,y", DATA, ids=IDS)
-def test_gd_with_the_huber_gradient_converges_to_irls(name, x, y):
+def test_05_robust_gd_with_the_huber_gradient_converges_to_irls(name, x, y):
     delta = 1.345
     gd = FITS["fit_line_gd"](x, y, partial(LOSSES.huber_loss_grad, delta=delta), n_steps=5000)
     np.testing.assert_allclose(gd, FITS["fit_line_irls"](x, y, delta=delta), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("name,x,y", DATA, ids=IDS)
-def test_gd_with_the_mse_gradient_reaches_least_squares(name, x, y):
+def test_05_robust_gd_with_the_mse_gradient_reaches_least_squares(name, x, y):
     np.testing.assert_allclose(FITS["fit_line_gd"](x, y, LOSSES.mse_loss_grad), np.polyfit(x, y, 1),
                                rtol=1e-8, atol=1e-8)
 
 
 @pytest.mark.parametrize("name,x,y", DATA, ids=IDS)
-def test_lad_by_gradient_descent_is_close_to_quantreg(name, x, y):
+def test_05_robust_lad_by_gradient_descent_is_close_to_quantreg(name, x, y):
     sm = pytest.importorskip("statsmodels.api")
     q = sm.QuantReg(y, sm.add_constant(x)).fit(q=0.5, max_iter=5000)
     ref_intercept, ref_slope = q.params
@@ -124,14 +127,14 @@ def test_lad_by_gradient_descent_is_close_to_quantreg(name, x, y):
     assert abs((slope - ref_slope) * mid + intercept - ref_intercept) < 0.05 * sy
 
 
-def test_smooth_l1_gd_has_the_huber_minimiser():
+def test_05_robust_smooth_l1_gd_has_the_huber_minimiser():
     """SmoothL1(beta) = Huber(delta=beta) / beta: the same line."""
     _, x, y = DATA[3]
     gd = FITS["fit_line_gd"](x, y, partial(LOSSES.smooth_l1_loss_grad, beta=2.0), lr=0.5, n_steps=5000)
     np.testing.assert_allclose(gd, huber_reference(x, y, 2.0), rtol=1e-6, atol=1e-6)
 
 
-def test_shipped_losses_match_pytorch():
+def test_05_robust_shipped_losses_match_pytorch():
     from regloss.reference import torch_grad, torch_loss
 
     rng = np.random.default_rng(0)
