@@ -20,7 +20,8 @@ import nbformat
 from regloss.course import CourseError
 
 MAX_ZIP_BYTES = 2 * 1024**3  # refuse archives that unpack to more than this
-MAX_EXTRA_BYTES = 20 * 1024**2  # a student's extra files copied beside the notebook
+MAX_EXTRA_BYTES = 20 * 1024**2
+MAX_NOTEBOOK_BYTES = 100 * 10**6  # a student's extra files copied beside the notebook
 _SKIP_DIRS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 
 
@@ -112,6 +113,8 @@ def _candidates(folder: Path):
 def check_notebook(path: Path):
     """``None`` when ``path`` is a notebook nbgrader can read, else the reason it is not."""
     try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return f"{path.name} is {path.stat().st_size / 1e6:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 10**6} MB allowed"
         raw = path.read_bytes()
     except OSError as exc:
         return f"cannot read {path.name}: {exc}"
@@ -164,9 +167,7 @@ def read_student(folder: Path, expected: list, expected_ids: dict) -> Submission
     for name in expected:
         exact = [p for p in unused if p.name == name]
         if exact:
-            chosen = exact[0]
-            if chosen.parent != folder:
-                sub.problems.append(f"{name} found in sub-folder {chosen.parent.relative_to(folder)}")
+            chosen = exact[0]  # anywhere in the folder (e.g. <student>/<assignment>/<name>)
         else:
             if not unused:
                 sub.problems.append(f"no {name} submitted")

@@ -200,6 +200,70 @@ class Run:
         (crs / "runtime").mkdir()
         return ws
 
+    def _attempt(self, job: Job, ws: Path, env):
+        """Run the worker process once; returns (its result dict, problem or None)."""
+        cmd = [*self.iso.net_prefix(), sys.executable, "-m", "regloss.grading.runner", "--worker",
+               str(ws / "course"), str(ws / "private" / "gradebook.db"), self.ia.assignment,
+               job.sub.student_id, str(self.s.timeout), str(ws / "result.json")]
+        (ws / "result.json").unlink(missing_ok=True)
+        problem = None
+        with open(ws / "worker.log", "wb") as log:
+            if self.stopping:
+                raise KeyboardInterrupt
+            p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 env=env, cwd=str(ws), start_new_session=True)
+            with self.lock:
+                self.procs[job.index] = p
+            try:
+                p.wait(timeout=self.wall)
+            except subprocess.TimeoutExpired:
+                _kill_tree(p.pid)
+                p.wait()
+                problem = f"grading stopped after {self.wall} s (the notebook never finished); scored 0"
+            finally:
+                with self.lock:
+                    self.procs.pop(job.index, None)
+        if self.stopping:
+            raise KeyboardInterrupt
+        out = {}
+        if (ws / "result.json").is_file():
+            out = json.loads((ws / "result.json").read_text())
+        elif problem is None:
+            tail = (ws / "worker.log").read_text(errors="replace")[-300:].strip().splitlines()
+            problem = "the grading process failed" + (f" ({tail[-1]})" if tail else "") + "; scored 0"
+        return out, problem
+
+    def _neutralise_crash(self, job: Job, ws: Path):
+        """After a kernel death: replace the student's cell that was running (logged by the
+        sandbox kernel) by one that raises, so the rest of the notebook can be graded.
+        Returns the cell's label, or None when it is not the student's own cell."""
+        logged = ws / "course" / "runtime" / "last_cell.txt"
+        if not logged.is_file():
+            return None
+        raw = logged.read_text(errors="replace")
+        a, sid = self.ia.assignment, job.sub.student_id
+        for name in self.ia.notebook_names():
+            path = ws / "course" / "grading" / "submitted" / sid / a / name
+            if not path.is_file():
+                continue
+            nb = nbformat.read(str(path), as_version=4)
+            for i, cell in enumerate(nb.cells):
+                meta = cell.metadata.get("nbgrader", {})
+                if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
+                    continue
+                if cell.source.strip() == raw.strip():
+                    cell.source = ("raise RuntimeError('regloss: this cell crashed the kernel during grading, "
+                                   "so it was not run')")
+                    nbformat.write(nb, str(path))
+                    return meta.get("grade_id") or f"cell {i + 1}"
+        return None
+
+    def _reset_workspace(self, job: Job, ws: Path):
+        shutil.copy(self.ia.template_db, ws / "private" / "gradebook.db")
+        for kind in ("autograded", "feedback"):
+            shutil.rmtree(ws / "course" / "grading" / kind, ignore_errors=True)
+        (ws / "course" / "runtime" / "last_cell.txt").unlink(missing_ok=True)
+
     def grade(self, job: Job) -> tuple:
         """Autograde one student in a worker process; returns (result, ws)."""
         t0 = time.monotonic()
@@ -215,47 +279,33 @@ class Run:
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
             "REGLOSS_NETNS": "1" if self.iso.network else "0",
             "REGLOSS_KEEP": str(ws / "course"),
+            "REGLOSS_CELL_LOG": str(ws / "course" / "runtime" / "last_cell.txt"),
             "REGLOSS_HIDE": os.pathsep.join(str(h) for h in [
                 *self.hide, self.tmp, *TEMP_DIRS,
                 ws / "course" / "grading" / "submitted", ws / "course" / "grading" / "feedback"]),
         })
-        cmd = [*self.iso.net_prefix(), sys.executable, "-m", "regloss.grading.runner", "--worker",
-               str(ws / "course"), str(ws / "private" / "gradebook.db"), self.ia.assignment,
-               job.sub.student_id, str(self.s.timeout), str(ws / "result.json")]
-        with open(ws / "worker.log", "wb") as log:
-            if self.stopping:
-                raise KeyboardInterrupt
-            p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 env=env, cwd=str(ws), start_new_session=True)
-            with self.lock:
-                self.procs[job.index] = p
-            try:
-                p.wait(timeout=self.wall)
-            except subprocess.TimeoutExpired:
-                _kill_tree(p.pid)
-                p.wait()
-                res.problems.append(f"grading stopped after {self.wall} s (the notebook never finished); scored 0")
-            finally:
-                with self.lock:
-                    self.procs.pop(job.index, None)
-        if self.stopping:
-            raise KeyboardInterrupt
-        out = {}
-        if (ws / "result.json").is_file():
-            out = json.loads((ws / "result.json").read_text())
-        ag = out.get("autograde", {})
-        log_text = (ag.get("log") or "") + "\n" + (ag.get("error") or "")
-        res.graded = bool(ag.get("success"))
-        if not res.graded and out:
+        for attempt in range(3):
+            out, problem = self._attempt(job, ws, env)
+            ag = out.get("autograde", {})
+            log_text = (ag.get("log") or "") + "\n" + (ag.get("error") or "")
+            res.graded = bool(ag.get("success"))
+            dead = "DeadKernelError" in log_text or "ernel died" in log_text
+            if res.graded or problem or not dead or attempt == 2:
+                break
+            cell = self._neutralise_crash(job, ws)
+            if cell is None:
+                break
+            res.problems.append(f"{cell} crashed the Python kernel; graded without running it")
+            self._reset_workspace(job, ws)
+        if problem:
+            res.problems.append(problem)
+        elif not res.graded:
             why = "nbgrader could not grade the notebook"
-            if "DeadKernelError" in log_text or "Kernel died" in log_text or "kernel died" in log_text:
+            if dead:
                 why = "the notebook crashed the Python kernel"
             elif "CellTimeoutError" in log_text or "Timeout" in log_text:
                 why = "the kernel stopped responding"
             res.problems.append(f"{why}; scored 0")
-        elif not out and p.returncode not in (None, 0) and not any("grading stopped" in q for q in res.problems):
-            tail = (ws / "worker.log").read_text(errors="replace")[-300:].strip().splitlines()
-            res.problems.append("the grading process failed" + (f" ({tail[-1]})" if tail else "") + "; scored 0")
         nbs = []
         if res.graded:
             adir = ws / "course" / "grading" / "autograded" / job.sub.student_id / self.ia.assignment
@@ -372,7 +422,12 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
     subs_path = Path(submissions)
     if not subs_path.exists():
         raise CourseError(f"submissions not found: {subs_path}")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / ".write-test").write_text("")
+        (out / ".write-test").unlink()
+    except OSError as exc:
+        raise CourseError(f"cannot write to the output folder {out}: {exc}") from exc
     db_url = db or gradebook.sqlite_url(out / "gradebook.db")
     class_root = intake.open_submissions(subs_path, out / "intake")
     ia = gradebook.prepare_instructor_area(root, assignment, out)
