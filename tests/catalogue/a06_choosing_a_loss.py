@@ -75,6 +75,11 @@ ENTRIES = [
             m = median(values)
             return 1.4826 * median(sorted(abs(v - m) for v in values))
         """),
+    correct(A, "mad_scale", "numpy-scalar-keeps-dtype", """
+        def mad_scale(residuals):
+            r = np.asarray(residuals)
+            return np.median(np.abs(r - np.median(r))) * 1.482602218505602
+        """, "returns a NumPy scalar (float32 for float32 residuals), not a Python float"),
     correct(A, "mad_scale", "erf-bisection-percentile", """
         def mad_scale(residuals):
             lo, hi = 0.0, 2.0          # Phi^-1(3/4) by bisection on math.erf
