@@ -27,6 +27,13 @@ def sqlite_url(path):
     return "sqlite:///" + str(Path(path).resolve())
 
 
+def _sqlite_path(db_url):
+    """The file of a ``sqlite:///`` URL, else None."""
+    if db_url.startswith("sqlite:///") and db_url != "sqlite:///:memory:":
+        return Path(db_url[len("sqlite:///"):])
+    return None
+
+
 def _tree_digest(folder: Path):
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
@@ -83,6 +90,13 @@ def prepare_main_gradebook(ia: InstructorArea, db_url: str):
     from nbgrader.api import Gradebook, MissingEntry
 
     marker = ia.root / ("main-" + hashlib.sha256(db_url.encode()).hexdigest()[:16])
+    target = _sqlite_path(db_url)
+    if target is not None and not target.exists():
+        # a new SQLite gradebook: the template is exactly what generate_assignment makes
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ia.template_db, target)
+        marker.write_text(ia.source_digest)
+        return
     try:
         with Gradebook(db_url) as gb:
             try:
@@ -206,18 +220,19 @@ class CellResult:
     is_test: bool  # an autograded code cell (a test), not a written answer
 
 
-def student_cells(db_url, assignment, student_id):
-    """The graded cells of a student's submission in the main gradebook (None if absent)."""
+def class_cells(db_url, assignment, student_ids):
+    """``{student: [CellResult]}`` from the main gradebook, one session for the class;
+    students without a submission are left out."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    out = {}
     with Gradebook(db_url) as gb:
-        try:
-            sub = gb.find_submission(assignment, student_id)
-        except MissingEntry:
-            return None
-        out = []
-        for nb in sub.notebooks:
-            for g in nb.grades:
-                out.append(CellResult(nb.name, g.name, float(g.score or 0.0), float(g.max_score),
-                                      bool(g.needs_manual_grade), g.cell.cell_type == "code"))
-        return out
+        for sid in student_ids:
+            try:
+                sub = gb.find_submission(assignment, sid)
+            except MissingEntry:
+                continue
+            out[sid] = [CellResult(nb.name, g.name, float(g.score or 0.0), float(g.max_score),
+                                   bool(g.needs_manual_grade), g.cell.cell_type == "code")
+                        for nb in sub.notebooks for g in nb.grades]
+    return out

@@ -34,8 +34,9 @@ def _fmt(x):
 def build_rows(results, db_url, assignment):
     """One :class:`Row` per student, scores read back from the main gradebook."""
     rows = []
+    known = gradebook.class_cells(db_url, assignment, [r.student_id for r in results])
     for r in results:
-        cells = gradebook.student_cells(db_url, assignment, r.student_id) or []
+        cells = known.get(r.student_id, [])
         tests = [c for c in cells if c.is_test]
         manual = [c for c in cells if not c.is_test]
         rows.append(Row(
@@ -91,6 +92,7 @@ def plot_distribution(rows, path: Path, title):
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     import numpy as np
 
     scores = np.array([r.auto_score for r in rows], dtype=float)
@@ -101,6 +103,7 @@ def plot_distribution(rows, path: Path, title):
     ax.axvline(scores.mean(), color="#c44e52", linestyle="--", label=f"mean {scores.mean():.1f}")
     ax.set_xlabel(f"autograded score (out of {top:g})")
     ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_title(title)
     ax.set_xlim(0, top)
     ax.legend(frameon=False)

@@ -442,11 +442,11 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
     state = load_state(out)
     settings_key = f"{ia.source_digest}:{s.timeout}:{s.memory_mb}:{s.max_output}"
     results, todo = {}, []
+    in_gradebook = gradebook.class_cells(db_url, assignment, [sub.student_id for sub in subs])
     for i, sub in enumerate(subs):
         key = f"{sub.digest}:{settings_key}"
         prev = state["students"].get(sub.student_id)
-        if (not s.force and prev and prev.get("key") == key
-                and gradebook.student_cells(db_url, assignment, sub.student_id) is not None):
+        if not s.force and prev and prev.get("key") == key and sub.student_id in in_gradebook:
             results[sub.student_id] = StudentResult(**{k: v for k, v in prev.items()})
         else:
             todo.append(Job(i, sub, key))
