@@ -31,7 +31,7 @@ def fit_line_gd(x, y, loss_grad, lr=0.1, n_steps=2000):
     y = np.asarray(y, dtype=float)
     m, s = x.mean(), x.std()
     z = (x - m) / s
-    w = c = 0.0
+    w, c = 0.0, y.mean()
     for _ in range(n_steps):
         g = loss_grad(w * z + c, y)
         w, c = w - lr * np.sum(g * z), c - lr * np.sum(g)
@@ -151,7 +151,7 @@ ENTRIES = [
         def fit_line_gd(x, y, loss_grad, lr=0.1, n_steps=2000):
             x = np.asarray(x, dtype=float)
             y = np.asarray(y, dtype=float)
-            a = b = 0.0
+            a, b = 0.0, y.mean()
             for _ in range(n_steps):
                 g = loss_grad(a * x + b, y)
                 a, b = a - lr * np.sum(g * x), b - lr * np.sum(g)
@@ -164,7 +164,7 @@ ENTRIES = [
             m, s = x.mean(), x.std()
             my, sy = y.mean(), y.std()
             z, t = (x - m) / s, (y - my) / sy
-            w = c = 0.0
+            w, c = 0.0, 0.0
             for _ in range(n_steps):
                 g = loss_grad(w * z + c, t)
                 w, c = w - lr * np.sum(g * z), c - lr * np.sum(g)
@@ -179,7 +179,7 @@ ENTRIES = [
             s = (sum((v - m) ** 2 for v in xs) / (n - 1)) ** 0.5
             z = np.array([(v - m) / s for v in xs])
             y = np.asarray(y, dtype=float)
-            w, c = 0.0, 0.0
+            w, c = 0.0, sum(float(v) for v in y) / n
             step = 0
             while step < n_steps:
                 g = loss_grad(w * z + c, y)
@@ -199,7 +199,7 @@ ENTRIES = [
             y = np.asarray(y, dtype=np.float64)
             mean, std = np.mean(x), np.std(x)
             Z = np.column_stack([(x - mean) / std, np.ones_like(x)])
-            theta = np.zeros(2)
+            theta = np.array([0.0, np.mean(y)])
             for _ in range(n_steps):
                 theta = theta - lr * (Z.T @ loss_grad(Z @ theta, y))
             w, c = theta
@@ -211,7 +211,7 @@ ENTRIES = [
             x = np.asarray(x, dtype=float)
             y = np.asarray(y, dtype=float)
             if n_steps == 0:
-                return 0.0, 0.0
+                return 0.0, float(y.mean())
             m, s = x.mean(), x.std()
             z = (x - m) / s
             def stationary(p):
