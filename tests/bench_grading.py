@@ -88,7 +88,8 @@ def main(argv=None):
         for i in range(a.students):
             (subs / f"student{i:03d}").mkdir(parents=True)
             nbformat.write(nb, str(subs / f"student{i:03d}" / f"{a.assignment}.ipynb"))
-        print(f"{a.students} identical submissions of {a.assignment}, {os.cpu_count()} cores", flush=True)
+        print(f"{a.students} identical submissions of {a.assignment}, {os.cpu_count()} cores, "
+              f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
         t_plain = time_plain_nbgrader(a.assignment, subs, tmp / "plain")
         print(f"plain serial nbgrader (generate, autograde, feedback): {t_plain:7.1f} s", flush=True)
         t1 = time_regloss(a.assignment, subs, tmp / "w1", 1)
@@ -96,7 +97,7 @@ def main(argv=None):
         t2 = time_regloss(a.assignment, subs, tmp / "w2", 2)
         print(f"regloss grade --workers 2:                             {t2:7.1f} s", flush=True)
         print(f"speed-up 2 workers vs 1: {t1 / t2:.2f}x; vs plain nbgrader: {t_plain / t2:.2f}x; "
-              f"1 worker vs plain nbgrader: {t_plain / t1:.2f}x")
+              f"1 worker vs plain nbgrader: {t_plain / t1:.2f}x (load average after: {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":

@@ -91,11 +91,14 @@ def open_submissions(path, scratch: Path) -> Path:
 def _digest(folder: Path):
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.is_symlink():
-            h.update(str(p.relative_to(folder)).encode() + b"\0")
-            with open(p, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
+        try:
+            if p.is_file() and not p.is_symlink():
+                h.update(str(p.relative_to(folder)).encode() + b"\0")
+                with open(p, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+        except OSError as exc:  # unreadable: part of the digest as such
+            h.update(f"{p}:{exc.errno}".encode())
     return h.hexdigest()
 
 
@@ -144,6 +147,16 @@ def _grade_ids(path: Path):
 
 
 def read_student(folder: Path, expected: list, expected_ids: dict) -> Submission:
+    """:func:`_read_student`, with any file-system error turned into a problem."""
+    try:
+        return _read_student(folder, expected, expected_ids)
+    except OSError as exc:
+        sub = Submission(folder.name, folder, gradable=False)
+        sub.problems.append(f"the submission folder could not be read ({exc}); scored 0")
+        return sub
+
+
+def _read_student(folder: Path, expected: list, expected_ids: dict) -> Submission:
     """Find the notebook(s) of one student's folder.
 
     Parameters
