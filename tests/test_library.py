@@ -324,3 +324,10 @@ def test_authoring_round_trip_and_metadata():
 def test_gradient_shape_message_says_gradients_keep_the_input_shape():
     with pytest.raises(AssertionError, match=r"l1_loss_grad.*shape of input, whatever the reduction"):
         check_grad(lambda i, t, reduction="mean": np.sign(i - t).mean(), "l1_loss", case([1, 2], [0, 0]))
+
+
+def test_ambiguous_factor_gives_every_reading():
+    """With N = 2 a missing factor 2 and a stray 1/N look alike: the message names both."""
+    with pytest.raises(AssertionError) as err:
+        check_grad(lambda i, t, reduction="mean": i - t, "mse_loss", case([3, 1], [1, 3], "none"))
+    assert "1/N" in str(err.value) and "factor 2 missing" in str(err.value)

@@ -130,7 +130,7 @@ def probe_cases(name, rng, params_list=None, dtypes=(np.float64, np.float32), re
             errs = _special_errors(p)
             x, t = _exact_pair(rng, errs, dtype)
             for r in reductions:
-                cases.append(Case(x, t, r, params, f"special errors incl. e=0 and |e|=param, {dname}"))
+                cases.append(Case(x, t, r, params, ("special errors incl. e = 0" + (f" and |e| = {pname} = {p:g}" if p else "") + f", {dname}")))
             # 2. random shapes with normal errors of several scales
             for shape in [(int(rng.integers(1, 12)),), tuple(int(s) for s in rng.integers(1, 6, size=2)),
                           tuple(int(s) for s in rng.integers(1, 4, size=3))]:

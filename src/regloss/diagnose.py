@@ -64,10 +64,9 @@ def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
         (2.0, "twice PyTorch's value: a missing factor 0.5?"),
         (0.5, "half of PyTorch's value: a factor 2 missing (d/de e^2 = 2e), or an extra 0.5?"),
     ]
-    for factor, hint in candidates:
-        if factor != 1.0 and _close(student, factor * truth, rtol):
-            return hint
-    return None
+    # several readings can fit the same factor (with N = 2, "1/N" and "half"): give each
+    found = [hint for factor, hint in candidates if factor != 1.0 and _close(student, factor * truth, rtol)]
+    return "; or ".join(dict.fromkeys(found)) or None
 
 
 def _offset_hint(diff, p, param_name, rtol):
