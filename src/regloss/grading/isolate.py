@@ -10,9 +10,12 @@ gradebook. Student code runs in a Jupyter kernel started through
 * caps the characters a cell may print and the displays it may emit;
 * turns ``os._exit`` / ``os.abort`` during a cell into an ordinary error;
 * where Linux namespaces are available (``unshare``): runs in its own mount
-  and PID namespaces, with the course's sources, every gradebook, the
-  instructor area, the other students' files and its own (sanitised, hidden-test
-  holding) notebook file hidden under empty ``tmpfs`` mounts, and a private
+  and PID namespaces, in which every top-level folder but the system's
+  (:data:`SYSTEM_DIRS`) is hidden under an empty ``tmpfs`` — home folders,
+  ``/tmp``, ``/work``, ``/opt``, any other copy of the course — except the
+  Python installation, its packages, ``regloss`` itself and the student's own
+  working copy; inside that copy the submissions, feedback and its own
+  (sanitised, hidden-test holding) notebook file are hidden too; and a private
   ``/proc``. The whole grading process of a student runs in a network
   namespace holding only a loopback interface: no network.
 
@@ -176,6 +179,20 @@ def _is_within(path: Path, parent: Path):
         return False
 
 
+#: Top-level folders a kernel needs (the system's programs, libraries and settings).
+SYSTEM_DIRS = frozenset({"usr", "lib", "lib32", "lib64", "libx32", "bin", "sbin", "etc", "proc", "sys", "dev", "run"})
+
+
+def outside_system_dirs(root="/"):
+    """Every real top-level folder of ``root`` that is not one of :data:`SYSTEM_DIRS`
+    (symbolic links such as ``/lib -> usr/lib`` are left alone)."""
+    out = []
+    for p in Path(root).iterdir():
+        if p.name not in SYSTEM_DIRS and p.is_dir() and not p.is_symlink():
+            out.append(str(p))
+    return out
+
+
 def hide_paths(hide, keep):
     """In the current (private) mount namespace, cover each path of ``hide`` with an
     empty tmpfs (or ``/dev/null`` for a file), keeping each directory of ``keep``
@@ -299,9 +316,14 @@ def kernel_main(argv):
     keep = [k for k in os.environ.pop("REGLOSS_KEEP", "").split(os.pathsep) if k]
     if os.environ.pop("REGLOSS_FS_SANDBOX", "0") == "1" and keep:
         cwd = os.getcwd()
-        # the interpreter and its packages stay visible wherever they live
-        keep += [sys.prefix, sys.base_prefix, *[p for p in sys.path if p and Path(p).is_dir()]]
-        hide_paths(hide, keep)
+        # the interpreter, its packages and regloss stay visible wherever they live;
+        # every other top-level folder (home folders, other checkouts of the course,
+        # /work, /opt, /srv, /mnt, ...) is hidden, not just the ones this run knows of
+        import regloss
+
+        keep += [sys.prefix, sys.base_prefix, str(Path(regloss.__file__).resolve().parent),
+                 *[p for p in sys.path if p and Path(p).is_dir()]]
+        hide_paths(hide + outside_system_dirs(), keep)
         os.chdir(cwd)  # re-resolve the working directory through the new mounts
         libc = _libc()
         for nb in Path(cwd).glob("*.ipynb"):  # the sanitised notebook holds the hidden tests
