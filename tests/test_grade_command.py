@@ -197,6 +197,7 @@ LOST_ONE = "one function lost"  # the broken cell's function is undefined: its t
     ("edited", "edited; graded as released", FULL),  # the edited tests still ran, as released
     ("deleted", "deleted; restored and run as released", FULL),
     ("hog", "memory", LOST_ONE),
+    ("snoop", "looked for files outside its folder", FULL),
 ])
 def test_each_bad_kind_gets_a_score_and_a_problem(bad_class, sid, problem, score):
     row = read_grades(bad_class["out"])[sid]

@@ -299,6 +299,60 @@ def _guard_exits(shell, cell_log=None):
     shell.events.register("post_run_cell", lambda *a, **k: running.update(cell=False))
 
 
+#: File (in the kernel's runtime folder) where the kernel lists paths a cell looked at outside its folder.
+ACCESS_LOG = "outside_access.txt"
+
+#: Audit events that reveal where a cell looks on disk.
+WATCHED_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob", "os.chdir"})
+
+
+def _watch_access(shell, log_path, allowed):
+    """Record, during cells, file opens and listings outside ``allowed`` folders.
+
+    A :func:`sys.addaudithook` sees every ``open``, ``os.listdir``, ``os.scandir``,
+    ``glob.glob`` and ``os.chdir``; the paths outside the working copy, the Python
+    installation and the system folders are written to ``log_path`` after each
+    cell, so the grader can say that the notebook went looking for files.
+    """
+    # folders end in a separator; a prefix given with a trailing "." (``~/.``) is taken as is
+    allowed = tuple(a if a.endswith(os.sep + ".") else os.path.join(os.path.abspath(a), "")
+                    for a in allowed if a)
+    state = {"cell": False, "busy": False, "seen": []}
+
+    def hook(event, args):
+        if not state["cell"] or state["busy"] or event not in WATCHED_EVENTS or not args:
+            return
+        path = args[0]
+        if isinstance(path, int) or path is None:
+            return
+        state["busy"] = True
+        try:
+            p = os.path.join(os.path.abspath(os.fsdecode(path)), "")
+            if not p.startswith(allowed) and len(state["seen"]) < 20 and p[:-1] not in state["seen"]:
+                state["seen"].append(p[:-1] or "/")
+        except Exception:  # noqa: BLE001 - a hook must never break the cell
+            pass
+        finally:
+            state["busy"] = False
+
+    def flush(*_a, **_k):
+        state["cell"] = False
+        if state["seen"]:
+            state["busy"] = True
+            try:
+                with open(log_path, "a") as f:
+                    f.write("\n".join(state["seen"]) + "\n")
+            except OSError:
+                pass
+            finally:
+                state["busy"] = False
+                state["seen"] = []
+
+    shell.events.register("pre_run_cell", lambda *a, **k: state.update(cell=True))
+    shell.events.register("post_run_cell", flush)
+    sys.addaudithook(hook)
+
+
 def kernel_main(argv):
     """Entry point of the ``regloss-sandbox`` kernel (see the module docstring)."""
     import argparse
@@ -313,6 +367,7 @@ def kernel_main(argv):
 
     hide = [h for h in os.environ.pop("REGLOSS_HIDE", "").split(os.pathsep) if h]
     cell_log = os.environ.pop("REGLOSS_CELL_LOG", "")
+    access_log = os.environ.pop("REGLOSS_ACCESS_LOG", "")
     keep = [k for k in os.environ.pop("REGLOSS_KEEP", "").split(os.pathsep) if k]
     if os.environ.pop("REGLOSS_FS_SANDBOX", "0") == "1" and keep:
         cwd = os.getcwd()
@@ -344,6 +399,18 @@ def kernel_main(argv):
     app.initialize(rest)
     _cap_output(app.shell, sys.stdout, sys.stderr, a.max_output, DEFAULT_MAX_DISPLAYS)
     _guard_exits(app.shell, cell_log)
+    if access_log:
+        import regloss
+
+        home = os.path.expanduser("~")
+        allowed = [os.getcwd(), os.path.dirname(access_log), sys.prefix, sys.base_prefix,
+                   os.path.dirname(os.path.abspath(regloss.__file__)),
+                   *[p for p in sys.path if p and os.path.isdir(p)],
+                   *[f"/{d}" for d in SYSTEM_DIRS],
+                   # the home folder's hidden folders: caches, settings and fonts that numpy,
+                   # matplotlib and IPython read on their own
+                   os.path.join(home, ".")]
+        _watch_access(app.shell, access_log, allowed)
     app.start()
 
 

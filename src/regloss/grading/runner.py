@@ -31,6 +31,7 @@ import nbformat
 from regloss import course
 from regloss.course import CourseError
 from regloss.grading import gradebook, intake, isolate
+from regloss.grading.isolate import ACCESS_LOG
 
 STATE_VERSION = 1
 # shared scratch space: other users' and tools' files (executed solution notebooks, ...)
@@ -144,6 +145,17 @@ def problems_from_run(log: str, notebooks, timeout: int, memory_mb: int):
                     elif o.name == "stderr" and is_test:
                         found.append(f"{where} wrote to stderr (nbgrader scores it 0)")
     return list(dict.fromkeys(found))
+
+
+def outside_access_problem(log_path: Path):
+    """The problem to state when the sandbox kernel saw cells look outside their folder."""
+    if not log_path.is_file():
+        return []
+    paths = list(dict.fromkeys(p for p in log_path.read_text(errors="replace").splitlines() if p))
+    if not paths:
+        return []
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return [f"looked for files outside its folder ({shown})"]
 
 
 # --------------------------------------------------------------------------- one student
@@ -263,6 +275,7 @@ class Run:
         for kind in ("autograded", "feedback"):
             shutil.rmtree(ws / "course" / "grading" / kind, ignore_errors=True)
         (ws / "course" / "runtime" / "last_cell.txt").unlink(missing_ok=True)
+        (ws / "course" / "runtime" / ACCESS_LOG).unlink(missing_ok=True)
 
     def grade(self, job: Job) -> tuple:
         """Autograde one student in a worker process; returns (result, ws)."""
@@ -280,6 +293,7 @@ class Run:
             "REGLOSS_NETNS": "1" if self.iso.network else "0",
             "REGLOSS_KEEP": str(ws / "course"),
             "REGLOSS_CELL_LOG": str(ws / "course" / "runtime" / "last_cell.txt"),
+            "REGLOSS_ACCESS_LOG": str(ws / "course" / "runtime" / ACCESS_LOG),
             "REGLOSS_HIDE": os.pathsep.join(str(h) for h in [
                 *self.hide, self.tmp, *TEMP_DIRS,
                 ws / "course" / "grading" / "submitted", ws / "course" / "grading" / "feedback"]),
@@ -316,6 +330,7 @@ class Run:
                     except Exception:  # noqa: BLE001
                         pass
             res.problems.extend(problems_from_run(log_text, nbs, self.s.timeout, self.s.memory_mb))
+        res.problems.extend(outside_access_problem(ws / "course" / "runtime" / ACCESS_LOG))
         res.seconds = time.monotonic() - t0
         return res, ws
 
