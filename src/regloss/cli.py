@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from regloss import course
+from regloss import course, grade_cli
 
 
 def _release(args):
@@ -21,12 +21,7 @@ def build_parser():
     r = sub.add_parser("release", help="regenerate notebooks/ from solutions/ with nbgrader generate_assignment")
     r.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     r.set_defaults(func=_release)
-    try:  # grading commands live in their own module
-        from regloss import grade_cli
-    except ImportError:
-        grade_cli = None
-    if grade_cli is not None:
-        grade_cli.add_commands(sub)
+    grade_cli.add_commands(sub)  # grading commands live in their own module
     return p
 
 
