@@ -55,6 +55,18 @@ def delegates(assignment, cell, name, source, why="", **kw):
     return Entry(assignment, cell, name, DELEGATES, source, why, **kw)
 
 
+def variant(base, *pairs):
+    """``base`` with each (old, new) replaced once; fails loudly if ``old`` is absent.
+
+    Wrong entries are mostly a correct source with one realistic change: writing
+    them as variants keeps each mistake to the one line it is about.
+    """
+    for old, new in pairs:
+        assert old in base, f"catalogue variant: {old!r} not in the base source"
+        base = base.replace(old, new, 1)
+    return base
+
+
 def all_entries():
     out = []
     for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):

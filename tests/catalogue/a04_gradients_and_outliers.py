@@ -1,16 +1,9 @@
 """Catalogue for 04_gradients_and_outliers: huber_location and huber_are."""
 
 from tests.catalogue import correct, delegates, wrong
+from tests.catalogue import variant as _variant
 
 A = "04_gradients_and_outliers"
-
-
-def _variant(base, *pairs):
-    """``base`` with each (old, new) replaced once; fails loudly if ``old`` is absent."""
-    for old, new in pairs:
-        assert old in base, f"catalogue variant: {old!r} not in the base source"
-        base = base.replace(old, new, 1)
-    return base
 
 
 # ------------------------------------------------------------------ huber_location

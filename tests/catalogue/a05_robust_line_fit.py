@@ -1,16 +1,9 @@
 """Catalogue for 05_robust_line_fit: fit_line_ols, fit_line_gd and fit_line_irls."""
 
 from tests.catalogue import correct, delegates, wrong
+from tests.catalogue import variant as _variant
 
 A = "05_robust_line_fit"
-
-
-def _variant(base, *pairs):
-    """``base`` with each (old, new) replaced once; fails loudly if ``old`` is absent."""
-    for old, new in pairs:
-        assert old in base, f"catalogue variant: {old!r} not in the base source"
-        base = base.replace(old, new, 1)
-    return base
 
 
 # ------------------------------------------------------------------- fit_line_ols
