@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,15 +27,15 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.harness import solution_sources  # noqa: E402
 
 
 def solved_release(assignment):
     """The released notebook with the source's solutions pasted in (a perfect student)."""
     name = f"{assignment}.ipynb"
-    src = nbformat.read(str(ROOT / "solutions" / assignment / name), as_version=4)
-    sol = {c.metadata["nbgrader"]["grade_id"]: re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", "",
-                                                       c.source, flags=re.M)
-           for c in src.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    sol = solution_sources(assignment)
     nb = nbformat.read(str(ROOT / "notebooks" / assignment / name), as_version=4)
     for c in nb.cells:
         gid = c.metadata.get("nbgrader", {}).get("grade_id")

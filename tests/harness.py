@@ -42,6 +42,17 @@ def read_source(assignment):
     return nbformat.read(notebook_path(assignment), as_version=4)
 
 
+def solution_sources(assignment):
+    """``{grade_id: source}`` of the source notebook's solution code cells, markers removed:
+    what a perfect student writes."""
+    out = {}
+    for c in read_source(assignment).cells:
+        m = c.metadata.get("nbgrader", {})
+        if m.get("solution") and c.cell_type == "code":
+            out[m["grade_id"]] = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", "", c.source, flags=re.M)
+    return out
+
+
 def with_cells(nb, replacements):
     """A copy of ``nb`` with the source of the cells whose grade_id is a key replaced."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from tests.harness import solution_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "01_l1_mse"
@@ -52,13 +53,7 @@ except OSError as exc:
 
 
 def _solutions():
-    src = nbformat.read(str(ROOT / "solutions" / A / NB), as_version=4)
-    out = {}
-    for c in src.cells:
-        m = c.metadata.get("nbgrader", {})
-        if m.get("solution") and c.cell_type == "code":
-            out[m["grade_id"]] = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", "", c.source, flags=re.M)
-    return out
+    return solution_sources(A)
 
 
 def _release():
