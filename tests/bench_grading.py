@@ -50,7 +50,7 @@ def env():
 
 def time_regloss(assignment, subs, out, workers):
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "regloss.cli", "grade", assignment, str(subs), "--out", str(out),
+    p = subprocess.run([sys.executable, "-m", "regloss", "grade", assignment, str(subs), "--out", str(out),
                         "--workers", str(workers), "--no-progress"], capture_output=True, text=True, env=env())
     dt = time.perf_counter() - t0
     if p.returncode != 0:

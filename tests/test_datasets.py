@@ -8,8 +8,8 @@ them together with the assignment 05 catalogue and cross-checks.
 import numpy as np
 import pytest
 
-from regloss import datasets
-from regloss.synthetic import line_with_outliers
+from regloss.teaching import datasets
+from regloss.teaching.synthetic import line_with_outliers
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_05_robust_fitplots_draw(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from regloss.fitplots import plot_fits, plot_sweep
+    from regloss.teaching.fitplots import plot_fits, plot_sweep
 
     d = line_with_outliers(np.random.default_rng(1), n=20, outlier_fraction=0.1, n_leverage=1)
     ax = plot_fits(d.x, d.y, {"MSE": (2.0, 1.0), "L1": (1.9, 1.2), "other": (0.0, 0.0)},

@@ -1,12 +1,12 @@
-"""The additions to regloss.cases and regloss.diagnose made for assignments 02 and 03."""
+"""The additions to regloss.checks.cases and regloss.checks.diagnose made for assignments 02 and 03."""
 
 import numpy as np
 import pytest
 
-from regloss.cases import Case, case, convention_cases, uniform_cases
-from regloss.compare import check_grad, check_loss
-from regloss.diagnose import hint, location_hint
-from regloss.reference import torch_grad, torch_loss
+from regloss.checks.cases import Case, case, convention_cases, uniform_cases
+from regloss.checks.compare import check_grad, check_loss
+from regloss.checks.diagnose import hint, location_hint
+from regloss.checks.reference import torch_grad, torch_loss
 
 
 def _huber(input, target, reduction="mean", delta=1.0, offset=0.5):

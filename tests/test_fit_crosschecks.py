@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from scipy.optimize import least_squares
 
-from regloss.datasets import load_anscombe_iii, load_stackloss
-from regloss.synthetic import line_with_outliers
+from regloss.teaching.datasets import load_anscombe_iii, load_stackloss
+from regloss.teaching.synthetic import line_with_outliers
 from tests.harness import ROOT
 
 A = "05_robust_line_fit"
@@ -135,7 +135,7 @@ def test_05_robust_smooth_l1_gd_has_the_huber_minimiser():
 
 
 def test_05_robust_shipped_losses_match_pytorch():
-    from regloss.reference import torch_grad, torch_loss
+    from regloss.checks.reference import torch_grad, torch_loss
 
     rng = np.random.default_rng(0)
     x, t = rng.normal(size=(2, 4, 5)) * 2

@@ -23,7 +23,7 @@ from tests.harness import solution_sources
 ROOT = Path(__file__).resolve().parents[1]
 A = "01_l1_mse"
 NB = f"{A}.ipynb"
-REGLOSS = [sys.executable, "-m", "regloss.cli"]
+REGLOSS = [sys.executable, "-m", "regloss"]
 TIMEOUT = "20"
 
 SNOOP = r'''

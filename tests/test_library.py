@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from regloss import LOSSES
-from regloss.authoring import notebook_to_text, text_to_notebook
-from regloss.cases import case, invalid_calls, probe_cases
-from regloss.compare import check_grad, check_invalid_arguments, check_loss
-from regloss.gradcheck import check_gradient, numerical_gradient, rel_error
-from regloss.own_work import assert_own_work, forbidden_calls
-from regloss.reference import PARAMETER, REDUCTIONS, torch_grad, torch_loss
+from regloss.course.authoring import notebook_to_text, text_to_notebook
+from regloss.checks.cases import case, invalid_calls, probe_cases
+from regloss.checks.compare import check_grad, check_invalid_arguments, check_loss
+from regloss.checks.gradcheck import check_gradient, numerical_gradient, rel_error
+from regloss.checks.own_work import assert_own_work, forbidden_calls
+from regloss.checks.reference import PARAMETER, REDUCTIONS, torch_grad, torch_loss
 
 # ------------------------------------------------------------------ test-only references
 
@@ -151,7 +151,7 @@ def test_probes_are_reproducible_from_the_generator():
 
 
 def test_invalid_calls_are_refused_by_torch_too():
-    from regloss.reference import torch_error
+    from regloss.checks.reference import torch_error
 
     for name in LOSSES:
         for kwargs, _ in invalid_calls(name):

@@ -1,12 +1,12 @@
-"""regloss.noise: the samplers draw what they say (checked against scipy.stats),
+"""regloss.teaching.noise: the samplers draw what they say (checked against scipy.stats),
 are reproducible from a Generator, and refuse bad arguments; and the study
-plots of regloss.studyplots draw what they are given."""
+plots of regloss.teaching.studyplots draw what they are given."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from regloss import noise, studyplots
+from regloss.teaching import noise, studyplots
 
 N = 20_000
 P_MIN = 1e-3   # fixed seeds: a correct sampler passes; a wrong one fails by a wide margin

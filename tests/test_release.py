@@ -27,6 +27,7 @@ def fresh_release(tmp_path_factory):
     (tmp / "grading").mkdir()
     shutil.copy(ROOT / "grading" / "nbgrader_config.py", tmp / "grading")
     shutil.copytree(ROOT / "solutions", tmp / "solutions")
+    shutil.copytree(ROOT / "answers", tmp / "answers")
     course.release(root=tmp)
     return tmp
 

@@ -153,7 +153,7 @@ ENTRIES = [
                                                       reduction=reduction, beta=beta).numpy()
         '''),
     delegates(A, "smooth_l1_loss", "regloss-reference", '''
-        from regloss.reference import torch_loss
+        from regloss.checks.reference import torch_loss
         def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
             return torch_loss("smooth_l1_loss", input, target, reduction, beta=beta)
         '''),

@@ -5,5 +5,5 @@
 ``runner`` (parallel autograde workers, the run's state), ``gradebook`` (the
 instructor area, merging into the main gradebook), ``report`` (grades.csv, the
 summary table, common mistakes, the score histogram). The command line is
-``regloss grade`` / ``regloss demo`` (:mod:`regloss.grade_cli`).
+``regloss grade`` / ``regloss demo`` (:mod:`regloss.grading.command`).
 """

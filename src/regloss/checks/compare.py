@@ -15,10 +15,10 @@ import warnings
 
 import numpy as np
 
-from regloss.cases import Case, invalid_calls
-from regloss.diagnose import hint
-from regloss.own_work import assert_own_work
-from regloss.reference import PARAMETER, torch_error, torch_grad, torch_loss
+from regloss.checks.cases import Case, invalid_calls
+from regloss.checks.diagnose import hint
+from regloss.checks.own_work import assert_own_work
+from regloss.checks.reference import PARAMETER, torch_error, torch_grad, torch_loss
 
 #: (rtol, atol) by the dtype of the input.
 TOLERANCE = {np.dtype(np.float64): (1e-7, 1e-10), np.dtype(np.float32): (2e-4, 2e-5)}
@@ -148,7 +148,7 @@ def check_invalid_arguments(fn, name, calls=None, input=(1.0, -2.0), target=(0.0
     ----------
     calls : list of (dict, str), optional
         Keyword arguments and the name of the bad argument; by default
-        :func:`regloss.cases.invalid_calls`.
+        :func:`regloss.checks.cases.invalid_calls`.
     """
     x = np.asarray(input, dtype=np.float64)
     t = np.asarray(target, dtype=np.float64)

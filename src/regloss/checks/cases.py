@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from regloss.reference import PARAMETER, PARAMETER_DEFAULT, REDUCTIONS
+from regloss.checks.reference import PARAMETER, PARAMETER_DEFAULT, REDUCTIONS
 
 
 @dataclass(frozen=True)

@@ -161,10 +161,10 @@ def notebook_to_text(nb):
 
 
 def main(argv=None):
-    """``python -m regloss.authoring SRC DST``: convert ``.py`` <-> ``.ipynb``."""
+    """``python -m regloss.course.authoring SRC DST``: convert ``.py`` <-> ``.ipynb``."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
-        print("usage: python -m regloss.authoring SRC DST  (.py -> .ipynb or .ipynb -> .py)", file=sys.stderr)
+        print("usage: python -m regloss.course.authoring SRC DST  (.py -> .ipynb or .ipynb -> .py)", file=sys.stderr)
         return 2
     src, dst = argv
     if src.endswith(".py"):

@@ -54,7 +54,7 @@ class Dataset:
 
 def read_csv(filename):
     """Read a numeric CSV file of ``regloss/data`` into ``{column: float64 array}``."""
-    text = resources.files("regloss").joinpath("data", filename).read_text(encoding="utf-8")
+    text = resources.files("regloss.teaching").joinpath("data", filename).read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], [r for r in rows[1:] if r]
     values = np.array(body, dtype=np.float64)
@@ -63,7 +63,7 @@ def read_csv(filename):
 
 def sources():
     """The text of ``regloss/data/SOURCES.md``: where every data set comes from."""
-    return resources.files("regloss").joinpath("data", "SOURCES.md").read_text(encoding="utf-8")
+    return resources.files("regloss.teaching").joinpath("data", "SOURCES.md").read_text(encoding="utf-8")
 
 
 def load_anscombe_iii():

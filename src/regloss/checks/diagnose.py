@@ -25,7 +25,7 @@ def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
     Parameters
     ----------
     student, truth : numpy.ndarray, same shape
-    case : regloss.cases.Case
+    case : regloss.checks.cases.Case
     kind : {"loss", "grad"}
     param_name : str or None
         ``"delta"`` or ``"beta"``.

@@ -1,0 +1,19 @@
+"""What the notebooks' test cells call: the PyTorch reference, the probe cases,
+comparison and diagnosis, the own-work check and finite differences.
+
+Modules: :mod:`~regloss.checks.reference` (the truth: ``torch.nn.functional`` and
+autograd), :mod:`~regloss.checks.cases`, :mod:`~regloss.checks.compare`,
+:mod:`~regloss.checks.diagnose`, :mod:`~regloss.checks.own_work`,
+:mod:`~regloss.checks.gradcheck`. Torch is imported only when a reference value
+is first needed.
+"""
+
+from regloss.checks.cases import Case, case, convention_cases, invalid_calls, probe_cases, uniform_cases
+from regloss.checks.compare import check_grad, check_invalid_arguments, check_loss, quiet
+from regloss.checks.gradcheck import check_gradient, numerical_gradient, rel_error
+from regloss.checks.own_work import assert_own_work
+from regloss.checks.reference import torch_error, torch_grad, torch_loss
+
+__all__ = ["Case", "assert_own_work", "case", "check_grad", "check_gradient", "check_invalid_arguments",
+           "check_loss", "convention_cases", "invalid_calls", "numerical_gradient", "probe_cases", "quiet",
+           "rel_error", "torch_error", "torch_grad", "torch_loss", "uniform_cases"]

@@ -1,0 +1,87 @@
+"""The ``regloss`` command: ``regloss release | grade | demo``.
+
+It only parses the command line, calls one function of :mod:`regloss.course` or
+:mod:`regloss.grading`, and prints what that returns. ``python -m regloss`` is
+the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from regloss.course import CourseError
+
+
+def _release(args):
+    from regloss.course import release
+
+    return "\n".join(f"released {a}: solutions/{a} -> notebooks/{a}" for a in release(args.assignments or None))
+
+
+def _grade(args):
+    from regloss.grading.command import grade
+
+    return grade(args.assignment, args.submissions, out=args.out, db=args.db, options=_options(args))
+
+
+def _demo(args):
+    from regloss.grading.command import demo
+
+    return demo(out=args.out, options=_options(args))
+
+
+def _options(args):
+    from regloss.grading.command import Options
+
+    return Options(workers=args.workers, timeout=args.timeout, memory=args.memory, max_output=args.max_output,
+                   force=args.force, sandbox=not args.no_sandbox, progress=not args.no_progress)
+
+
+def _grading_options(p):
+    p.add_argument("--workers", type=int, default=0, help="parallel workers (default: number of cores)")
+    p.add_argument("--timeout", type=int, default=60, help="seconds per cell before it is interrupted (default 60)")
+    p.add_argument("--memory", type=int, default=2048, help="memory cap per kernel, in MB (default 2048; 0: none)")
+    p.add_argument("--max-output", type=int, default=100_000, help="characters of output kept per cell")
+    p.add_argument("--force", action="store_true", help="regrade students already graded from the same files")
+    p.add_argument("--no-sandbox", action="store_true", help="do not use Linux namespaces (unshare)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser():
+    """The argument parser of the ``regloss`` command."""
+    p = argparse.ArgumentParser(prog="regloss", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("release", help="regenerate notebooks/ (and the shipped answer files) from solutions/")
+    r.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    r.set_defaults(func=_release)
+    g = sub.add_parser(
+        "grade",
+        help="autograde a class (a folder with one sub-folder per student, or a zip of it)",
+        description="Autograde every student's submission with nbgrader, in parallel and in isolation; "
+                    "write grades.csv, feedback, the class's common mistakes and a score histogram under --out.",
+    )
+    g.add_argument("assignment", help="assignment id, e.g. 01_l1_mse (a folder of solutions/)")
+    g.add_argument("submissions", help="folder with one sub-folder per student id, or a zip of such a folder")
+    _grading_options(g)
+    g.add_argument("--out", help="output folder (default: grading/runs/<assignment>)")
+    g.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite under --out), e.g. postgresql://...")
+    g.set_defaults(func=_grade)
+    d = sub.add_parser("demo", help="grade the bundled sample class (grading/sample_class/) end to end")
+    _grading_options(d)
+    d.add_argument("--out", help="output folder (default: grading/demo-out)")
+    d.set_defaults(func=_demo)
+    return p
+
+
+def main(argv=None):
+    """Run the command; returns the exit status (0, or 2 for an instructor's error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        text = args.func(args)
+    except CourseError as exc:
+        print(f"regloss: error: {exc}", file=sys.stderr)
+        return 2
+    if text:
+        print(text)
+    return 0

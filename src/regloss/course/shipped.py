@@ -1,0 +1,213 @@
+"""Answer files an assignment ships, generated from one source each.
+
+An assignment that needs an earlier assignment's answers (03 uses 02's Huber,
+05 fits lines with the losses of 01-03, ...) ships them as a Python file in its
+own folder. Each such file is *generated* here, never kept by hand:
+
+- :class:`FromSolutions` takes functions from the solution cells of the
+  assignment that asks for them (``### BEGIN SOLUTION`` markers removed), with
+  every top-level helper and import they use;
+- :class:`FromCourseModule` takes a whole module of the course's ``answers/``
+  folder (for answers that no single assignment asks for in that form, such as
+  06's batched line fits).
+
+:data:`SHIPPED` says which assignment ships which file from what;
+:func:`render` gives a file's text (with a header saying it is generated and
+must not be edited); :func:`write` puts every file in ``solutions/<a>/``, from
+where ``nbgrader generate_assignment`` copies it into the release. The tests
+fail when a committed copy differs from :func:`render`.
+
+This module holds no answer itself: it only copies the instructor's.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from regloss.course.root import CourseError, find_root
+
+_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
+
+
+@dataclass(frozen=True)
+class FromSolutions:
+    """Functions ``names`` from the solution cells of ``assignment``'s source notebook."""
+
+    assignment: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FromCourseModule:
+    """The whole module ``answers/<path>`` of the course root."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class ShippedFile:
+    """One generated file: its docstring and where its code comes from."""
+
+    doc: str
+    parts: tuple = field(default_factory=tuple)
+
+
+_CORE_LOSSES = (
+    FromSolutions("01_l1_mse", ("l1_loss", "l1_loss_grad", "mse_loss", "mse_loss_grad")),
+    FromSolutions("02_huber", ("huber_loss", "huber_loss_grad")),
+    FromSolutions("03_smooth_l1", ("smooth_l1_loss", "smooth_l1_loss_grad")),
+)
+_CORE_DOC = (
+    "The four losses of assignments 01-03 and their gradients, in NumPy.\n\n"
+    "Shipped with this assignment so that it does not depend on your earlier answers.\n"
+    "Each function behaves like its namesake in ``torch.nn.functional``; ``<name>_grad``\n"
+    "returns d loss / d input with the shape of ``input``, as\n"
+    "``torch.autograd.grad(loss.sum(), input)`` would."
+)
+
+SHIPPED: dict[str, dict[str, ShippedFile]] = {
+    "03_smooth_l1": {
+        "huber.py": ShippedFile(
+            "Assignment 02's answers: the Huber loss and its gradient, in NumPy.\n\n"
+            "Assignment 03 imports them to check huber(delta) = delta * smooth_l1(beta=delta).",
+            (FromSolutions("02_huber", ("huber_loss", "huber_loss_grad")),),
+        ),
+    },
+    "04_gradients_and_outliers": {"losses.py": ShippedFile(_CORE_DOC, _CORE_LOSSES)},
+    "05_robust_line_fit": {"losses.py": ShippedFile(_CORE_DOC, _CORE_LOSSES)},
+    "06_choosing_a_loss": {
+        "fits.py": ShippedFile(
+            "",  # the module's own docstring
+            (FromCourseModule("fits.py"),),
+        ),
+    },
+}
+"""assignment -> {file name -> what it is generated from}."""
+
+
+def solution_code(assignment, root=None):
+    """The code of ``assignment``'s source notebook that a perfect student writes and
+    every import it runs: its solution cells (markers removed) and the top-level
+    imports of its other non-test code cells, as one Python source."""
+    root = Path(root) if root else find_root()
+    nbs = sorted((root / "solutions" / assignment).glob("*.ipynb"))
+    if len(nbs) != 1:
+        raise CourseError(f"solutions/{assignment} must hold exactly one notebook, found {len(nbs)}")
+    nb = nbformat.read(nbs[0], as_version=4)
+    chunks = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            chunks.append(_MARKER.sub("", cell.source))
+        elif not meta.get("grade"):
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            chunks += [ast.get_source_segment(cell.source, n) for n in tree.body
+                       if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return "\n\n".join(chunks)
+
+
+def _bound_names(node):
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def _used_names(node):
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def extract(source, names, where="the source"):
+    """The top-level statements of ``source`` that define ``names``, with everything
+    they use (helpers, constants, imports), in source order.
+
+    The closure follows every global name a chosen statement reads: a helper
+    ``_reduce`` called by ``l1_loss`` comes along, and so does ``import numpy as np``.
+
+    Raises
+    ------
+    CourseError
+        When a name is not defined at the top level of ``source``.
+    """
+    tree = ast.parse(source)
+    defines = {}
+    for i, node in enumerate(tree.body):
+        for name in _bound_names(node):
+            defines[name] = i  # the last definition wins, as when the notebook runs
+    missing = [n for n in names if n not in defines]
+    if missing:
+        raise CourseError(f"{where} defines no top-level {', '.join(missing)}")
+    chosen, todo = set(), [defines[n] for n in names]
+    while todo:
+        i = todo.pop()
+        if i in chosen:
+            continue
+        chosen.add(i)
+        todo += [defines[n] for n in _used_names(tree.body[i]) if n in defines]
+    return [ast.get_source_segment(source, tree.body[i]) for i in sorted(chosen)]
+
+
+def _header(sources, assignment, name):
+    lines = ["# GENERATED by `regloss release` from", *[f"#   {s}" for s in sources],
+             f"# Do not edit: edit the source and run `regloss release {assignment}`."]
+    return "\n".join(lines) + "\n"
+
+
+def render(assignment, name, root=None):
+    """The text of the shipped file ``name`` of ``assignment``."""
+    root = Path(root) if root else find_root()
+    spec = SHIPPED[assignment][name]
+    imports, body, sources, doc = [], [], [], spec.doc
+    for part in spec.parts:
+        if isinstance(part, FromSolutions):
+            sources.append(f"solutions/{part.assignment} (cells {', '.join(part.names)})")
+            stmts = extract(solution_code(part.assignment, root), part.names,
+                            where=f"solutions/{part.assignment}")
+        elif isinstance(part, FromCourseModule):
+            path = root / "answers" / part.path
+            sources.append(f"answers/{part.path}")
+            text = path.read_text()
+            tree = ast.parse(text)
+            doc = doc or ast.get_docstring(tree, clean=False)
+            stmts = [ast.get_source_segment(text, n) for n in tree.body
+                     if not (isinstance(n, ast.Expr) and isinstance(getattr(n, "value", None), ast.Constant)
+                             and n is tree.body[0])]
+        else:  # pragma: no cover - a new kind of part
+            raise TypeError(part)
+        for s in stmts:
+            target = imports if s.startswith(("import ", "from ")) else body
+            if s not in target:  # a helper shared by two parts is written once
+                target.append(s)
+    doc = '"""' + doc.strip("\n").rstrip() + '\n"""'
+    parts = [doc, "\n".join(imports), "\n\n\n".join(body)]
+    return _header(sources, assignment, name) + "\n\n".join(p for p in parts[:2] if p) + "\n\n\n" + parts[2] + "\n"
+
+
+def shipped_files(assignment):
+    """The names of the files ``assignment`` ships (possibly none)."""
+    return sorted(SHIPPED.get(assignment, {}))
+
+
+def write(assignment, root=None):
+    """Write every shipped file of ``assignment`` into ``solutions/<assignment>/``; returns their paths."""
+    root = Path(root) if root else find_root()
+    out = []
+    for name in shipped_files(assignment):
+        path = root / "solutions" / assignment / name
+        path.write_text(render(assignment, name, root))
+        out.append(path)
+    return out
