@@ -5,12 +5,22 @@ The test cells of the notebooks call these functions. Each raises an
 value, PyTorch's value and, where it can be recognised, the likely mistake.
 They silence warnings while the student's code runs, because nbgrader scores
 a test cell that writes to stderr as failed.
+
+What a student sees when a check fails is the call in their test cell and the
+message, not this module's insides: the failure is a :class:`CheckFailed`,
+raised at the public function's boundary with a fresh traceback; IPython
+renders it (``_render_traceback_``) with the student's frames only, and pytest
+hides the library's frames (``__tracebackhide__``). When the student's own
+function raises, the library's frames are hidden the same way and the student's
+frames are shown.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import types
 import warnings
 
 import numpy as np
@@ -19,6 +29,59 @@ from regloss.checks.cases import Case, invalid_calls
 from regloss.checks.diagnose import hint
 from regloss.checks.own_work import assert_own_work
 from regloss.checks.reference import PARAMETER, torch_error, torch_grad, torch_loss
+
+class CheckFailed(AssertionError):
+    """A check found that a student's function differs from PyTorch (or from the contract).
+
+    An ``AssertionError``, so nbgrader and ``except AssertionError`` treat it as
+    every failed test. In IPython (JupyterLab, nbclient, nbgrader) its traceback
+    shows only the frames that are not the library's: the test cell's call, then
+    the message.
+    """
+
+    def _render_traceback_(self):
+        """The traceback lines IPython shows: the student's frames, then the message."""
+        from IPython import get_ipython  # present whenever IPython calls this
+
+        tb = _outside_frames(self.__traceback__)
+        shell = get_ipython()
+        return shell.InteractiveTB.structured_traceback(type(self), self, tb)
+
+
+def _hidden(frame):
+    return bool(frame.f_locals.get("__tracebackhide__")) or \
+        str(frame.f_globals.get("__name__", "")).split(".")[0] == "regloss"
+
+
+def _outside_frames(tb):
+    """A copy of the traceback ``tb`` without the library's frames."""
+    kept = []
+    while tb is not None:
+        if not _hidden(tb.tb_frame):
+            kept.append((tb.tb_frame, tb.tb_lasti, tb.tb_lineno))
+        tb = tb.tb_next
+    out = None
+    for frame, lasti, lineno in reversed(kept):
+        out = types.TracebackType(out, frame, lasti, lineno)
+    return out
+
+
+def _boundary(check):
+    """Turn the ``AssertionError`` of a check into a :class:`CheckFailed` raised at the
+    caller's line, with no library frame and no chained exception in what is shown."""
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841 - read by pytest and IPython
+        try:
+            return check(*args, **kwargs)
+        except CheckFailed:
+            raise
+        except AssertionError as exc:
+            raise CheckFailed(*exc.args).with_traceback(None) from None
+
+    return wrapper
+
 
 #: (rtol, atol) by the dtype of the input.
 TOLERANCE = {np.dtype(np.float64): (1e-7, 1e-10), np.dtype(np.float32): (2e-4, 2e-5)}
@@ -76,16 +139,20 @@ def _first_bad(student, truth, rtol, atol, case):
 
 
 def _check_one(fn, name, case, kind):
+    __tracebackhide__ = True  # noqa: F841
     truth = (torch_loss if kind == "loss" else torch_grad)(name, case.input, case.target, case.reduction, **case.params)
     with quiet():
-        result = case.call(fn)
+        try:
+            result = case.call(fn)
+        except Exception as exc:  # the student's function crashed: show its frames, not ours
+            raise exc.with_traceback(_outside_frames(exc.__traceback__))  # noqa: B904
     label = name if kind == "loss" else f"{name}_grad"
     student = _as_array(result, label, case, truth.shape, kind)
     rtol, atol = tolerance(np.asarray(case.input).dtype)
     with np.errstate(all="ignore"):
         ok = np.allclose(student, truth, rtol=rtol, atol=atol, equal_nan=True)
     if not ok:
-        h = hint(student, truth, case, kind, PARAMETER[name], rtol=max(rtol, 1e-6))
+        h = hint(student, truth, case, kind, PARAMETER.get(name), rtol=max(rtol, 1e-6), loss=name)
         raise AssertionError(
             f"{case.describe(label)} gave {_fmt(student)}, PyTorch gives {_fmt(truth)}"
             + _first_bad(student, truth, rtol, atol, case)
@@ -93,6 +160,7 @@ def _check_one(fn, name, case, kind):
 
 
 def _check(fn, name, cases, kind):
+    __tracebackhide__ = True  # noqa: F841
     if isinstance(cases, Case):
         cases = [cases]
     cases = list(cases)
@@ -104,6 +172,7 @@ def _check(fn, name, cases, kind):
     return len(cases)
 
 
+@_boundary
 def check_loss(fn, name, cases):
     """Check a student's loss against ``torch.nn.functional.<name>``.
 
@@ -126,18 +195,22 @@ def check_loss(fn, name, cases):
         At the first case that differs, naming it and the likely mistake; or
         when ``fn`` calls into torch, scipy, scikit-learn or regloss.
     """
+    __tracebackhide__ = True  # noqa: F841
     return _check(fn, name, cases, "loss")
 
 
+@_boundary
 def check_grad(fn, name, cases):
     """Check a student's gradient against ``torch.autograd`` on ``<name>``.
 
     The truth is ``torch.autograd.grad(loss.sum(), input)`` for the same call:
     shape of ``input``, divided by ``input.size`` for ``reduction="mean"``.
     """
+    __tracebackhide__ = True  # noqa: F841
     return _check(fn, name, cases, "grad")
 
 
+@_boundary
 def check_invalid_arguments(fn, name, calls=None, input=(1.0, -2.0), target=(0.0, 0.0)):
     """Check that ``fn`` refuses what PyTorch refuses, with a ``ValueError``.
 
@@ -150,6 +223,7 @@ def check_invalid_arguments(fn, name, calls=None, input=(1.0, -2.0), target=(0.0
         Keyword arguments and the name of the bad argument; by default
         :func:`regloss.checks.cases.invalid_calls`.
     """
+    __tracebackhide__ = True  # noqa: F841
     x = np.asarray(input, dtype=np.float64)
     t = np.asarray(target, dtype=np.float64)
     label = getattr(fn, "__name__", name)

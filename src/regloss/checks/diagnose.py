@@ -7,11 +7,77 @@ Two kinds of evidence:
   convention, ...);
 * where, element by element, the two disagree (only at ``e = 0``, only on the
   linear branch ``|e| > delta``, ...).
+
+A factor is read only as the mistakes that fit the loss (:data:`FACTOR_HINTS`):
+a stray ``0.5`` is a mistake one makes in Huber's ``0.5 * e**2``, never in L1's
+``|e|``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+_SIGN_GRAD = "the sign of the gradient is flipped: e = input - target, and d e / d input = +1"
+_SIGN_LOSS = "your loss is the negative of PyTorch's: these losses are never negative"
+
+#: The readings of a constant factor (yours / PyTorch's) that fit each loss, by
+#: ``(loss, kind)``, besides the reduction's ``N`` and the parameter's factor. A
+#: loss not listed here gets :data:`GENERIC_FACTORS`.
+FACTOR_HINTS = {
+    ("l1_loss", "loss"): [(-1.0, _SIGN_LOSS)],
+    ("l1_loss", "grad"): [(-1.0, _SIGN_GRAD)],
+    ("mse_loss", "loss"): [
+        (-1.0, _SIGN_LOSS),
+        (0.5, "half of PyTorch's value: an extra 0.5? MSE is e**2 (the 0.5 belongs to Huber's quadratic branch)"),
+    ],
+    ("mse_loss", "grad"): [
+        (-1.0, _SIGN_GRAD),
+        (0.5, "half of PyTorch's value: a factor 2 missing (d/de e**2 = 2e)"),
+    ],
+    ("huber_loss", "loss"): [
+        (-1.0, _SIGN_LOSS),
+        (2.0, "twice PyTorch's value: a missing factor 0.5? (the quadratic branch is 0.5 * e**2)"),
+    ],
+    ("huber_loss", "grad"): [
+        (-1.0, _SIGN_GRAD),
+        (2.0, "twice PyTorch's value: d/de 0.5 * e**2 = e, not 2e"),
+    ],
+    ("smooth_l1_loss", "loss"): [
+        (-1.0, _SIGN_LOSS),
+        (2.0, "twice PyTorch's value: a missing factor 0.5? (the quadratic branch is 0.5 * e**2 / beta)"),
+    ],
+    ("smooth_l1_loss", "grad"): [
+        (-1.0, _SIGN_GRAD),
+        (2.0, "twice PyTorch's value: d/de 0.5 * e**2 / beta = e / beta, not 2e / beta"),
+    ],
+}
+
+#: For a loss without its own entry in :data:`FACTOR_HINTS`.
+GENERIC_FACTORS = {
+    "loss": [(-1.0, "the sign of the loss is flipped"),
+             (2.0, "twice PyTorch's value: a missing factor 0.5?"),
+             (0.5, "half of PyTorch's value: a missing factor 2, or an extra 0.5?")],
+    "grad": [(-1.0, _SIGN_GRAD),
+             (2.0, "twice PyTorch's value: a missing factor 0.5?"),
+             (0.5, "half of PyTorch's value: a factor 2 missing, or an extra 0.5?")],
+}
+
+
+def factor_readings(loss, kind):
+    """The ``(factor, hint)`` readings of a constant factor that fit ``loss``.
+
+    Parameters
+    ----------
+    loss : str or None
+        The ``torch.nn.functional`` name, e.g. ``"l1_loss"``; ``None`` for unknown.
+    kind : {"loss", "grad"}
+
+    Returns
+    -------
+    list of (float, str)
+        ``student == factor * truth`` reads as ``hint``.
+    """
+    return list(FACTOR_HINTS.get((loss, kind), GENERIC_FACTORS[kind]))
 
 
 def _close(a, b, rtol):
@@ -19,7 +85,7 @@ def _close(a, b, rtol):
         return np.allclose(a, b, rtol=rtol, atol=rtol * 1e-3, equal_nan=True)
 
 
-def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
+def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6, loss=None):
     """A hint from a constant factor between ``student`` and ``truth``.
 
     Parameters
@@ -29,6 +95,9 @@ def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
     kind : {"loss", "grad"}
     param_name : str or None
         ``"delta"`` or ``"beta"``.
+    loss : str or None
+        The loss checked (``"l1_loss"``, ...): only the factors that fit it are read
+        (:func:`factor_readings`).
 
     Returns
     -------
@@ -39,7 +108,6 @@ def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
         return None
     p = case.params.get(param_name) if param_name else None
     red = case.reduction
-    what = "loss" if kind == "loss" else "gradient"
     candidates = []
     if n > 1 and red == "mean":
         if kind == "loss":
@@ -59,11 +127,7 @@ def ratio_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
         else:
             candidates += [(p, "multiplied by beta: that is the Huber convention; SmoothL1 = Huber(delta=beta) / beta"),
                            (1.0 / p, "divided by beta once too often?")]
-    candidates += [
-        (-1.0, f"the sign of the {what} is flipped: e = input - target, and d e / d input = +1"),
-        (2.0, "twice PyTorch's value: a missing factor 0.5?"),
-        (0.5, "half of PyTorch's value: a factor 2 missing (d/de e^2 = 2e), or an extra 0.5?"),
-    ]
+    candidates += factor_readings(loss, kind)
     # several readings can fit the same factor (with N = 2, "1/N" and "half"): give each
     found = [hint for factor, hint in candidates if factor != 1.0 and _close(student, factor * truth, rtol)]
     return "; or ".join(dict.fromkeys(found)) or None
@@ -131,7 +195,7 @@ def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
     return "; ".join(msgs) or None
 
 
-def hint(student, truth, case, kind, param_name=None, rtol=1e-6):
-    """The best hint available, or ``None``."""
-    return ratio_hint(student, truth, case, kind, param_name, rtol) or location_hint(
+def hint(student, truth, case, kind, param_name=None, rtol=1e-6, loss=None):
+    """The best hint available, or ``None``; ``loss`` names the loss checked."""
+    return ratio_hint(student, truth, case, kind, param_name, rtol, loss=loss) or location_hint(
         student, truth, case, kind, param_name, rtol)
