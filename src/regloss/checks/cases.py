@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from regloss.checks.reference import PARAMETER, PARAMETER_DEFAULT, REDUCTIONS
+from regloss.checks.reference import PARAMETER, PARAMETERS, REDUCTIONS
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,53 @@ def case(input, target, reduction="mean", label="", dtype=np.float64, **params):
     )
 
 
-def _special_errors(p):
-    """Errors that sit on the edges of every branch, for parameter ``p``."""
+def _special_errors(p, large=False):
+    """Errors that sit on the edges of every branch, for parameter ``p``; with
+    ``large``, also errors of 30 and 1e4 (where a naive log(cosh(e)) overflows)."""
     base = [0.0, -0.0, 1e-3, -1e-3, 0.5, -0.5, 1.0, -1.0, 3.0, -3.0, 100.0, -250.0]
     if p is not None and p > 0:
         base += [p, -p, p / 2, -p / 2, 2 * p, -2 * p, 1.25 * p, -0.75 * p]
+    if large:
+        base += [30.0, -30.0, 1e4, -1e4, 1e-6, -2.5e-5]
     return np.array(base)
+
+
+#: The parameter that marks a boundary or scale of each robust loss (``None``: none does).
+BOUNDARY = {"pseudo_huber_loss": "delta", "cauchy_loss": "c", "tukey_biweight_loss": "c",
+            "general_robust_loss": "scale"}
+
+
+def _boundary(name, params):
+    if name in PARAMETERS and name not in BOUNDARY and PARAMETER[name] in ("delta", "beta"):
+        return PARAMETER[name], params.get(PARAMETER[name])
+    key = BOUNDARY.get(name)
+    return key, (params.get(key, PARAMETERS[name].get(key)) if key else None)
+
+
+def default_params_list(name, rng):
+    """Parameter values :func:`probe_cases` tries by default for ``name``.
+
+    The core losses: ``delta`` / ``beta`` in ``1, 0.5, 2`` and a random one (and
+    ``beta = 0``). The robust losses: their defaults, the values the course uses
+    (Cauchy ``c = 2.3849``, Tukey ``c = 4.685``, ``q = 0.1, 0.9``) and a random
+    one; Barron's loss at ``alpha`` = 2, 1, 0, -2, -inf, 4, 0.5 and a random
+    alpha, with several scales.
+    """
+    pname = PARAMETER[name]
+    if pname is None:
+        return [{}]
+    r = float(np.round(rng.uniform(0.1, 3.0), 3))
+    if name == "general_robust_loss":
+        return [{"alpha": 2.0, "scale": 1.0}, {"alpha": 1.0, "scale": 1.0}, {"alpha": 0.0, "scale": 0.5},
+                {"alpha": -2.0, "scale": 2.0}, {"alpha": -np.inf, "scale": 1.0}, {"alpha": 4.0, "scale": 1.5},
+                {"alpha": 0.5, "scale": 0.25},
+                {"alpha": float(np.round(rng.uniform(-6.0, 3.0), 3)), "scale": r}]
+    values = {"cauchy_loss": [1.0, 2.3849, 0.5, r], "tukey_biweight_loss": [4.685, 1.0, 2.0, r],
+              "quantile_loss": [0.5, 0.1, 0.9, float(np.round(rng.uniform(0.02, 0.98), 3))]}.get(
+        name, [1.0, 0.5, 2.0, r])
+    if pname == "beta":
+        values.append(0.0)
+    return [{pname: v} for v in values]
 
 
 def _exact_pair(rng, errors, dtype):
@@ -99,12 +140,12 @@ def probe_cases(name, rng, params_list=None, dtypes=(np.float64, np.float32), re
     Parameters
     ----------
     name : str
-        One of :data:`regloss.LOSSES`.
+        One of :data:`regloss.ALL_LOSSES`.
     rng : numpy.random.Generator
         All randomness comes from here.
     params_list : list of dict, optional
-        Parameter values to try; by default several deltas / betas
-        (``0.5, 1.0, 2.0`` and a random one, plus ``beta = 0`` for SmoothL1).
+        Parameter values to try; by default :func:`default_params_list`
+        (several deltas / betas, ``c``, ``q``, Barron's ``alpha`` and ``scale``).
     dtypes : tuple of numpy dtypes
     reductions : tuple of str
 
@@ -112,25 +153,32 @@ def probe_cases(name, rng, params_list=None, dtypes=(np.float64, np.float32), re
     -------
     list of Case
     """
-    pname = PARAMETER[name]
     if params_list is None:
-        if pname is None:
-            params_list = [{}]
+        if name in PARAMETERS and PARAMETER[name] in ("delta", "beta") and name not in BOUNDARY:
+            pname = PARAMETER[name]  # the core losses draw exactly as they always have
+            params_list = [{}] if pname is None else [
+                {pname: v} for v in [1.0, 0.5, 2.0, float(np.round(rng.uniform(0.1, 3.0), 3))]
+                + ([0.0] if pname == "beta" else [])]
         else:
-            values = [1.0, 0.5, 2.0, float(np.round(rng.uniform(0.1, 3.0), 3))]
-            if pname == "beta":
-                values.append(0.0)
-            params_list = [{pname: v} for v in values]
+            params_list = default_params_list(name, rng)
+    large = name not in ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")
     cases = []
     for params in params_list:
-        p = params.get(pname) if pname else None
+        pname, p = _boundary(name, params)
+        shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
         for dtype in dtypes:
             dname = np.dtype(dtype).name
             # 1. every special error, exactly represented, in one vector
-            errs = _special_errors(p)
+            errs = _special_errors(p, large)
             x, t = _exact_pair(rng, errs, dtype)
+            if large and p:  # errors that are multiples of the parameter: target 0, so |e| = c exactly
+                on = np.isin(np.abs(errs), [p, p / 2, 2 * p, 1.25 * p, 0.75 * p])
+                t[on] = 0
+                x[on] = errs[on].astype(dtype)
             for r in reductions:
-                cases.append(Case(x, t, r, params, ("special errors incl. e = 0" + (f" and |e| = {pname} = {p:g}" if p else "") + f", {dname}")))
+                cases.append(Case(x, t, r, params, ("special errors incl. e = 0" + (f" and |e| = {pname} = {p:g}" if p else "")
+                                                    + (", |e| up to 1e4" if large else "")
+                                                    + (f" ({shown})" if shown and large and not p else "") + f", {dname}")))
             # 2. random shapes with normal errors of several scales
             for shape in [(int(rng.integers(1, 12)),), tuple(int(s) for s in rng.integers(1, 6, size=2)),
                           tuple(int(s) for s in rng.integers(1, 4, size=3))]:
@@ -160,6 +208,12 @@ def invalid_calls(name):
         calls += [({"delta": v}, "delta") for v in (0.0, -1.0, -0.5)]
     elif pname == "beta":
         calls += [({"beta": v}, "beta") for v in (-1.0, -1e-3)]
+    elif pname == "c":
+        calls += [({"c": v}, "c") for v in (0.0, -1.0, -2.3849)]
+    elif pname == "q":
+        calls += [({"q": v}, "q") for v in (0.0, 1.0, -0.25, 1.5)]
+    elif pname == "alpha":
+        calls += [({"scale": v}, "scale") for v in (0.0, -1.0)] + [({"alpha": float("nan")}, "alpha")]
     return calls
 
 
@@ -205,7 +259,8 @@ def convention_cases(name, rng, params=None):
     """Cases that call the function the two other ways the contract allows.
 
     * ``fn(input, target)``: the defaults, ``reduction="mean"`` and PyTorch's
-      default parameter (``delta = beta = 1``);
+      default parameter (``delta = beta = 1``; the contract's defaults for the
+      robust losses, :data:`regloss.checks.reference.PARAMETERS`);
     * ``fn(input, target, reduction, param)`` positionally, in
       ``torch.nn.functional``'s argument order, for every reduction.
 
@@ -221,13 +276,17 @@ def convention_cases(name, rng, params=None):
     -------
     list of Case
     """
-    pname = PARAMETER[name]
     if params is None:
-        params = {} if pname is None else {pname: 2.0 if pname == "delta" else 0.5}
-    errors = np.concatenate([_special_errors(params.get(pname) if pname else None), rng.normal(0.0, 3.0, size=6)])
+        params = {"huber_loss": {"delta": 2.0}, "smooth_l1_loss": {"beta": 0.5},
+                  "pseudo_huber_loss": {"delta": 2.0}, "cauchy_loss": {"c": 2.0},
+                  "tukey_biweight_loss": {"c": 3.0}, "quantile_loss": {"q": 0.25},
+                  "general_robust_loss": {"alpha": -2.0, "scale": 0.5}}.get(name, {})
+    _, p = _boundary(name, params)
+    errors = np.concatenate([_special_errors(p), rng.normal(0.0, 3.0, size=6)])
     x, t = _exact_pair(rng, errors, np.float64)
-    cases = [Case(x, t, "mean", {}, "default arguments: reduction='mean'"
-                  + (f", {pname}={PARAMETER_DEFAULT[name]!r}" if pname else ""), "defaults")]
+    defaults = ", ".join(f"{k}={v!r}" for k, v in PARAMETERS[name].items())
+    cases = [Case(x, t, "mean", {}, "default arguments: reduction='mean'" + (f", {defaults}" if defaults else ""),
+                  "defaults")]
     for r in REDUCTIONS:
         cases.append(Case(x, t, r, dict(params), "positional arguments, in torch.nn.functional's order", "positional"))
     return cases
