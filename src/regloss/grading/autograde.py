@@ -1,0 +1,179 @@
+"""The worker's nbgrader process: autograde one student, record the judge's verdicts,
+write the feedback.
+
+The worker (:mod:`regloss.grading.worker`) starts ``python -m
+regloss.grading.autograde REQUEST.json`` (without network where allowed). It
+runs nbgrader's ``autograde`` through its Python API, in the student's private
+course, with the sandbox kernel; then, when the request holds the judge's
+verdicts, writes them into the private gradebook (a test cell scores its points
+only when the judge passed it) and generates the feedback from a copy of the
+autograded notebook prepared by :mod:`regloss.grading.feedback`. It reports in
+``REPORT.json`` (:class:`AutogradeReport`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class AutogradeRequest:
+    """What the worker asks of its nbgrader process.
+
+    Attributes
+    ----------
+    course : str
+        The student's private course folder.
+    db : str
+        The private SQLite gradebook file.
+    assignment, student_id : str
+    timeout : int
+        Seconds per cell.
+    kernel : str
+        The kernel's name (the sandbox kernel).
+    netns : bool
+        The process runs in a fresh network namespace: bring up ``lo`` first.
+    verdicts : list of dict or None
+        ``CellVerdict`` fields per test cell; None: no judge, keep nbgrader's scores.
+    tests : dict
+        grade id -> True for the test cells that hold hidden tests, False for the others.
+    feedback_hidden : str
+        ``"message"`` or ``"code"``.
+    report : str
+        Where to write the :class:`AutogradeReport` (JSON).
+    """
+
+    course: str
+    db: str
+    assignment: str
+    student_id: str
+    timeout: int
+    kernel: str
+    report: str
+    netns: bool = False
+    verdicts: list = None
+    tests: dict = field(default_factory=dict)
+    feedback_hidden: str = "message"
+
+
+@dataclass
+class AutogradeReport:
+    """What the nbgrader process found.
+
+    Attributes
+    ----------
+    success : bool
+        nbgrader autograded the notebook.
+    log : str
+        nbgrader's log and error (shortened).
+    kernel_passed : dict
+        grade id -> whether the test cell passed in the student's kernel.
+    feedback : bool
+        Feedback HTML was written.
+    """
+
+    success: bool = False
+    log: str = ""
+    kernel_passed: dict = field(default_factory=dict)
+    feedback: bool = False
+
+
+def _short(text, limit=50_000):
+    return text if len(text) <= limit else text[:20_000] + "\n...\n" + text[-20_000:]
+
+
+def apply_verdicts(db_url, assignment, student_id, tests, verdicts):
+    """Score each test cell of the private gradebook from the judge: full points
+    where it passed, 0 where it failed or has no verdict. Returns
+    ``{grade id: passed in the kernel}`` read before the change."""
+    from nbgrader.api import Gradebook
+
+    by_id = {v["grade_id"]: v for v in verdicts}
+    kernel = {}
+    with Gradebook(db_url) as gb:
+        sub = gb.find_submission(assignment, student_id)
+        for nb in sub.notebooks:
+            for g in nb.grades:
+                if g.name not in tests:
+                    continue
+                kernel[g.name] = g.auto_score is not None and g.auto_score >= g.max_score
+                v = by_id.get(g.name)
+                g.auto_score = float(g.max_score) if v is not None and v["passed"] else 0.0
+        gb.db.commit()
+    return kernel
+
+
+def kernel_scores(db_url, assignment, student_id, tests):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        sub = gb.find_submission(assignment, student_id)
+        return {g.name: g.auto_score is not None and g.auto_score >= g.max_score
+                for nb in sub.notebooks for g in nb.grades if g.name in tests}
+
+
+def run(req: AutogradeRequest) -> AutogradeReport:
+    """Autograde, apply the verdicts, write the feedback (see the module docstring)."""
+    if req.netns:
+        from regloss.grading.sandbox import bring_up_loopback
+
+        bring_up_loopback()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from regloss.grading import feedback
+    from regloss.grading.gradebook import sqlite_url
+
+    course = Path(req.course)
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course / "grading")).load_config()
+    cfg.CourseDirectory.root = str(course)
+    cfg.CourseDirectory.db_url = sqlite_url(req.db)
+    cfg.Execute.timeout = int(req.timeout)
+    cfg.Execute.kernel_name = req.kernel
+    cfg.Execute.startup_timeout = 120
+    cfg.OverwriteCells.add_missing_cells = True
+    feedback.configure(cfg)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    out = AutogradeReport()
+    ag = api.autograde(req.assignment, req.student_id, force=True, create=True)
+    out.success = bool(ag.get("success"))
+    out.log = _short((ag.get("log") or "") + "\n" + (ag.get("error") or ""))
+    if not out.success:
+        return out
+    db_url = sqlite_url(req.db)
+    if req.verdicts is not None:
+        out.kernel_passed = apply_verdicts(db_url, req.assignment, req.student_id, req.tests, req.verdicts)
+    else:
+        out.kernel_passed = kernel_scores(db_url, req.assignment, req.student_id, req.tests)
+    adir = course / "grading" / "autograded" / req.student_id / req.assignment
+    kept = course / "runtime" / "autograded-original"
+    shutil.copytree(adir, kept, dirs_exist_ok=True)
+    try:  # feedback is rendered from a copy made for the student: no hidden source
+        verdicts = {v["grade_id"]: v for v in (req.verdicts or [])}
+        for nbfile in sorted(adir.glob("*.ipynb")):
+            feedback.prepare_notebook(nbfile, verdicts, req.tests, req.feedback_hidden)
+        fb = api.generate_feedback(req.assignment, req.student_id, force=True)
+        out.log = _short(out.log + "\n" + (fb.get("log") or "") + (fb.get("error") or ""))
+        fdir = course / "grading" / "feedback" / req.student_id / req.assignment
+        for html in sorted(fdir.glob("*.html")):
+            feedback.finish_html(html)
+        out.feedback = bool(fb.get("success"))
+    finally:
+        shutil.rmtree(adir)
+        shutil.copytree(kept, adir)
+    return out
+
+
+def main(argv):
+    req = AutogradeRequest(**json.loads(Path(argv[0]).read_text()))
+    report = run(req)
+    Path(req.report).write_text(json.dumps(asdict(report)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,252 @@
+"""The parent of a grading run: intake, the pool of workers, merging, the run's state.
+
+:func:`grade_class` reads the submissions (:mod:`regloss.grading.intake`),
+prepares the instructor area and the main gradebook
+(:mod:`regloss.grading.gradebook`), turns each gradable student into a
+:class:`~regloss.grading.jobs.StudentJob` and hands it to a worker
+(:func:`regloss.grading.worker.grade_student`), N at a time. It merges each
+finished :class:`~regloss.grading.jobs.StudentResult` into the main gradebook
+serially, one transaction per student, keeps the student's autograded notebook
+and feedback, and records the student in ``DIR/state.json``: a re-run skips
+students already graded from the same files, and an interrupted run is
+completed by the next one.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import sys
+import tempfile
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from regloss import course
+from regloss.course import CourseError
+from regloss.grading import gradebook, intake, sandbox
+from regloss.grading import problems as P
+from regloss.grading.jobs import InstructorBundle, StudentJob, StudentResult, WorkerSettings, read_tree, write_tree
+from regloss.grading.worker import Processes, grade_student
+
+STATE_VERSION = 2
+KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
+
+
+@dataclass
+class Settings:
+    """The instructor's choices for one run."""
+
+    workers: int = 0  # 0: the number of cores
+    timeout: int = 60  # seconds per cell
+    memory_mb: int = 2048
+    max_output: int = 100_000
+    sandbox: bool = True
+    force: bool = False  # regrade students already graded from the same files
+    progress: bool = True
+    feedback_hidden: str = "message"
+    judge: bool = False  # the out-of-kernel judge (switched on when it lands)
+
+
+def load_state(out: Path):
+    import json
+
+    p = out / "state.json"
+    if p.is_file():
+        try:
+            s = json.loads(p.read_text())
+            if s.get("version") == STATE_VERSION:
+                return s
+        except (OSError, ValueError):
+            pass
+    return {"version": STATE_VERSION, "students": {}}
+
+
+def save_state(out: Path, state):
+    import json
+
+    tmp = out / "state.json.tmp"
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    os.replace(tmp, out / "state.json")
+
+
+def make_bundle(ia: gradebook.InstructorArea, root: Path, hide) -> InstructorBundle:
+    """The :class:`InstructorBundle` of an instructor area."""
+    return InstructorBundle(assignment=ia.assignment, config=(ia.root / course.CONFIG).read_text(),
+                            source=read_tree(ia.source), release=read_tree(ia.release),
+                            template_db=ia.template_db.read_bytes(), digest=ia.source_digest,
+                            hide=[str(h) for h in hide])
+
+
+def submission_files(sub: intake.Submission):
+    """``{path: bytes}`` of a gradable submission, as :func:`intake.place` lays it out."""
+    with tempfile.TemporaryDirectory(prefix="regloss-intake-") as tmp:
+        intake.place(sub, Path(tmp))
+        return read_tree(Path(tmp))
+
+
+def write_plain_feedback(folder: Path, assignment, student_id, problems):
+    """Feedback for a submission nbgrader could not run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems) or "<li>no notebook could be graded</li>"
+    (folder / "feedback.html").write_text(
+        f"<!doctype html><meta charset='utf-8'><title>{html.escape(assignment)}: {html.escape(student_id)}</title>"
+        f"<h1>{html.escape(assignment)} — feedback for {html.escape(student_id)}</h1>"
+        f"<p>Your submission could not be run, so every exercise scored 0:</p><ul>{items}</ul>"
+        "<p>Submit the assignment's notebook, under its original name, as saved by Jupyter.</p>"
+    )
+
+
+def finish(res: StudentResult, db_url, assignment, out: Path):
+    """Merge one graded student into the main gradebook and keep their files (serial)."""
+    sid = res.student_id
+    ok = False
+    if res.graded and res.gradebook:
+        with tempfile.TemporaryDirectory(prefix="regloss-merge-") as tmp:
+            db = Path(tmp) / "gradebook.db"
+            db.write_bytes(res.gradebook)
+            ok = gradebook.merge_student(db_url, db, assignment, sid)
+        if not ok:
+            res.problems.append(P.Problem(P.NOT_GRADED, "nbgrader recorded no grades; scored 0"))
+            res.graded = False
+    if not ok:
+        gradebook.record_zero(db_url, assignment, sid)
+    for kind in ("autograded", "feedback"):
+        dest = out / kind / sid / assignment
+        if dest.exists():
+            shutil.rmtree(dest)
+        if res.graded:
+            files = {k[len(kind) + 1:]: v for k, v in res.outputs.items() if k.startswith(kind + "/")}
+            write_tree(files, dest)
+    fb = out / "feedback" / sid / assignment
+    if not res.graded:
+        write_plain_feedback(fb, assignment, sid, res.problems)
+    htmls = sorted(fb.glob("*.html"))
+    res.feedback = str(htmls[0].relative_to(out)) if htmls else ""
+    res.gradebook, res.outputs = b"", {}
+
+
+def grade_class(assignment, submissions, out=None, db=None, settings=None, root=None, log=print):
+    """Grade every student of ``submissions`` for ``assignment``; see ``regloss grade --help``.
+
+    Returns
+    -------
+    (list of StudentResult, list of str, str, Isolation)
+        Every student's result (sorted by id), loose files ignored, the gradebook
+        URL, and the isolation that was in force.
+    """
+    s = settings or Settings()
+    os.environ["PATH"] = course.tool_env()["PATH"]  # the Gradebook API runs `alembic`
+    root = Path(root) if root else course.find_root()
+    course.check_assignment(assignment, root)
+    out = Path(out) if out else root / "grading" / "runs" / assignment
+    out = out.resolve()
+    subs_path = Path(submissions)
+    if not subs_path.exists():
+        raise CourseError(f"submissions not found: {subs_path}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / ".write-test").write_text("")
+        (out / ".write-test").unlink()
+    except OSError as exc:
+        raise CourseError(f"cannot write to the output folder {out}: {exc}") from exc
+    db_url = db or gradebook.sqlite_url(out / "gradebook.db")
+    class_root = intake.open_submissions(subs_path, out / "intake")
+    ia = gradebook.prepare_instructor_area(root, assignment, out)
+    gradebook.prepare_main_gradebook(ia, db_url)
+    expected = ia.notebook_names()
+    ids = {n: {c.metadata.get("nbgrader", {}).get("grade_id") for c in
+               nbformat.read(str(ia.source / n), as_version=4).cells} - {None} for n in expected}
+    subs, loose = intake.read_class(class_root, expected, ids)
+    if not subs:
+        raise CourseError(f"no student folders in {subs_path} (expected one sub-folder per student)")
+
+    state = load_state(out)
+    settings_key = f"{ia.source_digest}:{s.timeout}:{s.memory_mb}:{s.max_output}:{s.judge}:{s.feedback_hidden}"
+    results, todo = {}, []
+    in_gradebook = gradebook.class_cells(db_url, assignment, [sub.student_id for sub in subs])
+    for i, sub in enumerate(subs):
+        key = f"{sub.digest}:{settings_key}"
+        prev = state["students"].get(sub.student_id)
+        if not s.force and prev and prev.get("key") == key and sub.student_id in in_gradebook:
+            results[sub.student_id] = StudentResult.from_summary(prev)
+        else:
+            todo.append((i, sub, key))
+
+    hide = [root / "solutions", root / "grading", out, subs_path.resolve(), class_root]
+    iso = sandbox.probe(s.sandbox)
+    workers = s.workers or os.cpu_count() or 1
+    log(f"grading {assignment}: {len(subs)} students ({len(subs) - len(todo)} already graded), "
+        f"{workers} workers, {s.timeout} s per cell, {s.memory_mb} MB per kernel")
+    log(f"isolation: {iso.describe()}")
+    if s.judge:
+        from regloss.grading.policy import describe_policy
+
+        log(f"judge: {describe_policy(assignment, iso)}")
+    else:
+        log("judge: OFF (--no-judge): grades come from the student's own kernel and can be forged")
+
+    def record(res):
+        results[res.student_id] = res
+        state["students"][res.student_id] = res.summary()
+        save_state(out, state)
+
+    bundle = make_bundle(ia, root, hide)
+    wsettings = WorkerSettings(timeout=s.timeout, memory_mb=s.memory_mb, max_output=s.max_output,
+                               sandbox=s.sandbox, network=iso.network, filesystem=iso.filesystem,
+                               feedback_hidden=s.feedback_hidden, judge=s.judge,
+                               keep_workspace=bool(os.environ.get(KEEP_WORKSPACES)))
+    scratch = Path(tempfile.mkdtemp(prefix="regloss-run-"))
+    os.chmod(scratch, 0o700)
+    procs = Processes()
+    bar = None
+    try:
+        gradable = []
+        for i, sub, key in todo:
+            intake_problems = [P.Problem(P.INTAKE, p) for p in sub.problems]
+            if not sub.gradable:  # nothing to run: 0, with the reason
+                res = StudentResult(sub.student_id, [*intake_problems, P.Problem(P.SCORED_ZERO, "scored 0")],
+                                    digest=sub.digest, key=key)
+                finish(res, db_url, assignment, out)
+                record(res)
+            else:
+                gradable.append(StudentJob(sub.student_id, submission_files(sub), bundle, wsettings,
+                                           intake_problems, sub.digest, key, i))
+        if gradable:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(gradable), desc=f"grading {assignment}", unit="student",
+                       disable=not s.progress, file=sys.stderr)
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                pending = {ex.submit(grade_student, j, scratch, iso, procs): j for j in gradable}
+                try:
+                    while pending:
+                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for f in done:
+                            j = pending.pop(f)
+                            try:
+                                res = f.result()
+                            except KeyboardInterrupt:
+                                raise
+                            except Exception as exc:  # noqa: BLE001 - one student must not stop the class
+                                res = StudentResult(j.student_id, [*j.problems, P.Problem(
+                                    P.WORKER_FAILED, f"grading failed ({type(exc).__name__}: {exc}); scored 0")],
+                                    digest=j.digest, key=j.key)
+                            finish(res, db_url, assignment, out)
+                            record(res)
+                            bar.update(1)
+                except BaseException:
+                    for f in pending:
+                        f.cancel()
+                    procs.kill_all()
+                    raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if not wsettings.keep_workspace:
+            shutil.rmtree(scratch, ignore_errors=True)
+    ordered = [results[sub.student_id] for sub in subs]
+    return ordered, loose, db_url, iso

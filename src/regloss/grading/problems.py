@@ -1,0 +1,195 @@
+"""What went wrong with one student's submission, as values.
+
+A :class:`Problem` is a small record (a *kind*, the sentence shown to the
+instructor and the student, and the cell it concerns); code decides by its
+``kind``, never by matching words in its text. The functions here find
+problems from what a grading step left behind (the submitted notebook, the
+autograded notebooks, the kernel's access log, the judge's verdicts). They are
+pure logic: no process is started.
+"""
+
+from __future__ import annotations
+
+# the kinds, one constant each (code compares kinds, never texts)
+INTAKE = "intake"  # found while reading the submission (renamed, extra or invalid notebook, ...)
+TEST_DELETED = "test_deleted"
+TEST_EDITED = "test_edited"
+TIMEOUT = "timeout"  # a cell ran longer than the per-cell limit
+MEMORY = "memory"
+KERNEL_EXIT = "kernel_exit"  # the notebook tried to stop its kernel
+OUTPUT_TRUNCATED = "output_truncated"
+STDERR = "stderr"  # a test cell wrote to stderr
+OUTSIDE_ACCESS = "outside_access"
+KERNEL_CRASH = "kernel_crash"  # one cell killed the kernel; graded without it
+WALL_TIMEOUT = "wall_timeout"  # the whole student took too long
+WORKER_FAILED = "worker_failed"
+NOT_GRADED = "not_graded"  # nbgrader could not grade the notebook at all
+JUDGE_DISAGREES = "judge_disagrees"  # passed in the student's kernel, failed in the judge
+JUDGE_FAILED = "judge_failed"  # the judge itself could not run
+SCORED_ZERO = "scored_zero"
+
+#: Kinds after which the whole submission scored 0.
+ZERO_KINDS = frozenset({WALL_TIMEOUT, WORKER_FAILED, NOT_GRADED, SCORED_ZERO})
+
+
+class Problem(str):
+    """One thing that went wrong, for the instructor's table and the student's feedback.
+
+    It is the sentence shown (so it joins and prints as text) and carries what code
+    decides by: its ``kind`` and the ``cell`` it concerns.
+
+    Parameters
+    ----------
+    kind : str
+        One of this module's constants (``TIMEOUT``, ``JUDGE_DISAGREES``, ...).
+    text : str
+        The sentence shown, e.g. ``"test_l1_loss__visible timed out after 60 s (endless loop?)"``.
+    cell : str
+        The grade id (or ``"cell 7"``) it concerns; empty for the whole submission.
+    """
+
+    __slots__ = ("kind", "cell")
+
+    def __new__(cls, kind, text, cell=""):
+        self = super().__new__(cls, text)
+        self.kind, self.cell = kind, cell
+        return self
+
+    @property
+    def text(self):
+        return str.__str__(self)
+
+    def __repr__(self):
+        return f"Problem({self.kind!r}, {self.text!r}, {self.cell!r})"
+
+    def __eq__(self, other):
+        if isinstance(other, Problem):
+            return (self.kind, self.text, self.cell) == (other.kind, other.text, other.cell)
+        return str.__eq__(self, other)
+
+    def __hash__(self):
+        return str.__hash__(self)
+
+    def __reduce__(self):
+        return (Problem, (self.kind, self.text, self.cell))
+
+    def to_dict(self):
+        return {"kind": self.kind, "text": self.text, "cell": self.cell}
+
+    @classmethod
+    def from_dict(cls, d):
+        if isinstance(d, str):  # a record written before problems had kinds
+            return cls(INTAKE, d)
+        return cls(d["kind"], d["text"], d.get("cell", ""))
+
+
+def scored_zero(problems):
+    """True when one of ``problems`` means the whole submission scored 0."""
+    return any(p.kind in ZERO_KINDS for p in problems)
+
+
+def unique(problems):
+    """``problems`` without repeats, in order."""
+    return list(dict.fromkeys(problems))
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def _grade_meta(cell):
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    return meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+
+
+def is_test_cell(cell):
+    """An autograded test cell: graded, not a solution."""
+    m = _grade_meta(cell)
+    return cell.get("cell_type") == "code" and bool(m.get("grade")) and not m.get("solution")
+
+
+def changed_tests(submitted_nb, release_nb):
+    """Problems for the release's test cells (and read-only cells) that a submitted
+    notebook deleted or edited; nbgrader restores both from the gradebook.
+
+    Parameters
+    ----------
+    submitted_nb, release_nb : nbformat.NotebookNode
+    """
+    got = {}
+    for c in submitted_nb.cells:
+        gid = _grade_meta(c).get("grade_id")
+        if gid and gid not in got:
+            got[gid] = c.get("source", "")
+    found = []
+    for c in release_nb.cells:
+        m = _grade_meta(c)
+        gid = m.get("grade_id")
+        if not gid or m.get("solution") or not (m.get("grade") or m.get("locked")):
+            continue
+        if gid not in got:
+            if m.get("grade"):
+                found.append(Problem(TEST_DELETED, f"test cell {gid} was deleted; restored and run as released", gid))
+        elif str(got[gid]).strip() != c.source.strip():
+            what = "test cell" if m.get("grade") else "read-only cell"
+            found.append(Problem(TEST_EDITED, f"{what} {gid} was edited; graded as released", gid))
+    return found
+
+
+def kernel_problems(notebooks, timeout: int, memory_mb: int):
+    """What went wrong in the student's kernel, from the autograded notebooks' outputs."""
+    found = []
+    for nb in notebooks:
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            where = _grade_meta(cell).get("grade_id") or f"cell {i + 1}"
+            test = is_test_cell(cell)
+            for o in cell.get("outputs", []):
+                if o.output_type == "error":
+                    value = o.get("evalue", "")
+                    if o.ename == "CellTimeoutError":
+                        found.append(Problem(TIMEOUT, f"{where} timed out after {timeout} s (endless loop?)", where))
+                    elif o.ename == "MemoryError":
+                        found.append(Problem(MEMORY, f"{where} ran out of memory (cap {memory_mb} MB)", where))
+                    elif o.ename == "SystemExit" or o.ename == "KernelExitBlocked" \
+                            or value.startswith(("os._exit(", "os.abort()")):
+                        found.append(Problem(KERNEL_EXIT, f"{where} tried to stop the kernel ({o.ename}: {value[:80]})",
+                                             where))
+                elif o.output_type == "stream":
+                    if o.text.rstrip().endswith(TRUNCATION_MARK) or TRUNCATION_MARK in o.text:
+                        found.append(Problem(OUTPUT_TRUNCATED, f"{where}: output truncated", where))
+                    elif o.name == "stderr" and test:
+                        found.append(Problem(STDERR, f"{where} wrote to stderr (nbgrader scores it 0)", where))
+    return unique(found)
+
+
+#: What the sandbox kernel appends to a cell's output it cut.
+TRUNCATION_MARK = "[regloss: output truncated"
+
+
+def outside_access(paths):
+    """The problem to state when the sandbox kernel saw cells look outside their folder
+    (``paths``: what its access log holds), or ``[]``."""
+    paths = list(dict.fromkeys(p for p in paths if p))
+    if not paths:
+        return []
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return [Problem(OUTSIDE_ACCESS, f"looked for files outside its folder ({shown})")]
+
+
+def judge_disagreements(kernel_passed, verdicts):
+    """Problems for the test cells that passed in the student's kernel but failed in the judge.
+
+    Parameters
+    ----------
+    kernel_passed : dict
+        grade id -> bool, the kernel's (nbgrader's) pass or fail.
+    verdicts : iterable of regloss.grading.jobs.CellVerdict
+        The judge's.
+    """
+    found = []
+    for v in verdicts:
+        if not v.passed and kernel_passed.get(v.grade_id):
+            found.append(Problem(JUDGE_DISAGREES, f"{v.grade_id} passed in your notebook but failed when checked "
+                                                  f"independently: {v.message}", v.grade_id))
+    return found
