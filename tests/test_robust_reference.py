@@ -226,3 +226,46 @@ def test_scipy_cauchy_line_is_a_stationary_point():
     f0 = cauchy_objective(x, y, a, b, 2.3849)
     for da, db in ((1e-4, 0), (-1e-4, 0), (0, 1e-3), (0, -1e-3)):
         assert cauchy_objective(x, y, a + da, b + db, 2.3849) > f0
+
+
+# --------------------------------------------------------------- hints
+
+def _message(fn, name, c, kind="loss"):
+    from regloss.checks.compare import check_grad, check_loss
+
+    try:
+        (check_loss if kind == "loss" else check_grad)(fn, name, c)
+    except AssertionError as exc:
+        return str(exc)
+    raise AssertionError("the wrong function passed")
+
+
+def test_hints_name_the_robust_losses_mistakes():
+    from regloss.checks.cases import case
+
+    e = [0.0, 0.5, -2.0, 7.0, -30.0]
+    zeros = [0.0] * 5
+
+    def cauchy_no_factor(x, t, reduction="mean", c=1.0):
+        return np.log1p(((x - t) / c) ** 2)
+    assert "c**2 / 2" in _message(cauchy_no_factor, "cauchy_loss", case(e, zeros, "none", c=2.0))
+
+    def tukey_continued(x, t, reduction="mean", c=4.685):
+        u = ((x - t) / c) ** 2
+        return c * c / 6 * (1 - (1 - u) ** 3)
+    assert "beyond c" in _message(tukey_continued, "tukey_biweight_loss", case(e, zeros, "none", c=1.0))
+
+    def quantile_swapped(x, t, reduction="mean", q=0.5):
+        d = x - t
+        return q * np.maximum(d, 0) + (1 - q) * np.maximum(-d, 0)
+    assert "swapped" in _message(quantile_swapped, "quantile_loss", case([0.0, 1.0, 2.0], [0, 0, 0], "none", q=0.2))
+
+    def log_cosh_naive(x, t, reduction="mean"):
+        return np.log(np.cosh(x - t))
+    assert "overflow" in _message(log_cosh_naive, "log_cosh_loss", case([0.0, 1.0, 1e3], [0, 0, 0], "none"))
+
+    def barron_no_limit(x, t, reduction="mean", alpha=1.0, scale=1.0):
+        a = np.float64(alpha)  # numpy: 1 / 0 is inf and a warning, not an exception
+        b = abs(a - 2)
+        return b / a * ((((x - t) / scale) ** 2 / b + 1) ** (alpha / 2) - 1)
+    assert "limits" in _message(barron_no_limit, "general_robust_loss", case(e, zeros, "none", alpha=0.0, scale=1.0))
