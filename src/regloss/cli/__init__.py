@@ -22,7 +22,8 @@ def _release(args):
 def _grade(args):
     from regloss.grading.command import grade
 
-    return grade(args.assignment, args.submissions, out=args.out, db=args.db, options=_options(args))
+    return grade(args.assignment, args.submissions, out=args.out, db=args.db, options=_options(args),
+                 roster=args.roster)
 
 
 def _demo(args):
@@ -35,7 +36,8 @@ def _options(args):
     from regloss.grading.command import Options
 
     return Options(workers=args.workers, timeout=args.timeout, memory=args.memory, max_output=args.max_output,
-                   force=args.force, sandbox=not args.no_sandbox, progress=not args.no_progress)
+                   force=args.force, sandbox=not args.no_sandbox, progress=not args.no_progress,
+                   feedback_hidden=args.feedback_hidden, judge=not args.no_judge)
 
 
 def _grading_options(p):
@@ -46,6 +48,10 @@ def _grading_options(p):
     p.add_argument("--force", action="store_true", help="regrade students already graded from the same files")
     p.add_argument("--no-sandbox", action="store_true", help="do not use Linux namespaces (unshare)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--feedback-hidden", choices=("message", "code"), default="message",
+                   help="what feedback shows of a hidden test: its result and message (default), or its code too")
+    p.add_argument("--no-judge", action="store_true",
+                   help="score test cells in the student's own kernel, as plain nbgrader does (forgeable)")
 
 
 def build_parser():
@@ -57,15 +63,18 @@ def build_parser():
     r.set_defaults(func=_release)
     g = sub.add_parser(
         "grade",
-        help="autograde a class (a folder with one sub-folder per student, or a zip of it)",
+        help="autograde a class (a folder per student, or a Canvas or Moodle export; folder or zip)",
         description="Autograde every student's submission with nbgrader, in parallel and in isolation; "
                     "write grades.csv, feedback, the class's common mistakes and a score histogram under --out.",
     )
     g.add_argument("assignment", help="assignment id, e.g. 01_l1_mse (a folder of solutions/)")
-    g.add_argument("submissions", help="folder with one sub-folder per student id, or a zip of such a folder")
+    g.add_argument("submissions", help="folder with one sub-folder per student id, Canvas's 'Download Submissions' "
+                                       "or Moodle's 'Download all submissions' (a folder or the zip)")
     _grading_options(g)
     g.add_argument("--out", help="output folder (default: grading/runs/<assignment>)")
     g.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite under --out), e.g. postgresql://...")
+    g.add_argument("--roster", help="CSV of the class (student id, name, section, SIS ids, email; a Canvas "
+                                    "gradebook export or a Moodle grading worksheet will do) for canvas.csv and moodle.csv")
     g.set_defaults(func=_grade)
     d = sub.add_parser("demo", help="grade the bundled sample class (grading/sample_class/) end to end")
     _grading_options(d)

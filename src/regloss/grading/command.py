@@ -1,6 +1,6 @@
 """``regloss grade`` and ``regloss demo``: grade a class of submissions in one call.
 
-:func:`grade` runs the whole class (:mod:`regloss.grading.runner`), writes the
+:func:`grade` runs the whole class (:mod:`regloss.grading.parent`), writes the
 report files (:mod:`regloss.grading.report`) and returns the summary text the
 command prints.
 """
@@ -28,6 +28,8 @@ class Options:
     force: bool = False
     sandbox: bool = True
     progress: bool = True
+    feedback_hidden: str = "message"  # what feedback shows of a hidden test: "message" or "code"
+    judge: bool = True  # False: grades come from the student's own kernel (forgeable)
 
     def validate(self):
         """Raise :class:`CourseError` for a negative or zero limit."""
@@ -35,16 +37,23 @@ class Options:
             v = getattr(self, name)
             if v < 0 or (name in ("timeout", "max_output") and v == 0):
                 raise CourseError(f"--{name.replace('_', '-')} must be positive, got {v}")
+        if self.feedback_hidden not in ("message", "code"):
+            raise CourseError(f"--feedback-hidden must be 'message' or 'code', got {self.feedback_hidden!r}")
 
 
 def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def grade(assignment, submissions, out=None, db=None, options=Options(), root=None):
-    """Grade a class, write ``grades.csv``, ``scores.png`` and the feedback under ``out``,
-    and return the summary to print."""
-    from regloss.grading import report, runner
+def grade(assignment, submissions, out=None, db=None, options=Options(), root=None, roster=None):
+    """Grade a class, write ``grades.csv``, the LMS gradebooks (``canvas.csv``,
+    ``moodle.csv``), the misconceptions (``mistakes.csv``, ``mistakes.png``),
+    ``scores.png`` and the feedback under ``out``, and return the summary to print.
+
+    ``roster`` (a CSV, see :func:`regloss.grading.lms.read_roster`) fills names,
+    sections and SIS ids in the LMS gradebooks.
+    """
+    from regloss.grading import parent, report
 
     try:  # SIGTERM stops a run as cleanly as Ctrl-C: workers killed, gradebook consistent
         signal.signal(signal.SIGTERM, _terminate)
@@ -52,28 +61,68 @@ def grade(assignment, submissions, out=None, db=None, options=Options(), root=No
         pass
 
     options.validate()
-    settings = runner.Settings(workers=options.workers, timeout=options.timeout, memory_mb=options.memory,
+    people_of_roster = _roster(roster)
+    settings = parent.Settings(workers=options.workers, timeout=options.timeout, memory_mb=options.memory,
                                max_output=options.max_output, sandbox=options.sandbox, force=options.force,
-                               progress=options.progress)
-    results, loose, db_url, iso = runner.grade_class(assignment, submissions, out=out, db=db,
+                               progress=options.progress, feedback_hidden=options.feedback_hidden,
+                               judge=options.judge)
+    results, loose, db_url, iso = parent.grade_class(assignment, submissions, out=out, db=db,
                                                       settings=settings, root=root)
     root = Path(root) if root else find_root()
     out = Path(out).resolve() if out else root / "grading" / "runs" / assignment
-    rows = report.build_rows(results, db_url, assignment)
+    return write_report(assignment, results, loose, db_url, out, people_of_roster)
+
+
+def _roster(roster):
+    from regloss.grading import lms
+
+    return lms.read_roster(roster) if roster else {}
+
+
+def write_report(assignment, results, loose, db_url, out: Path, roster=None):
+    """Write every report file of a graded class under ``out``; return the summary text."""
+    from regloss.grading import intake, lms, mistakes, report
+
+    layout, infos = intake.class_info(out / "intake" / intake.CLASS_INFO)
+    loose = list(loose) + [n for n in _loose_of(out) if n not in loose]
+    rows = report.build_rows(results, db_url, assignment, infos)
     report.write_csv(rows, out / "grades.csv")
+    who = lms.people(rows, infos, roster or {})
+    lms.write_canvas(rows, who, assignment, out / "canvas.csv")
+    lms.write_moodle(rows, who, out / "moodle.csv")
     report.plot_distribution(rows, out / "scores.png", f"{assignment}: {len(rows)} students")
-    lines = ["", report.summary_table(rows)]
+    by_id = {r.student_id: r for r in results}
+    failures = {row.student_id: mistakes.failure_messages(out, assignment, row.student_id, by_id.get(row.student_id))
+                for row in rows if row.graded}
+    tallies = mistakes.count(failures)
+    report.write_mistakes(tallies, out / "mistakes.csv")
+    report.plot_mistakes(tallies, out / "mistakes.png", f"{assignment}: misconceptions ({len(rows)} students)")
+    lines = ["", f"submissions: {intake.LAYOUTS.get(layout, layout).split(':')[0]}", report.summary_table(rows)]
     if any(r.manual_pending for r in rows):
         lines.append("(+: written answers still to be graded by hand in the gradebook)")
-    mistakes = report.common_mistakes(rows)
+    if any(r.late for r in rows):
+        lines.append("(late: " + ", ".join(r.student_id for r in rows if r.late) + ")")
+    common = report.common_mistakes(rows)
     lines.append("\ncommon mistakes (test cells failed):")
-    lines += [f"  {t:<40} {n:>3}/{total} students" for t, n, total in mistakes] or ["  none"]
+    lines += [f"  {t:<40} {n:>3}/{total} students" for t, n, total in common] or ["  none"]
+    lines.append("\nmisconceptions (the first diagnosis of each failing check):")
+    lines += report.mistakes_summary(tallies, sum(1 for r in rows if r.graded))
     if loose:
         lines.append(f"\nignored loose files beside the student folders: {', '.join(loose[:10])}")
     n_prob = sum(1 for r in rows if r.problems)
     lines.append(f"\n{len(rows)} students graded, {n_prob} with problems. Written to {out}:")
-    lines.append(f"  grades.csv, scores.png, feedback/<student>/{assignment}/*.html, gradebook {db_url}")
+    lines.append(f"  grades.csv, canvas.csv, moodle.csv, mistakes.csv, mistakes.png, scores.png, "
+                 f"feedback/<student>/{assignment}/*.html, gradebook {db_url}")
     return "\n".join(lines)
+
+
+def _loose_of(out: Path):
+    import json
+
+    try:
+        return json.loads((out / "intake" / "class.json").read_text()).get("loose", [])
+    except (OSError, ValueError):
+        return []
 
 
 def demo(out=None, options=Options(), root=None):

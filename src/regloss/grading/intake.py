@@ -1,4 +1,21 @@
-"""Reading a class's submissions: a folder (or a zip of one) with one sub-folder per student.
+"""Reading a class's submissions, as a learning-management system exports them or as
+a folder per student, from a folder or a zip.
+
+Three layouts are told apart by :func:`detect_layout`:
+
+* ``folders``: one sub-folder per student id, holding the notebook;
+* ``canvas``: Canvas's "Download Submissions", one flat folder of files named
+  ``<name>_<userid>_<submissionid>_<original name>`` (late ones
+  ``<name>_LATE_<userid>_<submissionid>_<original name>``); the id is the Canvas
+  user id;
+* ``moodle``: Moodle's "Download all submissions", folders
+  ``<Full Name>_<participantid>_assignsubmission_file_/<file>`` (or, without
+  "download as folders", files ``<Full Name>_<participantid>_assignsubmission_file_<file>``);
+  the id is the participant id.
+
+An LMS export is rearranged into a folder per student id (:func:`normalise`), and
+what the file names said (name, lateness) is kept in ``class.json`` beside it
+(:func:`class_info`).
 
 Everything a student can get wrong is turned into a *problem* (a sentence for
 the instructor and the student) and never into an exception; only the
@@ -10,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -41,9 +59,181 @@ class Submission:
         return bool(self.notebooks)
 
 
+CANVAS_FILE = re.compile(
+    r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)$")
+MOODLE_ENTRY = re.compile(
+    r"^(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.*)$")
+CANVAS_RESUBMIT = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+CLASS_INFO = "class.json"
+LAYOUTS = {
+    "folders": "a folder per student: <student id>/<notebook>.ipynb",
+    "canvas": "Canvas's Download Submissions: files <name>_<userid>_<submissionid>_<original name> "
+              "(late: <name>_LATE_<userid>_<submissionid>_<original name>)",
+    "moodle": "Moodle's Download all submissions: folders <Full Name>_<participantid>_assignsubmission_file_/<file>",
+}
+_JUNK_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class StudentInfo:
+    """What an LMS export says about one student besides the files."""
+
+    student_id: str
+    name: str = ""
+    late: bool = False
+    files: list = field(default_factory=list)  # the export's file names, as found
+
+
+def _entries(folder: Path):
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.name not in _SKIP_DIRS and p.name not in _JUNK_FILES and not p.name.startswith("."))
+
+
+def _expected_layouts():
+    return "; ".join(f"{k}: {v}" for k, v in LAYOUTS.items())
+
+
+def detect_layout(folder: Path) -> str:
+    """Which export ``folder`` is: ``"folders"``, ``"canvas"`` or ``"moodle"``.
+
+    * every entry a folder, none named like Moodle's: ``folders``;
+    * every folder (and file) named ``..._<participantid>_assignsubmission_<plugin>_...``: ``moodle``;
+    * files (no folders), at least one named ``<name>_<userid>_<submissionid>_<file>``: ``canvas``
+      (the other files are reported as loose files).
+
+    Raises
+    ------
+    CourseError
+        Empty, a mixture, or files that fit no layout; the message names the
+        three layouts expected.
+    """
+    entries = _entries(folder)
+    if not entries:
+        raise CourseError(f"no submissions in {folder} (it is empty); expected one of: {_expected_layouts()}")
+    dirs = [p for p in entries if p.is_dir()]
+    files = [p for p in entries if not p.is_dir()]
+    moodle = [p for p in entries if MOODLE_ENTRY.match(p.name)]
+    if moodle:
+        others = [p.name for p in entries if not MOODLE_ENTRY.match(p.name)]
+        if others:
+            raise CourseError(
+                f"{folder} mixes Moodle's submission folders with other entries ({', '.join(others[:5])}); "
+                f"expected one of: {_expected_layouts()}")
+        return "moodle"
+    if dirs and not files:
+        return "folders"
+    canvas = [p for p in files if CANVAS_FILE.match(p.name)]
+    if canvas and not dirs:
+        return "canvas"
+    found = ", ".join(p.name + ("/" if p.is_dir() else "") for p in entries[:6])
+    if dirs and canvas:
+        raise CourseError(f"{folder} mixes folders with Canvas's submission files (found: {found}); "
+                          f"expected one of: {_expected_layouts()}")
+    if dirs:  # folders per student, and loose files beside them: the folders
+        return "folders"
+    raise CourseError(f"the submissions in {folder} are in no layout regloss knows (found: {found}); "
+                      f"expected one of: {_expected_layouts()}")
+
+
+def _canvas_original(name: str) -> str:
+    """Canvas appends ``-1``, ``-2``, ... to a file a student submitted again: undo it."""
+    m = CANVAS_RESUBMIT.match(name)
+    return m["stem"] + m["ext"] if m else name
+
+
+def _safe_copy(src: Path, dest: Path):
+    if src.is_symlink():
+        return
+    if src.is_dir():
+        shutil.copytree(src, dest, symlinks=True, dirs_exist_ok=True)
+    else:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, dest)
+
+
+def normalise(folder: Path, scratch: Path):
+    """A folder per student id for the export in ``folder``, and what it said of each student.
+
+    Parameters
+    ----------
+    folder : Path
+        The export (its top level).
+    scratch : Path
+        Where the folder per student is built (``scratch/students``) for an LMS export.
+
+    Returns
+    -------
+    (Path, str, dict of str -> StudentInfo, list of str)
+        The folder holding one sub-folder per student id, the layout, the
+        students' information, and loose files that belong to no student.
+    """
+    layout = detect_layout(folder)
+    if layout == "folders":
+        infos = {p.name: StudentInfo(p.name) for p in _entries(folder) if p.is_dir()}
+        return Path(folder), layout, infos, []
+    dest = Path(scratch) / "students"
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    infos, loose = {}, []
+    for p in _entries(folder):
+        if layout == "canvas":
+            m = CANVAS_FILE.match(p.name)
+            if not m:
+                loose.append(p.name)
+                continue
+            sid, name, original = m["user"], m["name"], _canvas_original(m["original"])
+        else:
+            m = MOODLE_ENTRY.match(p.name)
+            sid, name, original = m["participant"], m["name"], m["original"]
+            if m["plugin"] != "file":  # online text and other plugins: nothing to grade, kept beside
+                original = f"assignsubmission_{m['plugin']}_{original}".rstrip("_")
+        info = infos.setdefault(sid, StudentInfo(sid, name=name))
+        info.late = info.late or bool(m.groupdict().get("late"))
+        info.files.append(p.name)
+        if p.is_dir():
+            _safe_copy(p, dest / sid)
+        elif original:
+            target = dest / sid / original
+            if target.exists():  # two files of one name (e.g. a resubmission): keep both
+                target = dest / sid / f"{m['submission'] if layout == 'canvas' else len(info.files)}-{original}"
+            _safe_copy(p, target)
+    return dest, layout, infos, loose
+
+
+def write_class_info(path: Path, layout: str, infos: dict, loose: list):
+    """Record what :func:`normalise` found (``class.json``), for the report."""
+    data = {"layout": layout, "loose": loose,
+            "students": {sid: {"name": i.name, "late": i.late, "files": i.files} for sid, i in infos.items()}}
+    Path(path).write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
+def class_info(path: Path):
+    """``(layout, {student_id: StudentInfo})`` from a ``class.json``; ``("folders", {})`` if absent."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return "folders", {}
+    return data.get("layout", "folders"), {
+        sid: StudentInfo(sid, d.get("name", ""), bool(d.get("late")), list(d.get("files", [])))
+        for sid, d in data.get("students", {}).items()}
+
+
+def _is_wrapper(folder: Path) -> bool:
+    """Whether a lone folder at the top of a zip wraps the export (rather than being one student's)."""
+    inner = _entries(folder)
+    if any(MOODLE_ENTRY.match(p.name) for p in inner):
+        return True
+    if inner and all(not p.is_dir() for p in inner) and any(CANVAS_FILE.match(p.name) for p in inner):
+        return True
+    return any(c.is_dir() for c in inner) and not any(folder.glob("*.ipynb"))
+
+
 def open_submissions(path, scratch: Path) -> Path:
-    """The folder holding one sub-folder per student: ``path`` itself, or ``path``
-    (a zip) unpacked under ``scratch``.
+    """The folder holding one sub-folder per student: ``path`` itself, ``path`` (a zip)
+    unpacked under ``scratch``, or an LMS export (folder or zip) rearranged under
+    ``scratch`` by :func:`normalise`. ``scratch/class.json`` records the layout and
+    what the export said of each student (:func:`class_info`).
 
     A zip whose content is wrapped in one folder (as learning-management systems
     export) is descended into.
@@ -51,13 +241,24 @@ def open_submissions(path, scratch: Path) -> Path:
     Raises
     ------
     CourseError
-        ``path`` is missing, not a folder, or not a readable zip.
+        ``path`` is missing, not a folder, not a readable zip, or in no layout
+        regloss knows.
     """
     path = Path(path)
     if not path.exists():
         raise CourseError(f"submissions not found: {path}")
+    scratch = Path(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
     if path.is_dir():
-        return path.resolve()
+        root = path.resolve()
+    else:
+        root = _unzip(path, scratch)
+    folder, layout, infos, loose = normalise(root, scratch)
+    write_class_info(scratch / CLASS_INFO, layout, infos, loose)
+    return folder
+
+
+def _unzip(path: Path, scratch: Path) -> Path:
     if not zipfile.is_zipfile(path):
         raise CourseError(f"submissions must be a folder or a zip file; {path} is neither (or the zip is damaged)")
     dest = Path(scratch) / "unzipped"
@@ -79,11 +280,9 @@ def open_submissions(path, scratch: Path) -> Path:
         raise CourseError(f"cannot read zip {path}: {exc}") from exc
     root = dest
     while True:
-        entries = [p for p in root.iterdir() if p.name not in _SKIP_DIRS and not p.name.startswith(".")]
-        dirs = [p for p in entries if p.is_dir()]
-        if len(entries) == 1 and dirs and any(c.is_dir() for c in dirs[0].iterdir()) \
-                and not any(dirs[0].glob("*.ipynb")):
-            root = dirs[0]
+        entries = _entries(root)
+        if len(entries) == 1 and entries[0].is_dir() and _is_wrapper(entries[0]):
+            root = entries[0]
         else:
             return root
 
@@ -126,7 +325,7 @@ def check_notebook(path: Path):
     except UnicodeDecodeError:
         return f"{path.name} is not text (not UTF-8), so not a notebook"
     except json.JSONDecodeError as exc:
-        return f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}), so not a notebook"
+        return f"{path.name} is not valid JSON ({exc.msg}: line {exc.lineno}, column {exc.colno}), so not a notebook"
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return f"{path.name} is JSON but not a notebook (no list of cells)"
     try:

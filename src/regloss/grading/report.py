@@ -1,5 +1,7 @@
 """What a grading run hands back: grades.csv, the summary table, the class's common
-mistakes, and a PNG of the score distribution."""
+mistakes (failing cells, and the misconceptions diagnosed: mistakes.csv and a bar
+chart), and a PNG of the score distribution. The LMS gradebooks are in
+:mod:`regloss.grading.lms`."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from pathlib import Path
 from regloss.grading import gradebook
 
 COLUMNS = ["student_id", "score", "max_score", "auto_score", "auto_max_score",
-           "manual_pending", "problems", "feedback"]
+           "manual_pending", "problems", "feedback", "late"]
+MISTAKE_COLUMNS = ["mistake", "function", "students", "count", "description", "student_ids"]
 
 
 @dataclass
@@ -25,14 +28,17 @@ class Row:
     feedback: str
     failed_tests: list = field(default_factory=list)
     graded: bool = False
+    late: bool = False  # the LMS export marked the submission late (Canvas: _LATE_)
 
 
 def _fmt(x):
     return f"{x:g}"
 
 
-def build_rows(results, db_url, assignment):
-    """One :class:`Row` per student, scores read back from the main gradebook."""
+def build_rows(results, db_url, assignment, infos=None):
+    """One :class:`Row` per student, scores read back from the main gradebook;
+    ``infos`` (``{student: StudentInfo}`` of the intake) gives lateness."""
+    infos = infos or {}
     rows = []
     known = gradebook.class_cells(db_url, assignment, [r.student_id for r in results])
     for r in results:
@@ -50,6 +56,7 @@ def build_rows(results, db_url, assignment):
             feedback=r.feedback,
             failed_tests=[c.name for c in tests if c.score < c.max_score],
             graded=r.graded,
+            late=bool(getattr(infos.get(r.student_id), "late", False)),
         ))
     return rows
 
@@ -60,7 +67,7 @@ def write_csv(rows, path: Path):
         w.writerow(COLUMNS)
         for r in rows:
             w.writerow([r.student_id, _fmt(r.score), _fmt(r.max_score), _fmt(r.auto_score),
-                        _fmt(r.auto_max_score), _fmt(r.manual_pending), r.problems, r.feedback])
+                        _fmt(r.auto_max_score), _fmt(r.manual_pending), r.problems, r.feedback, "yes" if r.late else "no"])
 
 
 def common_mistakes(rows):
@@ -107,6 +114,57 @@ def plot_distribution(rows, path: Path, title):
     ax.set_title(title)
     ax.set_xlim(0, top)
     ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_mistakes(tallies, path: Path):
+    """``mistakes.csv``: one row per (mistake, function), most students first.
+
+    Columns: ``mistake`` (a stable id of :data:`regloss.grading.mistakes.MISTAKES`),
+    ``function``, ``students`` (how many made it), ``count`` (failing checks
+    diagnosed so), ``description``, ``student_ids`` (space-separated).
+    """
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(MISTAKE_COLUMNS)
+        for t in tallies:
+            w.writerow([t.mistake, t.function, len(t.students), t.count, t.description, " ".join(t.students)])
+
+
+def mistakes_summary(tallies, n_students, limit=10):
+    """The ranked list of misconceptions for the terminal."""
+    if not tallies:
+        return ["  none diagnosed"]
+    lines = []
+    for i, t in enumerate(tallies[:limit], 1):
+        lines.append(f"  {i:>2}. {t.mistake:<22} in {t.function:<22} {len(t.students):>3}/{n_students} students"
+                     f"  ({t.description})")
+    if len(tallies) > limit:
+        lines.append(f"  ... {len(tallies) - limit} more in mistakes.csv")
+    return lines
+
+
+def plot_mistakes(tallies, path: Path, title, limit=15):
+    """A horizontal bar chart of the most common misconceptions (students per mistake), PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    shown = tallies[:limit]
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.4 * max(len(shown), 1)), dpi=100)
+    if shown:
+        labels = [f"{t.mistake} ({t.function})" for t in shown][::-1]
+        ax.barh(labels, [len(t.students) for t in shown][::-1], color="#c44e52")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_xlabel("students")
+    else:
+        ax.text(0.5, 0.5, "no mistakes diagnosed", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

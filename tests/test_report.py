@@ -1,0 +1,273 @@
+"""The class report's pure parts: grades.csv, the summary, the LMS gradebooks, the roster,
+the misconceptions (classify, count, mistakes.csv, the bar chart) and the plots."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import inspect
+import itertools
+
+import nbformat
+import numpy as np
+import pytest
+
+from regloss.checks import diagnose
+from regloss.checks.cases import case
+from regloss.checks.reference import PARAMETER, torch_grad, torch_loss
+from regloss.course import CourseError
+from regloss.grading import lms, mistakes, report
+from regloss.grading.intake import StudentInfo
+
+
+def _row(sid, score, max_score=15, auto=None, auto_max=12, pending=0, problems="", graded=True, late=False,
+         failed=()):
+    return report.Row(sid, score, max_score, score if auto is None else auto, auto_max, pending, problems,
+                      f"feedback/{sid}/a/a.html", list(failed), graded, late)
+
+
+ROWS = [
+    _row("1001", 12, failed=()),
+    _row("1002", 8, late=True, failed=["test_l1_loss__visible", "test_l1_loss__hidden"]),
+    _row("1003", 0, problems="no notebook submitted (empty folder); scored 0", graded=False),
+    _row("1004", 9, pending=3, failed=["test_l1_loss__hidden"]),
+]
+
+
+def _csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+# --------------------------------------------------------------------------- grades.csv and summary
+
+
+def test_grades_csv_has_one_row_per_student_and_a_late_column(tmp_path):
+    report.write_csv(ROWS, tmp_path / "grades.csv")
+    rows = _csv(tmp_path / "grades.csv")
+    assert rows[0] == report.COLUMNS and rows[0][-1] == "late"
+    assert [r[0] for r in rows[1:]] == ["1001", "1002", "1003", "1004"]
+    assert [r[-1] for r in rows[1:]] == ["no", "yes", "no", "no"]
+    assert rows[3][6].startswith("no notebook submitted")
+
+
+def test_summary_table_and_common_mistakes():
+    text = report.summary_table(ROWS, width=20)
+    assert "1004" in text and "9/12+" in text  # + : written answers pending
+    assert "no notebook submi..." in text
+    common = report.common_mistakes(ROWS)
+    assert common[0] == ("test_l1_loss__hidden", 2, 3)  # 3 notebooks ran; the blank one did not
+
+
+def test_score_plot_is_a_png(tmp_path):
+    report.plot_distribution(ROWS, tmp_path / "scores.png", "a")
+    assert (tmp_path / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- LMS gradebooks and roster
+
+
+def test_canvas_csv_is_the_gradebook_import_format(tmp_path):
+    who = {"1001": lms.Person("1001", "Doe, Jane", "Sec A", "S1", "jdoe")}
+    lms.write_canvas(ROWS, who, "01_l1_mse", tmp_path / "canvas.csv")
+    rows = _csv(tmp_path / "canvas.csv")
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_l1_mse"]
+    assert rows[1][0].strip() == "Points Possible" and rows[1][-1] == "15"
+    assert rows[2] == ["Doe, Jane", "1001", "S1", "jdoe", "Sec A", "12"]
+    assert rows[3][:2] == ["", "1002"] and rows[3][-1] == "8"
+    assert len(rows) == 2 + len(ROWS)
+
+
+def test_moodle_csv_is_the_offline_grading_worksheet(tmp_path):
+    who = {"2001": lms.Person("2001", "Jane Doe", email="jane@example.org")}
+    rows = [_row("2001", 12.5), _row("2002", 0, problems="no notebook submitted (empty folder)", graded=False)]
+    when = dt.datetime(2026, 11, 23, 18, 5)
+    lms.write_moodle(rows, who, tmp_path / "moodle.csv", when=when)
+    got = _csv(tmp_path / "moodle.csv")
+    assert got[0] == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+                      "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+                      "Feedback comments"]
+    assert got[1][:7] == ["Participant 2001", "Jane Doe", "jane@example.org", "Submitted for grading", "12.50",
+                          "15.00", "Yes"]
+    assert got[1][8] == "Monday, 23 November 2026, 6:05 PM"  # Moodle's strftimedatetime
+    assert got[1][9].startswith("autograded 12.5/12")
+    assert got[2][3] == "No submission" and got[2][4] == "0.00" and "no notebook" in got[2][9]
+
+
+def test_moodle_time_morning_and_noon():
+    assert lms.moodle_time(dt.datetime(2026, 1, 5, 0, 7)) == "Monday, 5 January 2026, 12:07 AM"
+    assert lms.moodle_time(dt.datetime(2026, 1, 5, 12, 30)) == "Monday, 5 January 2026, 12:30 PM"
+
+
+def test_roster_from_a_canvas_export_and_from_a_moodle_worksheet(tmp_path):
+    (tmp_path / "canvas.csv").write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section,HW1 (77)\n"
+        "    Points Possible,,,,,10\n"
+        '"Doe, Jane",1001,S1,jdoe,Sec A,9\n')
+    people = lms.read_roster(tmp_path / "canvas.csv")
+    assert set(people) == {"1001"}
+    assert people["1001"] == lms.Person("1001", "Doe, Jane", "Sec A", "S1", "jdoe", "")
+    (tmp_path / "moodle.csv").write_text(
+        "\ufeffIdentifier,Full name,Email address,Status,Grade\n"
+        "Participant 2001,Jane Doe,jane@example.org,Submitted for grading,\n")
+    people = lms.read_roster(tmp_path / "moodle.csv")
+    assert people["2001"].name == "Jane Doe" and people["2001"].email == "jane@example.org"
+
+
+def test_roster_errors_are_clear(tmp_path):
+    (tmp_path / "r.csv").write_text("name,section\nJane,A\n")
+    with pytest.raises(CourseError, match="no student id column"):
+        lms.read_roster(tmp_path / "r.csv")
+    with pytest.raises(CourseError, match="cannot read the roster"):
+        lms.read_roster(tmp_path / "missing.csv")
+
+
+def test_people_prefer_the_roster_then_the_export():
+    infos = {"1002": StudentInfo("1002", "roebob", True)}
+    who = lms.people(ROWS, infos, {"1001": lms.Person("1001", "Doe, Jane")})
+    assert who["1001"].name == "Doe, Jane" and who["1002"].name == "roebob" and who["1003"].name == ""
+
+
+# --------------------------------------------------------------------------- misconceptions
+
+
+def _hint(student, truth, c, kind, name):
+    kw = {"loss": name} if "loss" in inspect.signature(diagnose.hint).parameters else {}
+    return diagnose.hint(student, truth, c, kind, PARAMETER.get(name), rtol=1e-6, **kw)
+
+
+def _every_hint():
+    """Every hint diagnose gives: each factor reading, and each place an element-wise answer
+    can be wrong, for each loss, kind, reduction and parameter."""
+    found = {}
+    errors = np.array([-3.0, -2.0, -0.5, 0.0, 0.5, 2.0, 3.0])
+    for name, kind, red, p in itertools.product(["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"],
+                                                ["loss", "grad"], ["none", "mean", "sum"], [2.0, 0.0]):
+        param = PARAMETER.get(name)
+        if p == 0.0 and param != "beta":  # beta = 0 is L1; delta must be positive
+            continue
+        params = {param: p} if param else {}
+        c = case(errors, np.zeros_like(errors), red, **params)
+        f = torch_loss if kind == "loss" else torch_grad
+        truth = np.asarray(f(name, c.input, c.target, red, **params), dtype=float)
+        n = errors.size
+        variants = [k * truth for k in (n, 1 / n, p or 1.0, 1 / (p or 1.0), -1.0, 2.0, 0.5)]
+        if truth.shape == errors.shape:
+            for where in (errors == 0, np.abs(errors) > 2, errors < -2, np.abs(errors) < 2, np.abs(errors) == 2):
+                for change in (lambda s: s + 1.0, lambda s: s + 0.5 * (p or 1) ** 2, lambda s: s - 0.5 * (p or 1) ** 2,
+                               lambda s: s + (p or 1) * 0.5, lambda s: np.sign(s) * 1.0,
+                               lambda s: np.sign(s) * (p or 1), lambda s: s * np.nan):
+                    s = truth.copy()
+                    s[where] = change(s[where])
+                    variants.append(s)
+        for s in variants:
+            h = _hint(s, truth, c, kind, name)
+            if h:
+                found.setdefault(h, (name, kind, red, p))
+    return found
+
+
+HINTS = _every_hint()
+
+
+def test_enough_hints_are_generated():
+    assert len(HINTS) >= 20, len(HINTS)
+
+
+@pytest.mark.parametrize("hint_text", sorted(HINTS), ids=lambda h: h[:60])
+def test_every_hint_diagnose_gives_has_a_stable_id(hint_text):
+    message = f"l1_loss(input=[...], target=[...]) gave 1, PyTorch gives 2: {hint_text}"
+    mid = mistakes.classify(message)
+    assert mid in mistakes.BY_ID, f"{HINTS[hint_text]}: {hint_text!r} -> {mid}"
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("huber_loss(...) gave 2, PyTorch gives 1: did you sum instead of averaging? reduction='mean' divides",
+     "sum-for-mean"),
+    ("l1_loss_grad(...) gave [...]; first difference at index (3,), where e = 0: you give 1, PyTorch 0: "
+     "wrong only where e = 0: PyTorch's (sub)gradient there is 0 (np.sign(0) is 0; a test such as e >= 0 gives 1)",
+     "sign(0)"),
+    ("huber_loss(...) gave 3: divided by delta: that is the SmoothL1 convention; Huber = delta * SmoothL1",
+     "smoothl1-convention"),
+    ("...: did you forget the 1/N of the mean? With reduction='mean'; or half of PyTorch's value: a factor 2 missing",
+     "missing-1/N"),  # the first diagnosis counts
+    ("...: wrong only where |e| > delta (the linear branch): the slope there is +-delta, not +-1", "linear-slope-1"),
+    ("...: wrong only where |e| > delta (the linear branch); only negative errors e < -delta are wrong: did you "
+     "test e < delta instead of |e| < delta?", "branch-on-e-not-|e|"),
+    ("l1_loss returned None: did you forget `return`?", "no-return"),
+    ("l1_loss calls torch.nn.functional.l1_loss. This exercise asks you to write the computation yourself", "delegates"),
+    ("l1_loss(..., reduction='avg') returned 1 instead of raising ValueError. PyTorch refuses it", "accepts-invalid"),
+    ("huber_loss(...) gave 1.5, PyTorch gives 1.25", "other"),
+])
+def test_classify_names_the_first_diagnosis(message, expected):
+    assert mistakes.classify(message) == expected
+
+
+def test_classify_stubs_and_crashes():
+    assert mistakes.classify("", "NotImplementedError") is None
+    assert mistakes.classify("name 'np' is not defined", "NameError") == "error"
+
+
+def _executed_notebook(outputs):
+    """A notebook like an autograded one: test cells with their error outputs."""
+    nb = nbformat.v4.new_notebook()
+    for gid, ename, evalue in outputs:
+        cell = nbformat.v4.new_code_cell("check()")
+        cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": gid, "points": 1}
+        if ename:
+            cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
+        nb.cells.append(cell)
+    sol = nbformat.v4.new_code_cell("def l1_loss(): ...")
+    sol.metadata["nbgrader"] = {"grade": False, "solution": True, "grade_id": "l1_loss"}
+    sol.outputs = [nbformat.v4.new_output("error", ename="SyntaxError", evalue="not a test", traceback=[])]
+    nb.cells.append(sol)
+    return nb
+
+
+SUM = "gave 9, PyTorch gives 3: did you sum instead of averaging? reduction='mean' divides by the number"
+SIGN0 = "gave [1], PyTorch gives [0]: wrong only where e = 0: PyTorch's (sub)gradient there is 0"
+
+
+def test_failure_messages_from_autograded_notebooks_and_from_a_result(tmp_path):
+    folder = tmp_path / "autograded" / "s1" / "a"
+    folder.mkdir(parents=True)
+    nbformat.write(_executed_notebook([("test_l1_loss__visible", "AssertionError", SUM),
+                                       ("test_l1_loss_grad__visible", None, None),
+                                       ("test_mse_loss__visible", "NotImplementedError", "")]),
+                   str(folder / "a.ipynb"))
+    got = mistakes.failure_messages(tmp_path, "a", "s1")
+    assert [(f.cell, f.ename) for f in got] == [("test_l1_loss__visible", "AssertionError"),
+                                                ("test_mse_loss__visible", "NotImplementedError")]
+
+    class Result:  # a per-student result carrying the judge's messages wins over notebooks
+        messages = {"test_huber_loss__hidden": ("AssertionError", SIGN0)}
+
+    assert [f.cell for f in mistakes.failure_messages(tmp_path, "a", "s1", Result())] == ["test_huber_loss__hidden"]
+    assert mistakes.failure_messages(tmp_path, "a", "nobody") == []
+
+
+def test_count_ranks_by_students_and_writes_csv_and_chart(tmp_path):
+    F = mistakes.Failure
+    by_student = {
+        "a": [F("test_l1_loss__visible", "AssertionError", SUM), F("test_l1_loss__hidden", "AssertionError", SUM)],
+        "b": [F("test_l1_loss__hidden", "AssertionError", SUM), F("test_l1_loss_grad__hidden", "AssertionError", SIGN0)],
+        "c": [F("test_l1_loss_grad__visible", "AssertionError", SIGN0), F("test_mse_loss__visible", "NotImplementedError", "")],
+        "d": [F("test_mse_loss__hidden", "AssertionError", "gave 1, PyTorch gives 2")],
+    }
+    tallies = mistakes.count(by_student)
+    assert [(t.mistake, t.function, t.students, t.count) for t in tallies] == [
+        ("sum-for-mean", "l1_loss", ["a", "b"], 3),  # as many students: more failing checks first
+        ("sign(0)", "l1_loss_grad", ["b", "c"], 2),
+        ("other", "mse_loss", ["d"], 1),
+    ]
+    report.write_mistakes(tallies, tmp_path / "mistakes.csv")
+    rows = _csv(tmp_path / "mistakes.csv")
+    assert rows[0][:4] == ["mistake", "function", "students", "count"]
+    assert rows[2][:4] == ["sign(0)", "l1_loss_grad", "2", "2"] and rows[2][-1] == "b c"
+    lines = report.mistakes_summary(tallies, 4)
+    assert lines[1].split()[:4] == ["2.", "sign(0)", "in", "l1_loss_grad"] and "2/4 students" in lines[1]
+    report.plot_mistakes(tallies, tmp_path / "mistakes.png", "a")
+    report.plot_mistakes([], tmp_path / "none.png", "a")
+    for png in ("mistakes.png", "none.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report.mistakes_summary([], 4) == ["  none diagnosed"]
