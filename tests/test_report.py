@@ -136,32 +136,49 @@ def _hint(student, truth, c, kind, name):
     return diagnose.hint(student, truth, c, kind, PARAMETER.get(name), rtol=1e-6, **kw)
 
 
+def _params(name, p):
+    """The parameters of ``name`` for the generator's ``p``: 2.0, or the special value 0."""
+    param = PARAMETER.get(name)
+    if param is None:
+        return {}
+    if name == "general_robust_loss":
+        return {"alpha": p, "scale": 2.0}
+    if name == "quantile_loss":
+        return {"q": 0.25 if p else 0.5}
+    return {param: p}
+
+
 def _every_hint():
     """Every hint diagnose gives: each factor reading, and each place an element-wise answer
-    can be wrong, for each loss, kind, reduction and parameter."""
+    can be wrong, for each loss the reference knows, each kind, reduction and parameter."""
     found = {}
-    errors = np.array([-3.0, -2.0, -0.5, 0.0, 0.5, 2.0, 3.0])
-    for name, kind, red, p in itertools.product(["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"],
-                                                ["loss", "grad"], ["none", "mean", "sum"], [2.0, 0.0]):
-        param = PARAMETER.get(name)
-        if p == 0.0 and param != "beta":  # beta = 0 is L1; delta must be positive
-            continue
-        params = {param: p} if param else {}
+    errors = np.array([-800.0, -3.0, -2.0, -0.5, -1e-4, 0.0, 1e-4, 0.5, 2.0, 3.0, 800.0])
+    for name, kind, red, p in itertools.product(sorted(PARAMETER), ["loss", "grad"], ["none", "mean", "sum"],
+                                                [2.0, 0.0]):
+        params = _params(name, p)
         c = case(errors, np.zeros_like(errors), red, **params)
         f = torch_loss if kind == "loss" else torch_grad
-        truth = np.asarray(f(name, c.input, c.target, red, **params), dtype=float)
+        try:
+            truth = np.asarray(f(name, c.input, c.target, red, **params), dtype=float)
+        except Exception:  # noqa: BLE001 - a parameter the loss refuses (delta = 0)
+            continue
         n = errors.size
-        variants = [k * truth for k in (n, 1 / n, p or 1.0, 1 / (p or 1.0), -1.0, 2.0, 0.5)]
+        q = p or 1.0
+        variants = [k * truth for k in (n, 1 / n, q, 1 / q, q * q, 1 / (q * q), 2 / (q * q), 6 / (q * q),
+                                         -1.0, 2.0, 0.5)]
         if truth.shape == errors.shape:
-            for where in (errors == 0, np.abs(errors) > 2, errors < -2, np.abs(errors) < 2, np.abs(errors) == 2):
-                for change in (lambda s: s + 1.0, lambda s: s + 0.5 * (p or 1) ** 2, lambda s: s - 0.5 * (p or 1) ** 2,
-                               lambda s: s + (p or 1) * 0.5, lambda s: np.sign(s) * 1.0,
-                               lambda s: np.sign(s) * (p or 1), lambda s: s * np.nan):
+            for where in (errors == 0, np.abs(errors) > 2, errors < -2, np.abs(errors) < 2, np.abs(errors) == 2,
+                          errors > 0, errors < 0, np.abs(errors) > 700, (np.abs(errors) < 1e-2) & (errors != 0)):
+                for change in (lambda s: s + 1.0, lambda s: s + 0.5 * q ** 2, lambda s: s - 0.5 * q ** 2,
+                               lambda s: s + q * 0.5, lambda s: np.sign(s) * 1.0,
+                               lambda s: np.sign(s) * q, lambda s: s * np.nan, lambda s: s * np.inf):
                     s = truth.copy()
-                    s[where] = change(s[where])
+                    with np.errstate(all="ignore"):
+                        s[where] = change(s[where])
                     variants.append(s)
         for s in variants:
-            h = _hint(s, truth, c, kind, name)
+            with np.errstate(all="ignore"):
+                h = _hint(s, truth, c, kind, name)
             if h:
                 found.setdefault(h, (name, kind, red, p))
     return found
@@ -170,8 +187,13 @@ def _every_hint():
 HINTS = _every_hint()
 
 
-def test_enough_hints_are_generated():
-    assert len(HINTS) >= 20, len(HINTS)
+STRUCTURAL = {"no-return", "wrong-shape", "not-an-array", "accepts-invalid", "vague-error", "wrong-exception",
+              "delegates", "gradient-vs-finite-differences"}  # compare's and own_work's, not diagnose's
+
+
+def test_every_mistake_of_diagnose_is_reached_by_some_hint():
+    reached = {mistakes.classify("x: " + h) for h in HINTS}
+    assert set(mistakes.BY_ID) - STRUCTURAL <= reached, set(mistakes.BY_ID) - STRUCTURAL - reached
 
 
 @pytest.mark.parametrize("hint_text", sorted(HINTS), ids=lambda h: h[:60])
@@ -239,10 +261,23 @@ def test_failure_messages_from_autograded_notebooks_and_from_a_result(tmp_path):
     assert [(f.cell, f.ename) for f in got] == [("test_l1_loss__visible", "AssertionError"),
                                                 ("test_mse_loss__visible", "NotImplementedError")]
 
-    class Result:  # a per-student result carrying the judge's messages wins over notebooks
-        messages = {"test_huber_loss__hidden": ("AssertionError", SIGN0)}
+    class Verdict:
+        def __init__(self, grade_id, passed, message=""):
+            self.grade_id, self.passed, self.message = grade_id, passed, message
 
-    assert [f.cell for f in mistakes.failure_messages(tmp_path, "a", "s1", Result())] == ["test_huber_loss__hidden"]
+    class Result:  # the judge's verdicts in the per-student result win over the notebooks
+        verdicts = [Verdict("test_huber_loss__hidden", False, SIGN0), Verdict("test_huber_loss__visible", True),
+                    Verdict("test_mse_loss__hidden", False, "NotImplementedError: "),
+                    Verdict("test_l1_loss__hidden", False, "NameError: name 'np' is not defined")]
+
+    got = mistakes.failure_messages(tmp_path, "a", "s1", Result())
+    assert [(f.cell, f.ename) for f in got] == [("test_huber_loss__hidden", "AssertionError"),
+                                                ("test_mse_loss__hidden", "NotImplementedError"),
+                                                ("test_l1_loss__hidden", "NameError")]
+    assert [mistakes.classify(f.message, f.ename) for f in got] == ["sign(0)", None, "error"]
+    as_dicts = [{"grade_id": "test_x__hidden", "passed": False, "message": SUM}]
+    assert mistakes.failure_messages(tmp_path, "a", "s1", type("R", (), {"verdicts": as_dicts})())[0].ename == \
+        "AssertionError"
     assert mistakes.failure_messages(tmp_path, "a", "nobody") == []
 
 

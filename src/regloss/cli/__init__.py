@@ -1,4 +1,4 @@
-"""The ``regloss`` command: ``regloss release | grade | demo``.
+"""The ``regloss`` command: ``regloss release | grade | demo | student-setup``.
 
 It only parses the command line, calls one function of :mod:`regloss.course` or
 :mod:`regloss.grading`, and prints what that returns. ``python -m regloss`` is
@@ -30,6 +30,12 @@ def _demo(args):
     from regloss.grading.command import demo
 
     return demo(out=args.out, options=_options(args))
+
+
+def _student_setup(args):
+    from regloss.grading.lab import student_setup
+
+    return student_setup(args.level)
 
 
 def _options(args):
@@ -80,6 +86,11 @@ def build_parser():
     _grading_options(d)
     d.add_argument("--out", help="output folder (default: grading/demo-out)")
     d.set_defaults(func=_demo)
+    s = sub.add_parser("student-setup", help="turn off nbgrader's instructor tools (Formgrader, Create Assignment, "
+                                             "Course List) in this environment's JupyterLab, for students")
+    s.add_argument("--level", choices=["sys-prefix", "user"], default="sys-prefix",
+                   help="sys-prefix: everyone using this environment (default); user: only the current user")
+    s.set_defaults(func=_student_setup)
     return p
 
 

@@ -81,8 +81,9 @@ def _roster(roster):
 
 def write_report(assignment, results, loose, db_url, out: Path, roster=None):
     """Write every report file of a graded class under ``out``; return the summary text."""
-    from regloss.grading import intake, lms, mistakes, report
+    from regloss.grading import intake, lab, lms, mistakes, report
 
+    lab.write_formgrader_config(out, db_url)
     layout, infos = intake.class_info(out / "intake" / intake.CLASS_INFO)
     loose = list(loose) + [n for n in _loose_of(out) if n not in loose]
     rows = report.build_rows(results, db_url, assignment, infos)
@@ -113,6 +114,7 @@ def write_report(assignment, results, loose, db_url, out: Path, roster=None):
     lines.append(f"\n{len(rows)} students graded, {n_prob} with problems. Written to {out}:")
     lines.append(f"  grades.csv, canvas.csv, moodle.csv, mistakes.csv, mistakes.png, scores.png, "
                  f"feedback/<student>/{assignment}/*.html, gradebook {db_url}")
+    lines.append(f"Written answers: cd {out} && jupyter lab   (then Nbgrader -> Formgrader)")
     return "\n".join(lines)
 
 

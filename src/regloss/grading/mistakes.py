@@ -42,23 +42,25 @@ MISTAKES = [
             r"did you divide by N\? reduction='none'"),
     Mistake("smoothl1-convention", "Huber divided by delta (the SmoothL1 convention)",
             r"divided by delta: that is the SmoothL1 convention"),
-    Mistake("extra-delta", "multiplied by delta once too often",
-            r"multiplied by delta once too often"),
+    Mistake("multiplied-too-often", "multiplied by the parameter once too often (delta, scale**2)",
+            r"multiplied by delta once too often|multiplied by scale\*\*2"),
     Mistake("huber-convention", "SmoothL1 multiplied by beta (the Huber convention)",
             r"multiplied by beta: that is the Huber convention"),
-    Mistake("extra-1/beta", "divided by beta once too often",
-            r"divided by beta once too often"),
+    Mistake("divided-too-often", "divided by the parameter once too often (beta, delta, scale**2)",
+            r"divided by (?:beta|delta|scale\*\*2) once too often"),
+    Mistake("missing-scale-factor", "the loss's own factor missing (delta**2, c**2 / 2, c**2 / 6)",
+            r"missing the factor (?:delta|c)\*\*2"),
     Mistake("flipped-sign", "the sign flipped (e = input - target; a loss is never negative)",
             r"the sign of the (?:loss|gradient) is flipped|your loss is the negative of PyTorch's"),
-    Mistake("missing-0.5", "twice PyTorch's value: a missing factor 0.5 (0.5 * e**2)",
-            r"twice PyTorch's value: (?:a missing factor 0\.5|d/de 0\.5)"),
+    Mistake("missing-0.5", "twice PyTorch's value: a factor 0.5 missing (or a factor 2 too many)",
+            r"twice PyTorch's value"),
     Mistake("extra-0.5", "half PyTorch's value: an extra 0.5 (MSE is e**2)",
             r"half of PyTorch's value: an extra 0\.5"),
     Mistake("missing-2", "half PyTorch's value: a factor 2 missing (d/de e**2 = 2e)",
             r"half of PyTorch's value: a (?:factor 2 missing|missing factor 2)"),
     # --- diagnose.location_hint: where the answer is wrong
     Mistake("sign(0)", "a (sub)gradient other than 0 at e = 0 (sign(0) = 1, e >= 0)",
-            r"wrong only where e = 0: PyTorch's \(sub\)gradient there is 0"),
+            r"wrong only where e = 0: (?:PyTorch's \(sub\)gradient|the gradient) there is 0"),
     Mistake("loss-at-zero", "a nonzero loss for a zero error",
             r"wrong only where e = 0: the loss of a zero error is 0"),
     Mistake("branch-on-e-not-|e|", "the branch tests e < delta instead of |e| < delta",
@@ -79,8 +81,19 @@ MISTAKES = [
             rf"wrong only at the boundary \|e\| = {_P}"),
     Mistake("beta-zero-division", "nan for beta = 0 (SmoothL1 with beta = 0 is L1)",
             r"nan with beta = 0"),
-    Mistake("nan", "nan where PyTorch has a number",
-            r"your answer holds nan where PyTorch's does not"),
+    Mistake("nan", "nan (or inf) where PyTorch has a number",
+            r"your answer holds nan (?:or inf )?where PyTorch's does not"),
+    # --- diagnose_robust: assignment 07's losses
+    Mistake("cosh-overflow", "cosh(e) overflows at large |e| (log cosh written naively)",
+            r"cosh\(e\) overflows"),
+    Mistake("tukey-beyond-c", "Tukey's polynomial continued beyond c (it is constant there)",
+            r"beyond c Tukey's loss is the constant"),
+    Mistake("quantile-swapped", "q and 1 - q swapped in the quantile loss",
+            r"Are q and 1 - q swapped\?"),
+    Mistake("alpha-limits", "Barron's general formula used at alpha = 2, 0 or -inf (use its limits)",
+            r"nan or inf with alpha"),
+    Mistake("cancellation", "a cancellation for tiny |e| (sqrt(1 + u) - 1, x**a - 1)",
+            r"wrong only for tiny \|e\|: a cancellation"),
     # --- compare and own_work: what is not a wrong number
     Mistake("no-return", "no return statement (returns None)",
             r"returned None: did you forget `return`\?"),
@@ -168,20 +181,34 @@ def failures_in_notebook(nb) -> list:
     return out
 
 
+_TYPED = re.compile(r"^(?P<ename>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): ?(?P<message>.*)$", re.S)
+
+
+def from_verdict(grade_id: str, message: str) -> Failure:
+    """A :class:`Failure` from the judge's verdict message: an assertion's message as it is,
+    any other exception as ``"Type: message"``."""
+    m = _TYPED.match(message or "")
+    if m:
+        return Failure(grade_id, m["ename"].rsplit(".", 1)[-1], m["message"])
+    return Failure(grade_id, "AssertionError", message or "")
+
+
 def failure_messages(out: Path, assignment: str, student_id: str, result=None) -> list:
     """Every failing test cell of one student, as :class:`Failure`.
 
-    Read from the per-student result when it carries the judge's messages
-    (``result.messages``: ``{grade_id: (ename, message)}`` or ``{grade_id: message}``),
-    else from the student's autograded notebooks
-    (``out/autograded/<student>/<assignment>/*.ipynb``).
+    Read from the judge's verdicts in the per-student result when it has them
+    (``result.verdicts``: objects or dicts with ``grade_id``, ``passed``,
+    ``message``), else from the student's autograded notebooks
+    (``out/autograded/<student>/<assignment>/*.ipynb``), where the failing test
+    cells hold their error outputs.
     """
-    messages = getattr(result, "messages", None) if result is not None else None
-    if messages:
+    verdicts = getattr(result, "verdicts", None) if result is not None else None
+    if verdicts:
         found = []
-        for cell, m in messages.items():
-            ename, text = (m[0], m[1]) if isinstance(m, (list, tuple)) else ("AssertionError", m)
-            found.append(Failure(cell, ename, text))
+        for v in verdicts:
+            get = v.get if isinstance(v, dict) else (lambda k, v=v: getattr(v, k, None))
+            if not get("passed"):
+                found.append(from_verdict(get("grade_id") or "", get("message") or ""))
         return found
     import nbformat
 

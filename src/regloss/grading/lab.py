@@ -1,0 +1,100 @@
+"""JupyterLab for the two sides: formgrader on a grading run, and a student's lab without
+nbgrader's instructor tools.
+
+* :func:`write_formgrader_config` makes a grading run's folder ``DIR`` an nbgrader
+  course of its own (``DIR/nbgrader_config.py``): its root is ``DIR``, its
+  source and release the run's private instructor area, its autograded
+  notebooks and feedback the run's, and its gradebook the run's (``--db`` or
+  ``DIR/gradebook.db``). nbgrader's formgrader reads the config of the folder
+  JupyterLab starts in, so ``cd DIR && jupyter lab`` opens formgrader on that
+  run's class (a ``--CourseDirectory.db_url`` given to ``jupyter lab`` is
+  overridden by any config file formgrader loads, which is why the gradebook's
+  URL is written into the file).
+* :func:`student_setup` turns off nbgrader's instructor tools (Formgrader,
+  Create Assignment, Course List) the way nbgrader's installation guide does
+  (``jupyter labextension disable`` and ``jupyter server extension disable``),
+  keeping Validate and the Assignment List.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from regloss.course import CourseError
+
+FORMGRADER_CONFIG = "nbgrader_config.py"
+INSTRUCTOR_LAB_EXTENSIONS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                             "@jupyter/nbgrader:course-list"]
+INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"]
+LEVELS = {"user": ("--level=user", "--user"), "sys-prefix": ("--level=sys_prefix", "--sys-prefix")}
+
+
+def formgrader_config_text(db_url: str, course_id: str = "regloss") -> str:
+    """The ``nbgrader_config.py`` of a grading run's folder (see the module docstring)."""
+    return f'''# nbgrader configuration of this grading run, written by `regloss grade`.
+# Formgrader on this run's class:   cd <this folder> && jupyter lab   (Nbgrader -> Formgrader)
+# Plain nbgrader on it works here too, e.g.:   nbgrader export --to nbgrader-export.csv
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+
+_here = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.root = _here
+c.CourseDirectory.course_id = {course_id!r}
+c.CourseDirectory.source_directory = os.path.join("instructor", "solutions")
+c.CourseDirectory.release_directory = os.path.join("instructor", "notebooks")
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = {db_url!r}
+# `nbgrader export` must not overwrite regloss's grades.csv beside it
+c.ExportPlugin.to = "nbgrader-export.csv"
+c.Execute.kernel_name = "python3"
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+'''
+
+
+def write_formgrader_config(out: Path, db_url: str) -> Path:
+    """Write ``out/nbgrader_config.py`` for formgrader on this run; returns its path."""
+    path = Path(out) / FORMGRADER_CONFIG
+    path.write_text(formgrader_config_text(db_url))
+    return path
+
+
+def student_setup_commands(level: str = "sys-prefix", jupyter=None):
+    """The commands that turn nbgrader's instructor tools off, as nbgrader's docs give them.
+
+    Parameters
+    ----------
+    level : {"sys-prefix", "user"}
+        ``sys-prefix``: for everyone using this environment (a student's own
+        venv, a JupyterHub image); ``user``: for the current user only (their
+        ``JUPYTER_CONFIG_DIR``).
+    """
+    if level not in LEVELS:
+        raise CourseError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    jupyter = jupyter or [sys.executable, "-m", "jupyter"]
+    lab_flag, server_flag = LEVELS[level]
+    cmds = [[*jupyter, "labextension", "disable", lab_flag, ext] for ext in INSTRUCTOR_LAB_EXTENSIONS]
+    cmds += [[*jupyter, "server", "extension", "disable", server_flag, ext] for ext in INSTRUCTOR_SERVER_EXTENSIONS]
+    return cmds
+
+
+def student_setup(level: str = "sys-prefix", env=None) -> str:
+    """Run :func:`student_setup_commands`; returns what was done, for the terminal.
+
+    Raises
+    ------
+    CourseError
+        A command failed.
+    """
+    done = []
+    for cmd in student_setup_commands(level):
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+        if p.returncode != 0:
+            raise CourseError(f"{' '.join(cmd[2:])} failed: {(p.stderr or p.stdout).strip()[-500:]}")
+        done.append("jupyter " + " ".join(cmd[3:]))
+    return "\n".join(["turned off nbgrader's instructor tools (Validate and the Assignment List stay):", *done])
