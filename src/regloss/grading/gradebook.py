@@ -10,13 +10,25 @@
 * :func:`merge_student` copies one student's grades and comments from the
   private gradebook they were autograded in into the main gradebook, in a single
   transaction; :func:`record_zero` records a submission that could not run.
+* :func:`read_private` turns a student's private gradebook into plain data (a
+  :class:`StudentGrades`, JSON-able: it crosses machines as bytes), and
+  :class:`MainGradebook` merges many of those over one connection, each batch in
+  one transaction.
+
+The main gradebook may be SQLite (the default) or PostgreSQL
+(``postgresql://USER@HOST:PORT/DB``, driven by psycopg 3: :func:`engine_url`
+spells it ``postgresql+psycopg://`` for SQLAlchemy). Several runs may share one
+server: registering an assignment and merging students take a PostgreSQL
+advisory lock, so two runs of different assignments merging at the same time
+lose nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from regloss import course
@@ -25,6 +37,47 @@ from regloss.course import CourseError
 
 def sqlite_url(path):
     return "sqlite:///" + str(Path(path).resolve())
+
+
+#: Key of the PostgreSQL advisory lock that serialises registration and merges across runs.
+ADVISORY_LOCK = 0x7265676C6F7373  # "regloss"
+
+
+def engine_url(db_url: str) -> str:
+    """The SQLAlchemy URL for a gradebook URL: ``postgresql://`` and ``postgres://``
+    become ``postgresql+psycopg://`` (psycopg 3, a dependency; SQLAlchemy's default
+    PostgreSQL driver, psycopg2, is not installed); other URLs are returned as given."""
+    for prefix in ("postgresql://", "postgres://"):
+        if db_url.startswith(prefix):
+            return "postgresql+psycopg://" + db_url[len(prefix):]
+    return db_url
+
+
+def is_postgres(db_url: str) -> bool:
+    return engine_url(db_url).startswith("postgresql+")
+
+
+@contextlib.contextmanager
+def registration_lock(db_url):
+    """Hold a PostgreSQL session-level advisory lock (nothing for other databases)
+    while the gradebook's schema is created or an assignment registered: nbgrader
+    creates tables and rows with check-then-insert, which two runs must not
+    interleave."""
+    if not is_postgres(db_url):
+        yield
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(engine_url(db_url))
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK})
+    finally:
+        engine.dispose()
 
 
 def _sqlite_path(db_url):
@@ -97,20 +150,24 @@ def prepare_main_gradebook(ia: InstructorArea, db_url: str):
         shutil.copy(ia.template_db, target)
         marker.write_text(ia.source_digest)
         return
+    url = engine_url(db_url)
     try:
-        with Gradebook(db_url) as gb:
-            try:
-                gb.find_assignment(ia.assignment)
-                known = True
-            except MissingEntry:
-                known = False
+        with registration_lock(db_url):
+            with Gradebook(url) as gb:
+                try:
+                    gb.find_assignment(ia.assignment)
+                    known = True
+                except MissingEntry:
+                    known = False
+            if known and marker.is_file() and marker.read_text() == ia.source_digest:
+                return
+            # generate_assignment also rewrites the private release; it is identical
+            proc = course.nbgrader(["generate_assignment", ia.assignment, "--force",
+                                    f"--CourseDirectory.db_url={url}"], root=ia.root, check=False)
+    except CourseError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a bad URL, an unreachable server
         raise CourseError(f"cannot open the gradebook {db_url}: {exc}") from exc
-    if known and marker.is_file() and marker.read_text() == ia.source_digest:
-        return
-    # generate_assignment also rewrites the private release; it is identical
-    proc = course.nbgrader(["generate_assignment", ia.assignment, "--force",
-                            f"--CourseDirectory.db_url={db_url}"], root=ia.root, check=False)
     if proc.returncode != 0:
         raise CourseError(f"registering {ia.assignment} in the gradebook {db_url} failed:\n{proc.stdout}\n{proc.stderr}")
     marker.write_text(ia.source_digest)
@@ -145,6 +202,122 @@ def _ensure_submission(gb, assignment, student_id):
     return sub
 
 
+@dataclass
+class StudentGrades:
+    """One student's autograded grades and comments, as plain data (JSON-able).
+
+    ``grades`` holds ``[notebook, cell, auto_score, needs_manual_grade]`` rows,
+    ``comments`` ``[notebook, cell, auto_comment]`` rows, ``timestamp`` the
+    submission's time in ISO format (or None).
+    """
+
+    timestamp: str | None = None
+    grades: list = field(default_factory=list)
+    comments: list = field(default_factory=list)
+
+    def to_json(self):
+        return {"timestamp": self.timestamp, "grades": self.grades, "comments": self.comments}
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(d.get("timestamp"), [list(g) for g in d.get("grades", [])],
+                   [list(c) for c in d.get("comments", [])])
+
+
+def read_private(private_db, assignment, student_id):
+    """``student_id``'s autograded grades from the private SQLite gradebook the
+    student was graded in, or None when it holds no autograded submission.
+
+    Returns
+    -------
+    StudentGrades or None
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(sqlite_url(private_db)) as src:
+        try:
+            psub = src.find_submission(assignment, student_id)
+        except MissingEntry:
+            return None
+        out = StudentGrades(psub.timestamp.isoformat() if psub.timestamp else None)
+        for pnb in psub.notebooks:
+            for g in pnb.grades:
+                out.grades.append([pnb.name, g.name, g.auto_score, bool(g.needs_manual_grade)])
+            for c in pnb.comments:
+                out.comments.append([pnb.name, c.name, c.auto_comment])
+    if not any(g[2] is not None for g in out.grades):
+        return None  # the submission exists but was never autograded
+    return out
+
+
+class MainGradebook:
+    """The class's gradebook, opened once for a whole run; merges students in batches.
+
+    Each call of :meth:`merge` is one transaction (on PostgreSQL it first takes the
+    advisory lock :data:`ADVISORY_LOCK`, so concurrent runs never insert the same
+    student twice). Manual scores already given are kept.
+
+    Parameters
+    ----------
+    db_url : str
+        A SQLAlchemy URL (``sqlite:///...``, ``postgresql://...``).
+    """
+
+    def __init__(self, db_url):
+        from nbgrader.api import Gradebook
+
+        self.db_url = db_url
+        with registration_lock(db_url):  # nbgrader may create the schema and the course row
+            self.gb = Gradebook(engine_url(db_url))
+
+    def close(self):
+        self.gb.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def merge(self, assignment, items):
+        """Write each ``(student_id, StudentGrades or None)`` of ``items``, in one
+        transaction; None records a submission that could not run (every cell 0)."""
+        import datetime
+
+        from sqlalchemy import text
+
+        db = self.gb.db
+        try:
+            if is_postgres(self.db_url):
+                db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
+            for student_id, grades in items:
+                sub = _ensure_submission(self.gb, assignment, student_id)
+                if grades is None:
+                    for nb in sub.notebooks:
+                        for g in nb.grades:
+                            g.auto_score, g.needs_manual_grade = 0.0, False
+                        for c in nb.comments:
+                            c.auto_comment = None
+                    continue
+                got = {(n, c): (score, needs) for n, c, score, needs in grades.grades}
+                comments = {(n, c): comment for n, c, comment in grades.comments}
+                if grades.timestamp:
+                    sub.timestamp = datetime.datetime.fromisoformat(grades.timestamp)
+                for nb in sub.notebooks:
+                    for g in nb.grades:
+                        if (nb.name, g.name) in got:
+                            g.auto_score, needs = got[(nb.name, g.name)]
+                            g.needs_manual_grade = needs and g.manual_score is None
+                        else:  # a notebook that was not submitted
+                            g.auto_score, g.needs_manual_grade = 0.0, False
+                    for c in nb.comments:
+                        c.auto_comment = comments.get((nb.name, c.name))
+            db.commit()
+        except Exception:
+            db.rollback()
+            raise
+
+
 def merge_student(db_url, private_db, assignment, student_id):
     """Copy ``student_id``'s autograded submission from ``private_db`` into the main
     gradebook, in one transaction. Manual scores already given in the main
@@ -155,59 +328,19 @@ def merge_student(db_url, private_db, assignment, student_id):
     bool
         False when the private gradebook holds no autograded submission.
     """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(sqlite_url(private_db)) as src:
-        try:
-            psub = src.find_submission(assignment, student_id)
-        except MissingEntry:
-            return False
-        grades, comments = {}, {}
-        for pnb in psub.notebooks:
-            for g in pnb.grades:
-                grades[(pnb.name, g.name)] = (g.auto_score, g.needs_manual_grade)
-            for c in pnb.comments:
-                comments[(pnb.name, c.name)] = c.auto_comment
-        if not any(v[0] is not None for v in grades.values()):
-            return False  # the submission exists but was never autograded
-        timestamp = psub.timestamp
-    with Gradebook(db_url) as gb:
-        try:
-            sub = _ensure_submission(gb, assignment, student_id)
-            sub.timestamp = timestamp
-            for nb in sub.notebooks:
-                for g in nb.grades:
-                    if (nb.name, g.name) in grades:
-                        g.auto_score, needs = grades[(nb.name, g.name)]
-                        g.needs_manual_grade = needs and g.manual_score is None
-                    else:  # a notebook that was not submitted
-                        g.auto_score, g.needs_manual_grade = 0.0, False
-                for c in nb.comments:
-                    c.auto_comment = comments.get((nb.name, c.name))
-            gb.db.commit()
-        except Exception:
-            gb.db.rollback()
-            raise
+    grades = read_private(private_db, assignment, student_id)
+    if grades is None:
+        return False
+    with MainGradebook(db_url) as main:
+        main.merge(assignment, [(student_id, grades)])
     return True
 
 
 def record_zero(db_url, assignment, student_id):
     """Record a submission that could not be run: every cell scores 0 (as nbgrader
     does for a missing notebook), in one transaction."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url) as gb:
-        try:
-            sub = _ensure_submission(gb, assignment, student_id)
-            for nb in sub.notebooks:
-                for g in nb.grades:
-                    g.auto_score, g.needs_manual_grade = 0.0, False
-                for c in nb.comments:
-                    c.auto_comment = None
-            gb.db.commit()
-        except Exception:
-            gb.db.rollback()
-            raise
+    with MainGradebook(db_url) as main:
+        main.merge(assignment, [(student_id, None)])
 
 
 @dataclass
@@ -226,7 +359,7 @@ def class_cells(db_url, assignment, student_ids):
     from nbgrader.api import Gradebook, MissingEntry
 
     out = {}
-    with Gradebook(db_url) as gb:
+    with Gradebook(engine_url(db_url)) as gb:
         for sid in student_ids:
             try:
                 sub = gb.find_submission(assignment, sid)

