@@ -59,6 +59,10 @@ def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_fu
     result : object or None
         What ``fn`` returned (``None`` if it raised).
     """
+    remote = getattr(type(fn), "regloss_forbidden_calls", None)
+    if remote is not None and type(fn).__module__ == "regloss.grading.judge":
+        # the student's function runs in the grader's answer process: profile it there
+        return fn.regloss_forbidden_calls(args, kwargs, forbidden_functions), None
     seen = []
     own_file = __file__
 

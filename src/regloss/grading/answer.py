@@ -1,0 +1,310 @@
+"""The answer process: the student's code, sandboxed, answering the judge's calls.
+
+Started by the judge (:class:`regloss.grading.judge.AnswerClient`) as ``python
+-m regloss.grading.answer READ_FD WRITE_FD CONFIG_JSON``, inside the sandbox's
+mount and PID namespaces where the machine allows them. Before any student code
+runs it
+
+* hides (:func:`regloss.grading.sandbox.enter`) everything but its working
+  folder, the Python installation and regloss, and over them the folders of
+  the modules its :class:`~regloss.grading.policy.AnswerPolicy` blocks (torch,
+  SciPy, scikit-learn, statsmodels, ``regloss.checks``, ...): they cannot be
+  imported at all;
+* installs an import blocker for the same modules (the only protection where
+  there is no mount namespace): ``import torch`` gives a stand-in whose every
+  use raises ``ImportError``, so a notebook's import cell still runs;
+* caps its memory, points stdin/stdout/stderr at ``/dev/null``.
+
+Then it serves requests (:mod:`regloss.grading.protocol`): run the student's
+cells (each under a time limit; an error ends that cell, as in a kernel),
+resolve names (a function becomes a *handle* that stays here; plain values
+cross), call a handle with plain data, and run a call under a profiler for the
+own-work check of allowed libraries (``numpy.polyfit`` for a line fit the
+student must derive). Nothing it sends is trusted by the judge beyond being
+plain data.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import importlib
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import signal
+import sys
+import types
+
+from regloss.grading import protocol
+
+CONFIG_KEYS = ("blocked", "timeout", "memory_mb", "sandbox")
+
+
+class BlockedImport(ImportError):
+    pass
+
+
+class _Blocked:
+    """Stands for anything reached through a blocked module: using it raises."""
+
+    def __init__(self, name):
+        object.__setattr__(self, "_name", name)
+
+    def _refuse(self, *a, **k):
+        raise BlockedImport(f"{self._name} cannot be used in graded code: this exercise asks for NumPy")
+
+    def __getattr__(self, attr):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return _Blocked(f"{self._name}.{attr}")
+
+    __call__ = _refuse
+    __iter__ = _refuse
+    __getitem__ = _refuse
+    __bool__ = _refuse
+    __float__ = _refuse
+    __array__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _refuse
+
+
+class _BlockedModule(types.ModuleType):
+    def __getattr__(self, attr):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return _Blocked(f"{self.__name__}.{attr}")
+
+
+class _BlockerLoader(importlib.abc.Loader):
+    def create_module(self, spec):
+        m = _BlockedModule(spec.name)
+        m.__path__ = []
+        return m
+
+    def exec_module(self, module):
+        pass
+
+
+class ImportBlocker(importlib.abc.MetaPathFinder):
+    """A meta-path finder that answers every blocked module with a stand-in."""
+
+    def __init__(self, blocked):
+        self.blocked = tuple(blocked)
+
+    def is_blocked(self, name):
+        return any(name == b or name.startswith(b + ".") for b in self.blocked)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if self.is_blocked(fullname):
+            return importlib.machinery.ModuleSpec(fullname, _BlockerLoader(), is_package=True)
+        return None
+
+
+def module_dirs(names):
+    """The folders (or files) the modules ``names`` are imported from, found without importing them."""
+    import importlib.util
+
+    found = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            found += list(spec.submodule_search_locations)
+        elif spec.origin and os.path.isfile(spec.origin):
+            found.append(spec.origin)
+    return found
+
+
+class _Timeout(BaseException):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+class Answer:
+    """The student's namespace and the handles the judge holds."""
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self.ns = {"__name__": "__main__", "__builtins__": builtins}
+        self.handles = {}
+
+    def handle_of(self, obj):
+        for k, v in self.handles.items():
+            if v is obj:
+                return k
+        k = len(self.handles) + 1
+        self.handles[k] = obj
+        return k
+
+    def _ref(self, obj):
+        if callable(obj):
+            return {"handle": self.handle_of(obj)}
+        raise protocol.NotPlainData(f"a {type(obj).__module__}.{type(obj).__qualname__} is not plain data")
+
+    def _deref(self, key, val):
+        if key == "handle":
+            try:
+                return self.handles[int(val)]
+            except (KeyError, ValueError, TypeError):
+                raise protocol.ProtocolError(f"unknown handle {val!r}") from None
+        if key == "ref":
+            module, qualname = str(val[0]), str(val[1])
+            obj = importlib.import_module(module)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+            return obj
+        if key == "partial":
+            fn = protocol.decode(val[0], self._deref)
+            args = protocol.decode(val[1], self._deref)
+            kwargs = protocol.decode(val[2], self._deref)
+            return functools.partial(fn, *args, **kwargs)
+        raise protocol.ProtocolError(f"unknown tag {key!r}")
+
+    def _limited(self, fn, *args, **kwargs):
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.alarm(max(1, int(self.timeout)))
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            signal.alarm(0)
+
+    def run_cells(self, cells):
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        errors = []
+        tm = TransformerManager()
+        for i, src in enumerate(cells):
+            try:
+                code = compile(tm.transform_cell(src), f"<student cell {i + 1}>", "exec")
+                self._limited(exec, code, self.ns)
+            except _Timeout:
+                errors.append([i, "TimeoutError", f"the cell ran longer than {self.timeout} s"])
+            except BaseException as exc:  # noqa: BLE001 - student code: any error ends only its cell
+                errors.append([i, *protocol.error_reply(exc)["error"][::2]])
+        return {"errors": errors}
+
+    def resolve(self, names):
+        out = {}
+        for name in names:
+            name = str(name)
+            if name not in self.ns:
+                out[name] = ["missing"]
+                continue
+            obj = self.ns[name]
+            if isinstance(obj, types.ModuleType):
+                out[name] = ["object", "module"]
+            elif callable(obj):
+                out[name] = ["function", self.handle_of(obj), str(getattr(obj, "__name__", name))[:200],
+                             str(getattr(obj, "__doc__", "") or "")[:2000]]
+            else:
+                try:
+                    out[name] = ["value", protocol.encode(obj)]
+                except protocol.NotPlainData:
+                    out[name] = ["object", f"{type(obj).__module__}.{type(obj).__qualname__}"]
+        return out
+
+    def call(self, msg, profile=None):
+        fn = self._deref("handle", msg.get("handle"))
+        args = protocol.decode(msg.get("args"), self._deref)
+        kwargs = protocol.decode(msg.get("kwargs"), self._deref)
+        if profile is None:
+            result = self._limited(fn, *args, **kwargs)
+            return protocol.encode(result, self._ref)
+        seen = []
+        forbidden = [str(f) for f in profile]
+
+        def profiler(frame, event, arg):
+            if event == "c_call":
+                mod = getattr(arg, "__module__", None) or ""
+                qual = getattr(arg, "__qualname__", getattr(arg, "__name__", "?"))
+            elif event == "call":
+                mod, qual = frame.f_globals.get("__name__", ""), frame.f_code.co_name
+            else:
+                return
+            top, short = mod.split(".")[0], str(qual).rsplit(".", 1)[-1]
+            for f in forbidden:
+                if f.split(".")[0] == top and f.rsplit(".", 1)[-1] == short and f"{mod}.{qual}" not in seen:
+                    seen.append(f"{mod}.{qual}")
+
+        old = sys.getprofile()
+        sys.setprofile(profiler)
+        try:
+            self._limited(fn, *args, **kwargs)
+        except BaseException:  # noqa: BLE001 - judged by the value checks
+            pass
+        finally:
+            sys.setprofile(old)
+        return protocol.encode(seen)
+
+
+def serve(rfd, wfd, answer: Answer):
+    while True:
+        try:
+            msg = protocol.receive(rfd)
+        except protocol.ProtocolError:
+            return
+        op = msg.get("op")
+        try:
+            if op == protocol.BYE:
+                return
+            if op == protocol.RUN:
+                reply = {"ok": answer.run_cells([str(c) for c in msg.get("cells", [])])}
+            elif op == protocol.RESOLVE:
+                reply = {"ok": answer.resolve(msg.get("names", []))}
+            elif op == protocol.CALL:
+                reply = {"ok": answer.call(msg)}
+            elif op == protocol.OWN_WORK:
+                reply = {"ok": answer.call(msg, profile=msg.get("forbidden", []))}
+            else:
+                reply = {"error": ["ProtocolError", "RuntimeError", f"unknown request {op!r}"]}
+        except _Timeout:
+            reply = {"error": ["TimeoutError", "TimeoutError", f"the call ran longer than {answer.timeout} s"]}
+        except protocol.NotPlainData as exc:
+            reply = {"error": ["NotPlainData", "TypeError", f"it returned {exc}; a graded function returns "
+                                                             "NumPy arrays, numbers, strings, or lists, tuples "
+                                                             "and dicts of them"]}
+        except BaseException as exc:  # noqa: BLE001 - anything student code raises goes back as data
+            reply = protocol.error_reply(exc)
+        protocol.send(wfd, reply)
+
+
+def main(argv):
+    rfd, wfd = int(argv[0]), int(argv[1])
+    cfg = json.loads(argv[2])
+    from regloss.grading import sandbox
+
+    spec = sandbox.SandboxSpec.from_env()
+    blocked = list(cfg["blocked"])
+    if spec.filesystem:
+        spec.hide = [*spec.hide, *module_dirs(blocked)]
+        sandbox.enter(spec)
+    for name in list(sys.modules):  # nothing blocked stays imported
+        if any(name == b or name.startswith(b + ".") for b in blocked):
+            del sys.modules[name]
+    sys.meta_path.insert(0, ImportBlocker(blocked))
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    import resource
+
+    if cfg.get("memory_mb", 0) > 0:
+        limit = int(cfg["memory_mb"]) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    sys.path.insert(0, os.getcwd())
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    serve(rfd, wfd, Answer(cfg.get("timeout", 60)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
