@@ -1,0 +1,205 @@
+"""Unit tests of the judge's pure parts: problems as values, the plain-data protocol,
+the plan of what runs where, the import policy; and one library-level judging of a
+notebook against a real answer process."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+
+import nbformat
+import numpy as np
+import pytest
+
+from regloss.grading import judge, problems as P, protocol
+from regloss.grading.jobs import CellVerdict, InstructorBundle, StudentJob, StudentResult, WorkerSettings
+from regloss.grading.policy import policy_for
+from tests.harness import ROOT, solution_sources
+
+# --------------------------------------------------------------------------- problems
+
+
+def _nb(*cells):
+    nb = nbformat.v4.new_notebook()
+    for gid, src, meta in cells:
+        c = nbformat.v4.new_code_cell(src)
+        c.metadata["nbgrader"] = {"grade_id": gid, **meta}
+        nb.cells.append(c)
+    return nb
+
+
+TEST = {"grade": True, "solution": False, "points": 1}
+
+
+def test_changed_tests_finds_deleted_and_edited_cells():
+    release = _nb(("a", "assert f() == 1", TEST), ("b", "assert g()", TEST), ("s", "def f(): pass",
+                                                                                 {"solution": True}))
+    sub = _nb(("a", "pass", TEST), ("s", "def f(): return 1", {"solution": True}))
+    found = P.changed_tests(sub, release)
+    assert [(p.kind, p.cell) for p in found] == [(P.TEST_EDITED, "a"), (P.TEST_DELETED, "b")]
+
+
+def test_kernel_problems_by_kind():
+    nb = _nb(("t", "x", TEST), ("u", "y", {}), ("v", "z", {}))
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stderr", text="warn")]
+    nb.cells[1].outputs = [nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="", traceback=[])]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                  text="x\n" + P.TRUNCATION_MARK + " after 10 characters]\n")]
+    kinds = [(p.kind, p.cell) for p in P.kernel_problems([nb], 60, 2048)]
+    assert kinds == [(P.STDERR, "t"), (P.TIMEOUT, "u"), (P.OUTPUT_TRUNCATED, "v")]
+
+
+def test_judge_disagreement_only_where_the_kernel_passed():
+    verdicts = [CellVerdict("a", False, "boom"), CellVerdict("b", False, "bad"), CellVerdict("c", True)]
+    found = P.judge_disagreements({"a": True, "b": False, "c": True}, verdicts)
+    assert found == [P.Problem(P.JUDGE_DISAGREES, "a passed in your notebook but failed when checked "
+                                                  "independently: boom", "a")]
+
+
+def test_problem_is_text_with_a_kind_and_round_trips():
+    p = P.Problem(P.TIMEOUT, "cell 3 timed out", "cell 3")
+    assert "; ".join([p, "x"]) == "cell 3 timed out; x"
+    assert P.Problem.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+    assert P.scored_zero([P.Problem(P.WORKER_FAILED, "x")]) and not P.scored_zero([p])
+
+
+def test_jobs_ship_as_bytes():
+    b = InstructorBundle("01_l1_mse", "c = 1", {"a.ipynb": b"{}", "losses.py": b"x"}, {"a.ipynb": b"{}"}, b"db")
+    job = StudentJob("s1", {"a.ipynb": b"\x00\xff"}, b, WorkerSettings(timeout=5), [P.Problem(P.INTAKE, "x")])
+    back = StudentJob.from_bytes(job.to_bytes())
+    assert back == job and back.problems[0].kind == P.INTAKE
+    res = StudentResult("s1", [P.Problem(P.TIMEOUT, "t")], True, verdicts=[CellVerdict("a", True)],
+                        gradebook=b"db", outputs={"feedback/x.html": b"<p>"})
+    assert StudentResult.from_bytes(res.to_bytes()) == res
+
+
+# --------------------------------------------------------------------------- protocol
+
+VALUES = [None, True, 3, -2**70, 1.5, float("inf"), "é", b"\x00", 1 + 2j, [1, (2, 3)], {"a": [1.0], 2: None},
+          np.arange(6, dtype=np.float32).reshape(2, 3), np.array(2.5), np.float32(1.25), np.float64(2.0),
+          np.int64(7), np.array(["a", "bc"]), np.zeros((0, 3)), np.array([True, False])]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
+def test_plain_data_round_trips_with_its_type(value):
+    back = protocol.decode(json.loads(json.dumps(protocol.encode(value))))
+    assert type(back) is type(value)
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and back.shape == value.shape and np.array_equal(back, value)
+    else:
+        assert back == value or (back != back and value != value)
+
+
+@pytest.mark.parametrize("value", [object(), np.array([object()]), np.ma.array([1.0]), lambda: 1,
+                                   np.zeros(2, dtype=[("a", "f8")])], ids=str)
+def test_not_plain_data_is_refused(value):
+    with pytest.raises(protocol.NotPlainData):
+        protocol.encode(value)
+
+
+@pytest.mark.parametrize("wire", [{"x": 1}, {"a": ["|O", [1], ""]}, [1, 2], {"f": "1e999"}, {"ref": ["os", "system"]}])
+def test_bad_wire_data_is_refused(wire):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode(wire)
+
+
+def test_frames_round_trip_and_refuse_garbage():
+    r, w = os.pipe()
+    protocol.send(w, {"ok": protocol.encode(np.ones(3))})
+    assert np.array_equal(protocol.decode(protocol.receive(r)["ok"]), np.ones(3))
+    os.write(w, b"\x00\x00\x00\x03abc")
+    with pytest.raises(protocol.ProtocolError):
+        protocol.receive(r)
+    os.close(w)
+    with pytest.raises(protocol.ProtocolError):
+        protocol.receive(r)
+    os.close(r)
+
+
+def test_remote_exceptions_keep_their_builtin_base_and_never_exit():
+    e = judge.remote_exception(["LossError", "ValueError", "bad delta"])
+    assert isinstance(e, ValueError) and type(e).__name__ == "LossError" and str(e) == "bad delta"
+    assert type(judge.remote_exception(["ValueError", "ValueError", "x"])) is ValueError
+    assert isinstance(judge.remote_exception(["SystemExit", "SystemExit", "0"]), RuntimeError)
+
+
+def test_callables_cross_by_name_or_are_refused():
+    assert judge._crossing(np.mean) == {"ref": ["numpy", "mean"]}
+    part = judge._crossing(functools.partial(np.clip, a_min=0))
+    assert part["partial"][0] == {"ref": ["numpy", "clip"]}
+    with pytest.raises(judge.NotJudgeCompatible, match="lambda"):
+        judge._crossing(lambda x: x)
+
+
+# --------------------------------------------------------------------------- plan and policy
+
+
+def test_plan_runs_only_the_setup_the_tests_need_and_keeps_student_order():
+    src = _nb(("setup", "import numpy as np\nfrom regloss.checks.compare import check_loss", {}),
+              ("prose", "print(f(np.ones(2)))", {}),
+              ("f", "def f(x):\n    return x", {"solution": True}),
+              ("test_f__visible", "check_loss(f, 'l1_loss', [])", TEST))
+    stud = _nb(("setup", "import numpy as np", {}), ("f", "def f(x):\n    return 2 * x", {"solution": True}),
+               ("extra", "y = 1", {}), ("test_f__visible", "pass", TEST))
+    p = judge.plan(json.loads(nbformat.writes(src)), json.loads(nbformat.writes(stud)))
+    assert [s[0] for s in p.steps] == ["setup", "test"]
+    assert "f" in p.student_names and "check_loss" not in p.student_names
+    assert p.student_before["test_f__visible"] == ["import numpy as np", "def f(x):\n    return 2 * x", "y = 1"]
+
+
+def test_policy_blocks_the_reference_libraries_except_where_allowed():
+    pol = policy_for("01_l1_mse")
+    assert pol.is_blocked("torch.nn") and pol.is_blocked("scipy") and pol.is_blocked("regloss.checks.reference")
+    assert not pol.is_blocked("numpy") and not pol.is_blocked("regloss.teaching")
+    assert not policy_for("08_training").is_blocked("torch")
+    assert not policy_for("x", {"regloss": {"answer_may_import": ["scipy"]}}).is_blocked("scipy")
+
+
+# --------------------------------------------------------------------------- a real answer process
+
+
+@pytest.fixture
+def judged(tmp_path):
+    def run(replace=None):
+        a = "01_l1_mse"
+        src = json.loads((ROOT / "solutions" / a / f"{a}.ipynb").read_text())
+        stud = json.loads(json.dumps(src))
+        for c in stud["cells"]:
+            gid = c["metadata"].get("nbgrader", {}).get("grade_id")
+            if replace and gid in replace:
+                c["source"] = replace[gid]
+        ans = tmp_path / "answer"
+        ans.mkdir(exist_ok=True)
+        cwd = os.getcwd()
+        os.chdir(tmp_path)
+        client = judge.AnswerClient(str(ans), policy_for(a).blocked, 20)
+        try:
+            return {v.grade_id: v for v in judge.judge_notebook(src, stud, client, 20)}, client
+        finally:
+            client.stop()
+            os.chdir(cwd)
+
+    return run
+
+
+def test_judge_passes_the_solution_and_fails_delegation_to_torch(judged):
+    verdicts, _ = judged()
+    assert all(v.passed for v in verdicts.values()), {k: v.message for k, v in verdicts.items() if not v.passed}
+    torchy = solution_sources("01_l1_mse")["l1_loss"].replace(
+        "def l1_loss(input, target, reduction=\"mean\"):",
+        "def l1_loss(input, target, reduction=\"mean\"):\n    import torch\n"
+        "    return torch.nn.functional.l1_loss(torch.tensor(input), torch.tensor(target), reduction=reduction).numpy()")
+    verdicts, client = judged({"l1_loss": torchy})
+    assert not verdicts["test_l1_loss__visible"].passed
+    assert "torch" in verdicts["test_l1_loss__visible"].message
+    assert verdicts["test_mse_loss__hidden"].passed
+
+
+def test_a_crashing_answer_process_is_restarted_for_the_next_tests(judged):
+    crash = solution_sources("01_l1_mse")["l1_loss"].replace('"""Mean absolute error', '"""x"""\n    import os; os._exit(3)\n    """')
+    verdicts, client = judged({"l1_loss": crash})
+    assert not verdicts["test_l1_loss__visible"].passed and "stopped" in verdicts["test_l1_loss__visible"].message
+    assert verdicts["test_mse_loss__visible"].passed and verdicts["test_mse_loss_grad__hidden"].passed
+    assert client.deaths >= 1
