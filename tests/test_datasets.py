@@ -35,7 +35,8 @@ def test_05_robust_anscombe_iii_matches_the_published_statistics(anscombe):
     assert sorted(anscombe.x) == list(range(4, 15))
     clean = np.delete(np.arange(11), anscombe.flagged)
     fit = np.polyfit(anscombe.x[clean], anscombe.y[clean], 1)
-    assert np.max(np.abs(np.polyval(fit, anscombe.x[clean]) - anscombe.y[clean])) < 0.01
+    worst = np.max(np.abs(np.polyval(fit, anscombe.x[clean]) - anscombe.y[clean]))
+    assert 0 < worst < 0.006   # on one line up to the published rounding, not exactly (SOURCES.md)
     assert (anscombe.x[2], anscombe.y[2]) == (13.0, 12.74)
 
 
@@ -66,7 +67,7 @@ def test_05_robust_every_shipped_csv_has_its_source_stated():
     from importlib import resources
 
     text = datasets.sources()
-    csvs = sorted(p.name for p in resources.files("regloss").joinpath("data").iterdir() if p.name.endswith(".csv"))
+    csvs = sorted(p.name for p in resources.files("regloss.teaching").joinpath("data").iterdir() if p.name.endswith(".csv"))
     assert csvs == ["anscombe_iii.csv", "stackloss.csv"]
     for name in csvs:
         assert f"`{name}`" in text, f"SOURCES.md does not describe {name}"

@@ -184,3 +184,79 @@ def test_shipped_line_fits_match_statsmodels():
         lad = sm.QuantReg(y, X).fit(q=0.5, max_iter=10_000, p_tol=1e-12).params
         obj = lambda b: np.abs(y - b[0] - b[1] * x).sum()  # noqa: E731
         assert obj((i_l1[r], s_l1[r])) <= obj(lad) * (1 + 1e-6)
+
+
+# ------------------------------------------- regloss.checks.robust_stats (04, 06)
+from regloss.checks import robust_stats  # noqa: E402
+
+
+@pytest.mark.parametrize("eps, published", [(0.05, 1.398), (0.1, 1.140)])
+def test_minimax_k_reference_gives_hubers_published_values(eps, published):
+    assert round(robust_stats.huber_minimax_k_reference(eps), 3) == published
+
+
+@pytest.mark.parametrize("eps", [1e-6, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.9])
+def test_minimax_k_reference_minimises_the_worst_case_variance(eps):
+    """The root of Huber's equation is the k that minimises V(k, eps), found independently."""
+    k = robust_stats.huber_minimax_k_reference(eps)
+    best = optimize.minimize_scalar(robust_stats.huber_worst_case_variance, bounds=(1e-3, 8.0), args=(eps,),
+                                    method="bounded", options={"xatol": 1e-10}).x
+    assert k == pytest.approx(best, rel=1e-6)
+
+
+def test_worst_case_variance_is_the_variance_under_far_symmetric_contamination():
+    """V(k, eps) against E_F[psi^2] / E_F[psi']^2 by quadrature, H = N(0, 1e16): its mass lies beyond k."""
+    k, eps, wide = 1.2, 0.1, 1e8
+    pdf = lambda z: (1 - eps) * stats.norm.pdf(z) + eps * stats.norm.pdf(z, scale=wide)  # noqa: E731
+    e_dpsi = integrate.quad(pdf, -k, k, epsabs=0, epsrel=1e-12)[0]
+    inner = integrate.quad(lambda z: z * z * pdf(z), -k, k, epsabs=0, epsrel=1e-12)[0]
+    tails = 2 * k * k * ((1 - eps) * stats.norm.sf(k) + eps * stats.norm.sf(k, scale=wide))
+    assert robust_stats.huber_worst_case_variance(k, eps) == pytest.approx((inner + tails) / e_dpsi ** 2, rel=1e-6)
+
+
+def test_minimax_k_reference_refuses_eps_outside_the_open_interval():
+    for eps in (0.0, 1.0, -0.5, 2.0, math.nan):
+        with pytest.raises(ValueError, match="eps"):
+            robust_stats.huber_minimax_k_reference(eps)
+
+
+def test_study_reference_is_the_rmse_of_paired_fits():
+    """One draw per noise model, shared by the fits; RMSE around the true slope; the generator advanced once."""
+    fits = _fits()
+    x = np.linspace(0.0, 1.0, 12)
+    noise = {"n": lambda rng, size: rng.normal(size=size), "t": lambda rng, size: rng.standard_t(2, size=size)}
+    table = robust_stats.study_reference({"OLS": fits.fit_ols}, noise, x, 50, np.random.default_rng(3), slope=-1.0)
+    rng = np.random.default_rng(3)
+    for label in ("n", "t"):
+        Y = -1.0 * x + 1.0 + noise[label](rng, (50, x.size))
+        slopes = np.array([np.polyfit(x, y, 1)[0] for y in Y])
+        assert table[label]["OLS"] == pytest.approx(np.sqrt(np.mean((slopes + 1.0) ** 2)), rel=1e-10)
+
+
+def test_bootstrap_choice_reference_resamples_pairs():
+    fits = _fits()
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 5, 30)
+    y = 2 * x + rng.standard_t(1, size=30)
+    best, se = robust_stats.bootstrap_choice_reference(x, y, {"OLS": fits.fit_ols, "L1": fits.fit_l1}, 200,
+                                                       np.random.default_rng(9))
+    idx = np.random.default_rng(9).integers(0, 30, size=(200, 30))
+    slopes = np.array([np.polyfit(x[i], y[i], 1)[0] for i in idx])
+    assert se["OLS"] == pytest.approx(np.std(slopes, ddof=1), rel=1e-9)
+    assert best == min(se, key=se.get)
+
+
+def test_shipped_line_fits_accept_one_x_per_row():
+    """fits.py with x of shape (R, n) (a bootstrap) equals fitting each row with its own x."""
+    fits = _fits()
+    rng = np.random.default_rng(10)
+    X = rng.uniform(50, 60, size=(4, 25))            # far from 0: the centred solve keeps its accuracy
+    Y = 0.5 * X - 3 + rng.standard_t(3, size=X.shape)
+    for fit in (fits.fit_ols, lambda x, Y: fits.fit_huber(x, Y, 1.0)):
+        s_all, i_all = fit(X, Y)
+        for r in range(4):
+            s_one, i_one = fit(X[r], Y[r:r + 1])
+            assert (s_all[r], i_all[r]) == pytest.approx((s_one[0], i_one[0]), rel=1e-9, abs=1e-9)
+    s_ols, i_ols = fits.fit_ols(X, Y)
+    for r in range(4):
+        assert (s_ols[r], i_ols[r]) == pytest.approx(tuple(np.polyfit(X[r], Y[r], 1)), rel=1e-10)

@@ -5,8 +5,9 @@
 
 Shipped with assignment 06 so that its Monte Carlo study does not depend on
 your earlier answers. Every function fits ``y = slope * x + intercept`` to each
-row of ``Y`` (shape ``(R, n)``: R data sets of n points) with the same ``x``
-(shape ``(n,)``) and returns two arrays of shape ``(R,)``.
+row of ``Y`` (shape ``(R, n)``: R data sets of n points), with the same ``x``
+for every row (shape ``(n,)``) or one ``x`` per row (shape ``(R, n)``, as in a
+bootstrap), and returns two arrays of shape ``(R,)``.
 
 All robust fits are iteratively reweighted least squares (IRLS): each
 iteration solves, row by row, a weighted least-squares problem in closed form
@@ -20,21 +21,21 @@ import numpy as np
 def weighted_line(x, Y, W):
     """Weighted least-squares line for each row: minimises sum_i W_i (Y_i - slope x_i - intercept)^2.
 
-    x: (n,); Y, W: (R, n). Returns (slope, intercept), each of shape (R,).
+    x: (n,) or (R, n); Y, W: (R, n). Returns (slope, intercept), each of shape (R,).
+    Solved in x centred at its weighted mean (accurate when x is far from 0).
     """
     sw = W.sum(axis=1)
-    sx = W @ x
-    sy = (W * Y).sum(axis=1)
-    sxx = W @ (x * x)
-    sxy = (W * Y) @ x
-    slope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx)
-    intercept = (sy - slope * sx) / sw
+    xbar = (W * x).sum(axis=1) / sw
+    ybar = (W * Y).sum(axis=1) / sw
+    xc = x - xbar[:, None]
+    slope = (W * xc * (Y - ybar[:, None])).sum(axis=1) / (W * xc * xc).sum(axis=1)
+    intercept = ybar - slope * xbar
     return slope, intercept
 
 
 def fit_ols(x, Y):
     """Ordinary least squares (the MSE fit) of every row."""
-    return weighted_line(x, Y, np.ones_like(Y))
+    return weighted_line(x, Y, np.ones(np.shape(Y)))
 
 
 def _irls(x, Y, weights, n_iter, tol, start=None):

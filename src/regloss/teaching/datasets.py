@@ -73,7 +73,8 @@ def load_anscombe_iii():
     -------
     Dataset
         ``x`` (shape ``(11,)``) and ``y`` (shape ``(11,)``). Ten points lie on one
-        line; (13, 12.74) does not (``flagged == (2,)``). Least squares gives
+        line up to the published rounding (two decimals); (13, 12.74) does not
+        (``flagged == (2,)``). Least squares gives
         y = 3.00 + 0.500 x.
     """
     cols = read_csv("anscombe_iii.csv")

@@ -1,0 +1,163 @@
+"""Reference values for the robust-statistics exercises (04 and 06), computed with SciPy.
+
+Test cells call these to get the truth; nothing here is imported by a graded
+function (the own-work check refuses calls into ``regloss``).
+
+* :func:`huber_minimax_k_reference` — Huber's (1964) minimax tuning constant
+  k(eps) for the symmetric eps-contaminated normal, by ``brentq``;
+* :func:`huber_worst_case_variance` — the worst-case asymptotic variance that
+  k(eps) minimises;
+* :func:`study_reference` and :func:`bootstrap_choice_reference` — the Monte
+  Carlo study and the bootstrap choice of loss of assignment 06, written from
+  their specification so that a student's version can be compared value by
+  value for the same generator state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import erfcx
+from scipy.stats import norm
+
+
+def huber_minimax_lhs(k):
+    """Left-hand side of Huber's equation for the minimax k: ``2 phi(k) / k - 2 Phi(-k)``.
+
+    Computed as ``exp(-k^2/2) (2 / (k sqrt(2 pi)) - erfcx(k / sqrt 2))`` so that
+    it keeps its relative accuracy where both terms underflow.
+
+    Parameters
+    ----------
+    k : float, > 0
+
+    Returns
+    -------
+    float
+        Strictly decreasing in k, from +inf (k -> 0) to 0 (k -> inf).
+    """
+    k = float(k)
+    return math.exp(-0.5 * k * k) * (2.0 / (k * math.sqrt(2.0 * math.pi)) - float(erfcx(k / math.sqrt(2.0))))
+
+
+def huber_minimax_k_reference(eps):
+    """Huber's minimax tuning constant for the symmetric eps-contaminated normal.
+
+    The k that minimises the worst-case asymptotic variance of Huber's location
+    M-estimate (known scale) over ``F = (1 - eps) N(0, 1) + eps H``, H symmetric:
+    the root of
+
+    .. math:: \\frac{2\\varphi(k)}{k} - 2\\Phi(-k) = \\frac{\\varepsilon}{1 - \\varepsilon}
+
+    (Huber 1964, Huber & Ronchetti 2009, sec. 4.5), found with ``brentq`` on
+    ``log k`` to a relative 1e-14.
+
+    Parameters
+    ----------
+    eps : float, 0 < eps < 1
+
+    Returns
+    -------
+    float
+        k(eps); e.g. 1.3984 at eps = 0.05, 1.1402 at eps = 0.1.
+    """
+    eps = float(eps)
+    if not 0.0 < eps < 1.0:
+        raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
+    target = eps / (1.0 - eps)
+
+    def f(log_k):
+        return math.log(huber_minimax_lhs(math.exp(log_k))) - math.log(target)
+
+    # k(eps) lies between 1e-280 (eps -> 1) and 38 (eps -> 0) for every double eps in (0, 1)
+    return math.exp(brentq(f, math.log(1e-280), math.log(38.0), xtol=1e-15, rtol=1e-15, maxiter=500))
+
+
+def huber_worst_case_variance(k, eps):
+    """Worst-case asymptotic variance of Huber's location estimate (known scale 1).
+
+    Over the symmetric contaminations ``(1 - eps) N(0, 1) + eps H`` the supremum
+    of ``E[psi^2] / E[psi']^2`` (``psi = clip(., -k, k)``) is reached with H's
+    mass where ``|psi| = k`` and ``psi' = 0``:
+
+    .. math:: V(k, \\varepsilon) = \\frac{(1-\\varepsilon)\\,E_\\Phi[\\psi_k^2] + \\varepsilon k^2}
+                                       {(1-\\varepsilon)^2\\,(2\\Phi(k) - 1)^2}.
+
+    Parameters
+    ----------
+    k : float, > 0
+    eps : float, 0 <= eps < 1
+
+    Returns
+    -------
+    float
+    """
+    p = 2.0 * norm.cdf(k) - 1.0
+    e_psi2 = p - 2.0 * k * norm.pdf(k) + 2.0 * k * k * norm.sf(k)
+    return ((1.0 - eps) * e_psi2 + eps * k * k) / ((1.0 - eps) * p) ** 2
+
+
+def study_reference(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+    """The Monte Carlo study of assignment 06, from its specification.
+
+    For each noise model, in the order of ``noise_models``: one draw
+    ``E = draw(rng, (n_rep, n))``, data ``Y = slope * x + intercept + E``
+    (shape ``(n_rep, n)``); for each fit, in the order of ``fits``:
+    ``slopes = fit(x, Y)[0]`` (shape ``(n_rep,)``) and the root-mean-square
+    error ``sqrt(mean((slopes - slope)^2))``.
+
+    Parameters
+    ----------
+    fits : dict of str -> callable ``fit(x, Y) -> (slopes, intercepts)``
+    noise_models : dict of str -> callable ``draw(rng, size) -> ndarray``
+    x : ndarray, shape (n,)
+    n_rep : int
+    rng : numpy.random.Generator
+    slope, intercept : float
+
+    Returns
+    -------
+    dict of str -> dict of str -> float
+        ``table[noise label][fit label]``.
+    """
+    x = np.asarray(x, dtype=float)
+    table = {}
+    for noise_label, draw in noise_models.items():
+        Y = slope * x + intercept + np.asarray(draw(rng, (n_rep, x.size)), dtype=float)
+        row = {}
+        for fit_label, fit in fits.items():
+            err = np.asarray(fit(x, Y)[0], dtype=float) - slope
+            row[fit_label] = float(np.sqrt(np.mean(err * err)))
+        table[noise_label] = row
+    return table
+
+
+def bootstrap_choice_reference(x, y, fits, n_boot, rng):
+    """The bootstrap choice of loss of assignment 06, from its specification.
+
+    One call ``idx = rng.integers(0, n, size=(n_boot, n))``; resampled pairs
+    ``X = x[idx]``, ``Y = y[idx]``; for each fit the bootstrap standard error
+    of the slope, ``std(fit(X, Y)[0], ddof=1)``; the choice is the label with
+    the smallest one (the first in ``fits`` order on a tie).
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (n,)
+    fits : dict of str -> callable ``fit(X, Y) -> (slopes, intercepts)``, X and Y of shape (R, n)
+    n_boot : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    best : str
+    se : dict of str -> float
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    idx = rng.integers(0, x.size, size=(n_boot, x.size))
+    X, Y = x[idx], y[idx]
+    se = {label: float(np.std(np.asarray(fit(X, Y)[0], dtype=float), ddof=1)) for label, fit in fits.items()}
+    best = min(se, key=se.get)
+    return best, se
