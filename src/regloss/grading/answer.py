@@ -261,6 +261,10 @@ def serve(rfd, wfd, answer: Answer):
                 reply = {"ok": answer.resolve(msg.get("names", []))}
             elif op == protocol.CALL:
                 reply = {"ok": answer.call(msg)}
+            elif op == protocol.RESET:
+                answer.ns = {"__name__": "__main__", "__builtins__": builtins}
+                answer.handles = {}
+                reply = {"ok": None}
             elif op == protocol.OWN_WORK:
                 reply = {"ok": answer.call(msg, profile=msg.get("forbidden", []))}
             else:

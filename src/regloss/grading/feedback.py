@@ -26,7 +26,7 @@ import html
 import re
 from pathlib import Path
 
-HIDDEN_NOTE = "# This test cell holds hidden tests: their code is not shown. Its result and message are above."
+HIDDEN_NOTE = "# This test cell holds hidden tests: their code is not shown. Its result and message are below."
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _MATH = re.compile(r"(?<![\\$])(\$\$)(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)", re.S)

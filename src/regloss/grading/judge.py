@@ -194,6 +194,7 @@ class AnswerClient:
     def _request(self, msg, wall):
         import select
 
+        done = False
         try:
             protocol.send(self.wfd, msg)
             ready, _, _ = select.select([self.rfd], [], [], wall)
@@ -205,12 +206,12 @@ class AnswerClient:
             finally:
                 if old:
                     signal.alarm(old)
+            done = True
         except (OSError, protocol.ProtocolError) as exc:
-            self._died()
             raise AnswerGone(f"the student's code stopped the process it runs in ({exc})") from None
-        except AnswerGone:
-            self._died()
-            raise
+        finally:
+            if not done:  # no reply read: the conversation is out of step, start afresh
+                self._died()
         return reply
 
     def _died(self):
@@ -228,6 +229,15 @@ class AnswerClient:
             if self.deaths > 3:
                 raise AnswerGone("the student's code stopped its process too often; not restarted")
             self.start()
+
+    def reset(self):
+        """Give the running answer process a fresh namespace, so it can serve the next
+        notebook. Only for notebooks that are trusted not to tamper with the process
+        (the course's own catalogues): ``regloss grade`` starts one process per student."""
+        self.ensure()
+        self._request({"op": protocol.RESET}, self.timeout + 5)
+        self.cells_run, self.errors = [], []
+        self.generation += 1
 
     def run(self, cells):
         """Run student cells (sources); their errors are noted, never raised."""
@@ -355,7 +365,9 @@ class RemoteFunction:
 
 
 def _meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbg if isinstance(nbg, dict) else {}
 
 
 def is_test(cell):
@@ -432,29 +444,37 @@ def plan(source_nb, student_nb):
             judge_defs |= names_of(src(c))[0]
         elif is_test(c):
             steps.append(("test", _meta(c)["grade_id"], src(c)))
-    student_names = (needed - judge_defs) | solution_defs
+    # the student's names: what the tests read and the instructor's cells do not define
+    # (a name both define stays the instructor's: the student cannot replace it)
+    student_names = (needed | solution_defs) - judge_defs
     # the student's cells: everything but test cells, in their order
     before, pending = {}, []
     for c in student_nb.get("cells", []):
         if not isinstance(c, dict) or c.get("cell_type") != "code":
             continue
         gid = _meta(c).get("grade_id")
-        if gid in test_ids:
-            before[gid] = pending
+        if isinstance(gid, str) and gid in test_ids:
+            before.setdefault(gid, []).extend(pending)
             pending = []
             continue
         s = c.get("source", "")
         pending.append(s if isinstance(s, str) else "".join(str(x) for x in s))
-    # a test the student deleted gets no cells of its own: they run before the next test they kept
+    # a test the student deleted (nbgrader restores it where it was) runs after every
+    # student cell up to the next test they kept
     ordered = [_meta(c)["grade_id"] for c in tests]
-    result = {}
-    waiting = []
-    for gid in ordered:
+    result, taken = {}, set()
+    for k, gid in enumerate(ordered):
         if gid in before:
-            result[gid] = waiting + before[gid]
-            waiting = []
-        else:
+            result[gid] = [] if gid in taken else before[gid]
+            continue
+        nxt = next((g for g in ordered[k + 1:] if g in before), None)
+        if nxt is None:
+            result[gid], pending = pending, []
+        elif nxt in taken:
             result[gid] = []
+        else:
+            result[gid] = before[nxt]
+            taken.add(nxt)
     return Plan(steps, result, pending, student_names)
 
 

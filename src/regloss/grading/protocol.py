@@ -195,6 +195,7 @@ RUN = "run"  # {"cells": [source, ...]} -> {"ok": {"errors": [[index, type, mess
 RESOLVE = "resolve"  # {"names": [...]} -> {"ok": {name: ["function"|"value"|"missing"|"object", detail]}}
 CALL = "call"  # {"handle": n, "args": [...], "kwargs": [[k, v], ...]} -> {"ok": value} | {"error": [...]}
 OWN_WORK = "own_work"  # CALL plus {"forbidden": [...]} -> {"ok": [calls]}
+RESET = "reset"  # {} -> {"ok": null}: a fresh namespace (for grading many trusted notebooks in one process)
 BYE = "bye"
 
 
