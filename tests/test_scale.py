@@ -143,3 +143,34 @@ def test_two_runs_of_different_assignments_merge_into_one_server_at_once(pg_serv
     with psycopg.connect(db) as conn:  # one student row per id, whichever run inserted it first
         assert conn.execute("SELECT COUNT(*) FROM student").fetchone()[0] == 4
         assert conn.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone()[0] == 8
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+def _comparable(rows):
+    return {sid: (r["score"], r["max_score"], r["auto_score"], r["problems"]) for sid, r in rows.items()}
+
+
+def test_a_dask_cluster_grades_as_a_local_run_does(dask_scheduler, tmp_path):
+    subs = make_class(tmp_path / "class", "01_l1_mse")
+    local = tmp_path / "local"
+    regloss_grade("01_l1_mse", subs, local, "--workers", "2")
+    remote = tmp_path / "dask"
+    p = regloss_grade("01_l1_mse", subs, remote, "--scheduler", dask_scheduler)
+    assert f"Dask cluster {dask_scheduler}: 2 workers" in p.stdout
+    assert _comparable(read_grades(remote)) == _comparable(read_grades(local))
+    assert float(read_grades(remote)["good0"]["auto_score"]) > float(read_grades(remote)["wrong0"]["auto_score"])
+    for sid in ("good0", "wrong0", "blank"):  # the feedback came back from the workers as bytes
+        assert list((remote / "feedback" / sid / "01_l1_mse").glob("*.html")), sid
+
+
+def test_an_unreachable_scheduler_is_an_instructor_error(tmp_path):
+    from tests.services import free_port
+
+    subs = make_class(tmp_path / "class", "01_l1_mse", n_wrong=0, blank=False)
+    p = subprocess.run(grade_cmd("01_l1_mse", subs, tmp_path / "out", "--scheduler",
+                                 f"tcp://127.0.0.1:{free_port()}"), capture_output=True, text=True,
+                       cwd=ROOT, env=env(), timeout=300)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "cannot reach the Dask scheduler" in p.stderr + p.stdout

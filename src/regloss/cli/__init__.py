@@ -43,7 +43,8 @@ def _options(args):
 
     return Options(workers=args.workers, timeout=args.timeout, memory=args.memory, max_output=args.max_output,
                    force=args.force, sandbox=not args.no_sandbox, progress=not args.no_progress,
-                   feedback_hidden=args.feedback_hidden, judge=not args.no_judge)
+                   feedback_hidden=args.feedback_hidden, judge=not args.no_judge,
+                   scheduler=getattr(args, "scheduler", None))
 
 
 def _grading_options(p):
@@ -58,6 +59,8 @@ def _grading_options(p):
                    help="what feedback shows of a hidden test: its result and message (default), or its code too")
     p.add_argument("--no-judge", action="store_true",
                    help="score test cells in the student's own kernel, as plain nbgrader does (forgeable)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="grade on a Dask distributed cluster: each student is a task of this scheduler's workers")
 
 
 def build_parser():

@@ -30,6 +30,7 @@ class Options:
     progress: bool = True
     feedback_hidden: str = "message"  # what feedback shows of a hidden test: "message" or "code"
     judge: bool = True  # False: grades come from the student's own kernel (forgeable)
+    scheduler: str | None = None  # tcp://HOST:PORT of a Dask scheduler (None: local workers)
 
     def validate(self):
         """Raise :class:`CourseError` for a negative or zero limit."""
@@ -65,7 +66,7 @@ def grade(assignment, submissions, out=None, db=None, options=Options(), root=No
     settings = parent.Settings(workers=options.workers, timeout=options.timeout, memory_mb=options.memory,
                                max_output=options.max_output, sandbox=options.sandbox, force=options.force,
                                progress=options.progress, feedback_hidden=options.feedback_hidden,
-                               judge=options.judge)
+                               judge=options.judge, scheduler=options.scheduler)
     results, loose, db_url, iso = parent.grade_class(assignment, submissions, out=out, db=db,
                                                       settings=settings, root=root)
     root = Path(root) if root else find_root()

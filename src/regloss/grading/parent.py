@@ -4,9 +4,10 @@
 prepares the instructor area and the main gradebook
 (:mod:`regloss.grading.gradebook`), turns each gradable student into a
 :class:`~regloss.grading.jobs.StudentJob` and hands it to a worker
-(:func:`regloss.grading.worker.grade_student`), N at a time. It merges each
+(:func:`regloss.grading.worker.grade_student`), N at a time in local threads or
+as tasks of a Dask cluster (:mod:`regloss.grading.distributed`). It merges each
 finished :class:`~regloss.grading.jobs.StudentResult` into the main gradebook
-serially, one transaction per student, keeps the student's autograded notebook
+serially, over one connection, one transaction per student, keeps the student's autograded notebook
 and feedback, and records the student in ``DIR/state.json``: a re-run skips
 students already graded from the same files, and an interrupted run is
 completed by the next one.
@@ -19,7 +20,6 @@ import os
 import shutil
 import sys
 import tempfile
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +27,10 @@ import nbformat
 
 from regloss import course
 from regloss.course import CourseError
-from regloss.grading import gradebook, intake, sandbox
+from regloss.grading import distributed, gradebook, intake, sandbox
 from regloss.grading import problems as P
 from regloss.grading.jobs import InstructorBundle, StudentJob, StudentResult, WorkerSettings, read_tree, write_tree
-from regloss.grading.worker import Processes, grade_student
+from regloss.grading.worker import Processes
 
 STATE_VERSION = 2
 KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
@@ -49,6 +49,7 @@ class Settings:
     progress: bool = True
     feedback_hidden: str = "message"
     judge: bool = True  # the out-of-kernel judge decides each test cell
+    scheduler: str | None = None  # tcp://HOST:PORT of a Dask scheduler: grade on its cluster
 
 
 def load_state(out: Path):
@@ -100,20 +101,20 @@ def write_plain_feedback(folder: Path, assignment, student_id, problems):
     )
 
 
-def finish(res: StudentResult, db_url, assignment, out: Path):
-    """Merge one graded student into the main gradebook and keep their files (serial)."""
+def finish(res: StudentResult, main: gradebook.MainGradebook, assignment, out: Path):
+    """Merge one graded student into the main gradebook (one transaction on the run's
+    open connection) and keep their files (serial)."""
     sid = res.student_id
-    ok = False
+    grades = None
     if res.graded and res.gradebook:
         with tempfile.TemporaryDirectory(prefix="regloss-merge-") as tmp:
             db = Path(tmp) / "gradebook.db"
             db.write_bytes(res.gradebook)
-            ok = gradebook.merge_student(db_url, db, assignment, sid)
-        if not ok:
+            grades = gradebook.read_private(db, assignment, sid)
+        if grades is None:
             res.problems.append(P.Problem(P.NOT_GRADED, "nbgrader recorded no grades; scored 0"))
             res.graded = False
-    if not ok:
-        gradebook.record_zero(db_url, assignment, sid)
+    main.merge(assignment, [(sid, grades)])
     for kind in ("autograded", "feedback"):
         dest = out / kind / sid / assignment
         if dest.exists():
@@ -179,8 +180,9 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
     hide = [root / "solutions", root / "grading", out, subs_path.resolve(), class_root]
     iso = sandbox.probe(s.sandbox)
     workers = s.workers or os.cpu_count() or 1
+    where = distributed.describe(s.scheduler) if s.scheduler else f"{workers} workers"
     log(f"grading {assignment}: {len(subs)} students ({len(subs) - len(todo)} already graded), "
-        f"{workers} workers, {s.timeout} s per cell, {s.memory_mb} MB per kernel")
+        f"{where}, {s.timeout} s per cell, {s.memory_mb} MB per kernel")
     log(f"isolation: {iso.describe()}")
     if s.judge:
         from regloss.grading.policy import describe_policy
@@ -203,6 +205,7 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
     os.chmod(scratch, 0o700)
     procs = Processes()
     bar = None
+    main = gradebook.MainGradebook(db_url)
     try:
         gradable = []
         for i, sub, key in todo:
@@ -211,7 +214,7 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
                 said = any(p.rstrip().endswith("scored 0") for p in sub.problems)  # wording only
                 res = StudentResult(sub.student_id, [*intake_problems, *([] if said else [
                     P.Problem(P.SCORED_ZERO, "scored 0")])], digest=sub.digest, key=key)
-                finish(res, db_url, assignment, out)
+                finish(res, main, assignment, out)
                 record(res)
             else:
                 gradable.append(StudentJob(sub.student_id, submission_files(sub), bundle, wsettings,
@@ -221,30 +224,21 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
 
             bar = tqdm(total=len(gradable), desc=f"grading {assignment}", unit="student",
                        disable=not s.progress, file=sys.stderr)
-            with ThreadPoolExecutor(max_workers=workers) as ex:
-                pending = {ex.submit(grade_student, j, scratch, iso, procs): j for j in gradable}
-                try:
-                    while pending:
-                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for f in done:
-                            j = pending.pop(f)
-                            try:
-                                res = f.result()
-                            except KeyboardInterrupt:
-                                raise
-                            except Exception as exc:  # noqa: BLE001 - one student must not stop the class
-                                res = StudentResult(j.student_id, [*j.problems, P.Problem(
-                                    P.WORKER_FAILED, f"grading failed ({type(exc).__name__}: {exc}); scored 0")],
-                                    digest=j.digest, key=j.key)
-                            finish(res, db_url, assignment, out)
-                            record(res)
-                            bar.update(1)
-                except BaseException:
-                    for f in pending:
-                        f.cancel()
-                    procs.kill_all()
-                    raise
+            finished = distributed.results(gradable, workers=workers, scheduler=s.scheduler,
+                                           scratch=scratch, iso=iso, procs=procs)
+            try:
+                for j, res in finished:
+                    if isinstance(res, BaseException):  # one student must not stop the class
+                        res = StudentResult(j.student_id, [*j.problems, P.Problem(
+                            P.WORKER_FAILED, f"grading failed ({type(res).__name__}: {res}); scored 0")],
+                            digest=j.digest, key=j.key)
+                    finish(res, main, assignment, out)
+                    record(res)
+                    bar.update(1)
+            finally:  # stopped early (Ctrl-C, SIGTERM): local workers killed, cluster tasks cancelled
+                finished.close()
     finally:
+        main.close()
         if bar is not None:
             bar.close()
         if not wsettings.keep_workspace:

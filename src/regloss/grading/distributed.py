@@ -1,0 +1,182 @@
+"""Where the parent's students are graded: local worker threads, or a Dask cluster.
+
+:func:`results` takes the run's :class:`~regloss.grading.jobs.StudentJob` values
+and yields ``(job, StudentResult or exception)`` as each student finishes, in
+completion order; the parent merges and reports them in its own process.
+
+* Locally (``--workers N``), N threads each call
+  :func:`regloss.grading.worker.grade_student` (which starts the student's
+  processes on this machine).
+* On a Dask distributed cluster (``--scheduler tcp://HOST:PORT``), each student
+  is one task, :func:`grade_task`: it receives the job as bytes
+  (:meth:`StudentJob.to_bytes`: the submission and the assignment's files,
+  JSON, never a pickle of data), grades it in a scratch folder of the Dask
+  worker's machine with that machine's own isolation (:func:`sandbox.probe`,
+  once per worker process) and returns the :class:`StudentResult` as bytes
+  (the private gradebook, the autograded notebook and the feedback inside). No
+  shared filesystem is assumed; every worker needs the ``regloss`` package
+  installed (same version) and ``unshare`` for the sandbox.
+
+Dask's own documentation covers starting a cluster: by hand (``dask scheduler``
+and ``dask worker``), over SSH, on Kubernetes, or on an HPC job queue
+(``dask-jobqueue``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from regloss.course import CourseError
+from regloss.grading.jobs import StudentJob, StudentResult
+
+_ISOLATION = {}
+_ISOLATION_LOCK = threading.Lock()
+
+
+def _isolation(enabled: bool):
+    """This machine's isolation, probed once per process."""
+    from regloss.grading.sandbox import probe
+
+    with _ISOLATION_LOCK:
+        if enabled not in _ISOLATION:
+            _ISOLATION[enabled] = probe(enabled)
+        return _ISOLATION[enabled]
+
+
+def grade_task(job_bytes: bytes) -> bytes:
+    """The Dask task: grade one student on whichever machine runs it.
+
+    Parameters
+    ----------
+    job_bytes : bytes
+        :meth:`StudentJob.to_bytes` of the student's job.
+
+    Returns
+    -------
+    bytes
+        :meth:`StudentResult.to_bytes` of the result.
+    """
+    from regloss.course import tool_env
+    from regloss.grading.worker import grade_student
+
+    os.environ["PATH"] = tool_env()["PATH"]  # nbgrader's Gradebook API runs `alembic` from here
+    job = StudentJob.from_bytes(job_bytes)
+    iso = _isolation(job.settings.sandbox)
+    # the parent's idea of the machine's isolation does not hold here: use this machine's
+    job.settings.network, job.settings.filesystem = iso.network, iso.filesystem
+    scratch = Path(tempfile.mkdtemp(prefix="regloss-task-"))
+    os.chmod(scratch, 0o700)
+    try:
+        return grade_student(job, scratch, iso).to_bytes()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def connect(address: str, timeout: float = 30):
+    """A Dask client of the scheduler at ``address`` (``tcp://HOST:PORT``), or a
+    :class:`CourseError` saying why not."""
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise CourseError(f"--scheduler needs dask[distributed]: {exc}") from exc
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise CourseError(f"cannot reach the Dask scheduler {address}: {exc}") from exc
+    if not client.scheduler_info().get("workers"):
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            client.close()
+            raise CourseError(f"the Dask scheduler {address} has no workers") from exc
+    return client
+
+
+def describe(address: str) -> str:
+    """One line about the cluster at ``address`` (its workers and threads)."""
+    client = connect(address)
+    try:
+        workers = client.scheduler_info().get("workers", {})
+        threads = sum(w.get("nthreads", 1) for w in workers.values())
+        return f"Dask cluster {address}: {len(workers)} workers, {threads} threads"
+    finally:
+        client.close()
+
+
+def _local(jobs, workers, scratch, iso, procs):
+    from regloss.grading.worker import grade_student
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as ex:
+        pending = {ex.submit(grade_student, j, scratch, iso, procs): j for j in jobs}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    j = pending.pop(f)
+                    try:
+                        yield j, f.result()
+                    except KeyboardInterrupt:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - reported per student
+                        yield j, exc
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            if procs is not None:
+                procs.kill_all()
+            raise
+
+
+def _dask(jobs, address):
+    from distributed import as_completed
+
+    client = connect(address)
+    run = uuid.uuid4().hex[:8]
+    futures = {}
+    try:
+        for j in jobs:
+            key = f"regloss-{j.bundle.assignment}-{j.student_id}-{run}"
+            futures[client.submit(grade_task, j.to_bytes(), key=key, pure=False)] = j
+        for f in as_completed(list(futures), loop=client.loop):
+            j = futures.pop(f)
+            try:
+                yield j, StudentResult.from_bytes(f.result())
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported per student
+                yield j, exc
+            finally:
+                f.release()
+    finally:
+        if futures:  # stopped early: the cluster forgets the rest
+            client.cancel(list(futures), force=True)
+        client.close()
+
+
+def results(jobs, *, workers=1, scheduler=None, scratch=None, iso=None, procs=None):
+    """Grade ``jobs``; yield ``(job, StudentResult or Exception)`` as each finishes.
+
+    Parameters
+    ----------
+    jobs : list of StudentJob
+    workers : int
+        Local worker threads (ignored with ``scheduler``).
+    scheduler : str or None
+        ``tcp://HOST:PORT`` of a Dask scheduler: grade on its cluster.
+    scratch : Path
+        The local scratch folder (local workers only).
+    iso : Isolation
+        This machine's isolation (local workers only; Dask workers probe their own).
+    procs : Processes, optional
+        Where local workers register their processes (killed on Ctrl-C).
+    """
+    if scheduler:
+        yield from _dask(jobs, scheduler)
+    else:
+        yield from _local(jobs, workers, scratch, iso, procs)
