@@ -198,8 +198,18 @@ def test_judge_passes_the_solution_and_fails_delegation_to_torch(judged):
 
 
 def test_a_crashing_answer_process_is_restarted_for_the_next_tests(judged):
-    crash = solution_sources("01_l1_mse")["l1_loss"].replace('"""Mean absolute error', '"""x"""\n    import os; os._exit(3)\n    """')
+    crash = solution_sources("01_l1_mse")["l1_loss"].replace(
+        '"""Mean absolute error', '"""x"""\n    import os, signal; os.kill(os.getpid(), signal.SIGKILL)\n    """')
     verdicts, client = judged({"l1_loss": crash})
     assert not verdicts["test_l1_loss__visible"].passed and "stopped" in verdicts["test_l1_loss__visible"].message
     assert verdicts["test_mse_loss__visible"].passed and verdicts["test_mse_loss_grad__hidden"].passed
     assert client.deaths >= 1
+
+
+def test_os_exit_in_a_cell_only_ends_that_cell(judged):
+    sol = solution_sources("01_l1_mse")
+    verdicts, client = judged({"mse_loss": "import os\nos._exit(1)\n" + sol["mse_loss"]})
+    failed = {g for g, v in verdicts.items() if not v.passed}
+    # mse_loss is undefined (as in a kernel); the finite-difference check of its gradient uses it too
+    assert failed == {"test_mse_loss__visible", "test_mse_loss__hidden", "test_mse_loss_grad__visible"}
+    assert client.deaths == 0 and any("os._exit(1)" in str(e) for e in client.errors)

@@ -169,15 +169,28 @@ class Answer:
         raise protocol.ProtocolError(f"unknown tag {key!r}")
 
     def _limited(self, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` under the time limit, with ``os._exit`` / ``os.abort``
+        turned into errors (as in the sandbox kernel)."""
+        real_exit, real_abort = os._exit, os.abort
+
+        def _exit(code=0):
+            raise RuntimeError(f"os._exit({code}) was called; the grader does not let a notebook stop its process")
+
+        def _abort():
+            raise RuntimeError("os.abort() was called; the grader does not let a notebook stop its process")
+
+        os._exit, os.abort = _exit, _abort
         signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(max(1, int(self.timeout)))
         try:
             return fn(*args, **kwargs)
         finally:
             signal.alarm(0)
+            os._exit, os.abort = real_exit, real_abort
 
     def run_cells(self, cells):
         from IPython.core.inputtransformer2 import TransformerManager
+
 
         errors = []
         tm = TransformerManager()
