@@ -84,3 +84,42 @@ def test_solution_code_drops_markers_and_test_cells():
     code = shipped.solution_code("02_huber", ROOT)
     assert "### BEGIN SOLUTION" not in code and "def huber_loss(" in code
     assert "check_loss(" not in code  # test cells stay out; their imports may come along
+
+
+HELPERS = ("import numpy as np\n\ndef check(r):\n    if r not in ('sum',):\n        raise ValueError(r)\n\n"
+           "def reduce(v, r):\n    check(r)\n    return np.sum(v)\n\ndef unused():\n    pass\n")
+
+
+def test_extract_inlines_names_imported_from_a_shipped_module():
+    """A solution cell that imports an assignment's shipped helpers comes out self-contained:
+    the import is replaced by the helpers it uses (with their own helpers and imports)."""
+    src = ("import numpy as np\nfrom helpers import reduce, unused\nfrom os import path\n\n"
+           "def f(x):\n    return reduce(np.abs(x), 'sum')\n")
+    out = shipped.extract(src, ["f"], modules={"helpers": HELPERS})
+    assert out == ["import numpy as np", "def check(r):\n    if r not in ('sum',):\n        raise ValueError(r)",
+                   "def reduce(v, r):\n    check(r)\n    return np.sum(v)",
+                   "def f(x):\n    return reduce(np.abs(x), 'sum')"]
+    namespace = {}
+    exec("\n\n".join(out), namespace)  # runs without a module named helpers
+    assert namespace["f"](np.array([-1.0, 2.0])) == 3.0
+    assert shipped.extract(src, ["f"]) == ["import numpy as np", "from helpers import reduce, unused",
+                                           "def f(x):\n    return reduce(np.abs(x), 'sum')"]
+
+
+@pytest.mark.parametrize("src", ["from helpers import reduce as r\n\ndef f(x):\n    return r(x, 'sum')\n",
+                                 "import helpers\n\ndef f(x):\n    return helpers.reduce(x, 'sum')\n"])
+def test_extract_refuses_an_import_of_a_shipped_module_it_cannot_inline(src):
+    with pytest.raises(CourseError, match="helpers"):
+        shipped.extract(src, ["f"], modules={"helpers": HELPERS})
+
+
+@pytest.mark.parametrize("a, name", FILES, ids=[f"{a}/{n}" for a, n in FILES])
+def test_shipped_files_import_no_other_shipped_file(a, name):
+    """Each shipped file stands alone: what it takes from a shipped module is inlined."""
+    stems = {n.removesuffix(".py") for files in shipped.SHIPPED.values() for n in files}
+    tree = ast.parse((ROOT / "solutions" / a / name).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert node.module not in stems, f"{a}/{name} imports {node.module}"
+        elif isinstance(node, ast.Import):
+            assert not {x.name for x in node.names} & stems, f"{a}/{name} imports a shipped module"

@@ -9,34 +9,57 @@ Assignment 03 imports them to check huber(delta) = delta * smooth_l1(beta=delta)
 import numpy as np
 
 
+def check_reduction(reduction):
+    """Raise ValueError unless reduction is "none", "mean" or "sum"."""
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
+
+
+def reduce(values, reduction):
+    """Reduce element-wise losses l_1, ..., l_N (an array of any shape).
+
+    Returns the array itself for reduction="none", else a scalar: the mean
+    (sum / N, N = values.size) or the sum.
+    """
+    check_reduction(reduction)
+    values = np.asarray(values)
+    if reduction == "mean":
+        return values.mean()
+    if reduction == "sum":
+        return values.sum()
+    return values
+
+
+def reduce_grad(grad, reduction):
+    """d loss / d input from the element-wise derivatives grad[i] = l'(e_i), any shape.
+
+    Returns an array of the shape of grad: what reduction does to the
+    derivatives of the element-wise losses.
+    """
+    check_reduction(reduction)
+    grad = np.asarray(grad)
+    if reduction == "mean":
+        return grad / grad.size
+    return grad
+
+
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """Huber loss, like torch.nn.functional.huber_loss.
 
     input, target: arrays of the same shape; returns an array of that shape
     for reduction="none", else a scalar.
     """
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
+    check_reduction(reduction)
     if not delta > 0:
         raise ValueError(f"delta must be positive, got delta={delta!r}")
     e = np.asarray(input) - np.asarray(target)
     abs_e = np.abs(e)
-    loss = np.where(abs_e < delta, 0.5 * e * e, delta * (abs_e - 0.5 * delta))
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    return reduce(np.where(abs_e < delta, 0.5 * e * e, delta * (abs_e - 0.5 * delta)), reduction)
 
 
 def huber_loss_grad(input, target, reduction="mean", delta=1.0):
     """d huber_loss(input, target, reduction, delta) / d input, with the shape of input."""
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
+    check_reduction(reduction)
     if not delta > 0:
         raise ValueError(f"delta must be positive, got delta={delta!r}")
-    input = np.asarray(input)
-    grad = np.clip(input - np.asarray(target), -delta, delta)
-    if reduction == "mean":
-        grad = grad / input.size
-    return grad
+    return reduce_grad(np.clip(np.asarray(input) - np.asarray(target), -delta, delta), reduction)

@@ -14,54 +14,62 @@ returns d loss / d input with the shape of ``input``, as
 import numpy as np
 
 
+def check_reduction(reduction):
+    """Raise ValueError unless reduction is "none", "mean" or "sum"."""
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
+
+
+def reduce(values, reduction):
+    """Reduce element-wise losses l_1, ..., l_N (an array of any shape).
+
+    Returns the array itself for reduction="none", else a scalar: the mean
+    (sum / N, N = values.size) or the sum.
+    """
+    check_reduction(reduction)
+    values = np.asarray(values)
+    if reduction == "mean":
+        return values.mean()
+    if reduction == "sum":
+        return values.sum()
+    return values
+
+
 def l1_loss(input, target, reduction="mean"):
     """Mean absolute error, like torch.nn.functional.l1_loss.
 
     input, target: arrays of the same shape; returns an array of that shape
     for reduction="none", else a scalar.
     """
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
-    loss = np.abs(np.asarray(input) - np.asarray(target))
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    return reduce(np.abs(np.asarray(input) - np.asarray(target)), reduction)
 
 
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error, like torch.nn.functional.mse_loss."""
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
-    loss = (np.asarray(input) - np.asarray(target)) ** 2
+    return reduce((np.asarray(input) - np.asarray(target)) ** 2, reduction)
+
+
+def reduce_grad(grad, reduction):
+    """d loss / d input from the element-wise derivatives grad[i] = l'(e_i), any shape.
+
+    Returns an array of the shape of grad: what reduction does to the
+    derivatives of the element-wise losses.
+    """
+    check_reduction(reduction)
+    grad = np.asarray(grad)
     if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+        return grad / grad.size
+    return grad
 
 
 def l1_loss_grad(input, target, reduction="mean"):
     """d l1_loss(input, target, reduction) / d input, with the shape of input."""
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
-    input = np.asarray(input)
-    grad = np.sign(input - np.asarray(target))
-    if reduction == "mean":
-        grad = grad / input.size
-    return grad
+    return reduce_grad(np.sign(np.asarray(input) - np.asarray(target)), reduction)
 
 
 def mse_loss_grad(input, target, reduction="mean"):
     """d mse_loss(input, target, reduction) / d input, with the shape of input."""
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
-    input = np.asarray(input)
-    grad = 2 * (input - np.asarray(target))
-    if reduction == "mean":
-        grad = grad / input.size
-    return grad
+    return reduce_grad(2 * (np.asarray(input) - np.asarray(target)), reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
@@ -70,31 +78,20 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     input, target: arrays of the same shape; returns an array of that shape
     for reduction="none", else a scalar.
     """
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
+    check_reduction(reduction)
     if not delta > 0:
         raise ValueError(f"delta must be positive, got delta={delta!r}")
     e = np.asarray(input) - np.asarray(target)
     abs_e = np.abs(e)
-    loss = np.where(abs_e < delta, 0.5 * e * e, delta * (abs_e - 0.5 * delta))
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    return reduce(np.where(abs_e < delta, 0.5 * e * e, delta * (abs_e - 0.5 * delta)), reduction)
 
 
 def huber_loss_grad(input, target, reduction="mean", delta=1.0):
     """d huber_loss(input, target, reduction, delta) / d input, with the shape of input."""
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
+    check_reduction(reduction)
     if not delta > 0:
         raise ValueError(f"delta must be positive, got delta={delta!r}")
-    input = np.asarray(input)
-    grad = np.clip(input - np.asarray(target), -delta, delta)
-    if reduction == "mean":
-        grad = grad / input.size
-    return grad
+    return reduce_grad(np.clip(np.asarray(input) - np.asarray(target), -delta, delta), reduction)
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
@@ -103,35 +100,22 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     input, target: arrays of the same shape; returns an array of that shape
     for reduction="none", else a scalar.
     """
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
+    check_reduction(reduction)
     if beta < 0:
         raise ValueError(f"beta must be non-negative, got beta={beta!r}")
     e = np.asarray(input) - np.asarray(target)
     abs_e = np.abs(e)
     if beta == 0:
-        loss = abs_e
-    else:
-        loss = np.where(abs_e < beta, 0.5 * e * e / beta, abs_e - 0.5 * beta)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+        return reduce(abs_e, reduction)
+    return reduce(np.where(abs_e < beta, 0.5 * e * e / beta, abs_e - 0.5 * beta), reduction)
 
 
 def smooth_l1_loss_grad(input, target, reduction="mean", beta=1.0):
     """d smooth_l1_loss(input, target, reduction, beta) / d input, with the shape of input."""
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'")
+    check_reduction(reduction)
     if beta < 0:
         raise ValueError(f"beta must be non-negative, got beta={beta!r}")
-    input = np.asarray(input)
-    e = input - np.asarray(target)
+    e = np.asarray(input) - np.asarray(target)
     if beta == 0:
-        grad = np.sign(e)
-    else:
-        grad = np.clip(e / beta, -1.0, 1.0)
-    if reduction == "mean":
-        grad = grad / input.size
-    return grad
+        return reduce_grad(np.sign(e), reduction)
+    return reduce_grad(np.clip(e / beta, -1.0, 1.0), reduction)

@@ -70,8 +70,18 @@ _CORE_DOC = (
     "``torch.autograd.grad(loss.sum(), input)`` would."
 )
 
+_REDUCTIONS = ShippedFile(
+    "Assignment 01's reduction helpers, in NumPy: ``check_reduction(reduction)``,\n"
+    "``reduce(values, reduction)`` and ``reduce_grad(grad, reduction)``.\n\n"
+    "Shipped with this assignment so that its losses spend their lines on the maths:\n"
+    "``from reductions import check_reduction, reduce, reduce_grad``.",
+    (FromSolutions("01_l1_mse", ("check_reduction", "reduce", "reduce_grad")),),
+)
+
 SHIPPED: dict[str, dict[str, ShippedFile]] = {
+    "02_huber": {"reductions.py": _REDUCTIONS},
     "03_smooth_l1": {
+        "reductions.py": _REDUCTIONS,
         "huber.py": ShippedFile(
             "Assignment 02's answers: the Huber loss and its gradient, in NumPy.\n\n"
             "Assignment 03 imports them to check huber(delta) = delta * smooth_l1(beta=delta).",
@@ -84,13 +94,6 @@ SHIPPED: dict[str, dict[str, ShippedFile]] = {
         "fits.py": ShippedFile(
             "",  # the module's own docstring
             (FromCourseModule("fits.py"),),
-        ),
-    },
-    "07_beyond_huber": {
-        "irls.py": ShippedFile(
-            "Assignment 05's answer: the Huber line fit by iteratively reweighted least squares.\n\n"
-            "Assignment 07 compares it with scikit-learn's HuberRegressor.",
-            (FromSolutions("05_robust_line_fit", ("fit_line_irls",)),),
         ),
     },
 }
@@ -138,18 +141,42 @@ def _used_names(node):
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def extract(source, names, where="the source"):
+def extract(source, names, where="the source", modules=None):
     """The top-level statements of ``source`` that define ``names``, with everything
     they use (helpers, constants, imports), in source order.
 
     The closure follows every global name a chosen statement reads: a helper
     ``_reduce`` called by ``l1_loss`` comes along, and so does ``import numpy as np``.
 
+    Parameters
+    ----------
+    source : str
+        Python source.
+    names : sequence of str
+        Top-level names to extract.
+    where : str
+        How error messages name ``source``.
+    modules : dict of str to str, optional
+        ``{module name: its source}`` of modules to inline: a chosen
+        ``from <module> import a, b`` is replaced by the statements of that
+        module that define the names it imports and the chosen code uses (with
+        their own helpers and imports), so that the result does not import the
+        module. The shipped files of an assignment, whose solution cells import
+        them, are inlined this way.
+
+    Returns
+    -------
+    list of str
+        The statements' source segments, each once.
+
     Raises
     ------
     CourseError
-        When a name is not defined at the top level of ``source``.
+        When a name is not defined at the top level of ``source`` (or of an
+        inlined module), or when an inlined module is imported in another form
+        than ``from <module> import name, ...``.
     """
+    modules = modules or {}
     tree = ast.parse(source)
     defines = {}
     for i, node in enumerate(tree.body):
@@ -165,7 +192,32 @@ def extract(source, names, where="the source"):
             continue
         chosen.add(i)
         todo += [defines[n] for n in _used_names(tree.body[i]) if n in defines]
-    return [ast.get_source_segment(source, tree.body[i]) for i in sorted(chosen)]
+    used = set(names).union(*(_used_names(tree.body[i]) for i in chosen))
+    out = []
+    for i in sorted(chosen):
+        node = tree.body[i]
+        inlined = _inlined_module(node, modules, where)
+        if inlined is None:
+            out.append(ast.get_source_segment(source, node))
+            continue
+        wanted = [a.name for a in node.names if a.name in used]
+        out += extract(modules[inlined], wanted, where=f"{inlined}.py (imported by {where})", modules=modules)
+    return list(dict.fromkeys(out))
+
+
+def _inlined_module(node, modules, where):
+    """The name of the module ``node`` imports from, if it is one to inline, else None."""
+    shipped = [a.name for a in getattr(node, "names", ()) if a.name.split(".")[0] in modules]
+    if isinstance(node, ast.Import) and shipped:
+        raise CourseError(f"{where}: write `from {shipped[0]} import name, ...` for a shipped module, "
+                          f"not `import {shipped[0]}`, so that what it uses can be inlined")
+    if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules):
+        return None
+    renamed = [a.name for a in node.names if a.asname and a.asname != a.name]
+    if renamed or any(a.name == "*" for a in node.names):
+        raise CourseError(f"{where}: import the names of {node.module}.py as they are (no `as`, no `*`) "
+                          "so that they can be inlined")
+    return node.module
 
 
 def _header(sources, assignment, name):
@@ -183,7 +235,7 @@ def render(assignment, name, root=None):
         if isinstance(part, FromSolutions):
             sources.append(f"solutions/{part.assignment} (cells {', '.join(part.names)})")
             stmts = extract(solution_code(part.assignment, root), part.names,
-                            where=f"solutions/{part.assignment}")
+                            where=f"solutions/{part.assignment}", modules=_shipped_modules(part.assignment, root))
         elif isinstance(part, FromCourseModule):
             path = root / "answers" / part.path
             sources.append(f"answers/{part.path}")
@@ -202,6 +254,13 @@ def render(assignment, name, root=None):
     doc = '"""' + doc.strip("\n").rstrip() + '\n"""'
     parts = [doc, "\n".join(imports), "\n\n\n".join(body)]
     return _header(sources, assignment, name) + "\n\n".join(p for p in parts[:2] if p) + "\n\n\n" + parts[2] + "\n"
+
+
+def _shipped_modules(assignment, root):
+    """``{module name: generated source}`` of the files ``assignment`` ships: its solution
+    cells import them, and what is taken from those cells inlines them."""
+    return {Path(name).stem: render(assignment, name, root) for name in shipped_files(assignment)
+            if name.endswith(".py")}
 
 
 def shipped_files(assignment):
