@@ -6,7 +6,8 @@ completion order; the parent merges and reports them in its own process.
 
 * Locally (``--workers N``), N threads each call
   :func:`regloss.grading.worker.grade_student` (which starts the student's
-  processes on this machine).
+  processes on this machine), each thread with its own warm nbgrader process
+  (:class:`regloss.grading.warm.WarmAutograder`) kept for the whole run.
 * On a Dask distributed cluster (``--scheduler tcp://HOST:PORT``), each student
   is one task, :func:`grade_task`: it receives the job as bytes
   (:meth:`StudentJob.to_bytes`: the submission and the assignment's files,
@@ -37,6 +38,35 @@ from regloss.grading.jobs import StudentJob, StudentResult
 
 _ISOLATION = {}
 _ISOLATION_LOCK = threading.Lock()
+
+
+class WarmPool:
+    """One :class:`~regloss.grading.warm.WarmAutograder` per thread that asks; :meth:`close` stops them all."""
+
+    def __init__(self, iso):
+        self.iso = iso
+        self.local = threading.local()
+        self.all = []
+        self.lock = threading.Lock()
+
+    def get(self):
+        from regloss.grading.warm import WarmAutograder
+
+        w = getattr(self.local, "warm", None)
+        if w is None:
+            w = self.local.warm = WarmAutograder(self.iso)
+            with self.lock:
+                self.all.append(w)
+        return w
+
+    def close(self):
+        with self.lock:
+            for w in self.all:
+                w.close()
+            self.all.clear()
+
+
+_TASK_WARM = {}
 
 
 def _isolation(enabled: bool):
@@ -70,10 +100,12 @@ def grade_task(job_bytes: bytes) -> bytes:
     iso = _isolation(job.settings.sandbox)
     # the parent's idea of the machine's isolation does not hold here: use this machine's
     job.settings.network, job.settings.filesystem = iso.network, iso.filesystem
+    with _ISOLATION_LOCK:  # a warm nbgrader process per Dask worker process, kept between tasks
+        pool = _TASK_WARM.setdefault(job.settings.sandbox, WarmPool(iso))
     scratch = Path(tempfile.mkdtemp(prefix="regloss-task-"))
     os.chmod(scratch, 0o700)
     try:
-        return grade_student(job, scratch, iso).to_bytes()
+        return grade_student(job, scratch, iso, warm=pool.get()).to_bytes()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -112,8 +144,13 @@ def describe(address: str) -> str:
 def _local(jobs, workers, scratch, iso, procs):
     from regloss.grading.worker import grade_student
 
+    warm = WarmPool(iso)
+
+    def one(job):
+        return grade_student(job, scratch, iso, procs, warm=warm.get())
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as ex:
-        pending = {ex.submit(grade_student, j, scratch, iso, procs): j for j in jobs}
+        pending = {ex.submit(one, j): j for j in jobs}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -131,6 +168,8 @@ def _local(jobs, workers, scratch, iso, procs):
             if procs is not None:
                 procs.kill_all()
             raise
+        finally:
+            warm.close()
 
 
 def _dask(jobs, address):

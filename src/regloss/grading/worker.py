@@ -235,7 +235,8 @@ def _tail(path):
     return lines[-1][-200:] if lines else "?"
 
 
-def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Processes | None = None) -> StudentResult:
+def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Processes | None = None,
+                  warm=None) -> StudentResult:
     """Grade one student (see the module docstring).
 
     Parameters
@@ -248,6 +249,9 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
         What the machine allows (:func:`regloss.grading.sandbox.probe`).
     procs : Processes, optional
         Where the started processes are registered (for the parent's Ctrl-C).
+    warm : WarmAutograder, optional
+        A long-lived nbgrader process (:mod:`regloss.grading.warm`) to autograde in,
+        instead of a new ``python -m regloss.grading.autograde`` process.
 
     Returns
     -------
@@ -303,9 +307,13 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
         report, problem, dead = AutogradeReport(), None, False
         for attempt in range(3):
             (ws.root / "autograde.json").unlink(missing_ok=True)
-            ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.autograde",
-                              str(ws.root / "autograde.request.json")], ws.root / "worker.log", env, ws.root,
-                             wall, procs, (job.index, "autograde"))
+            if warm is not None:
+                ok = warm.run(ws.root / "autograde.request.json", env, ws.root, ws.root / "worker.log", wall,
+                              procs, (job.index, "autograde"))
+            else:
+                ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.autograde",
+                                  str(ws.root / "autograde.request.json")], ws.root / "worker.log", env, ws.root,
+                                 wall, procs, (job.index, "autograde"))
             if (ws.root / "autograde.json").is_file():
                 report = AutogradeReport(**json.loads((ws.root / "autograde.json").read_text()))
             elif not ok:

@@ -1,0 +1,181 @@
+"""A warm nbgrader process: nbgrader imported once, many students autograded.
+
+Starting Python and importing nbgrader (traitlets, nbconvert, SQLAlchemy,
+jupyter_client, ...) costs more than running a student's cells. Instead of one
+``python -m regloss.grading.autograde`` process per student, a worker thread
+keeps one :class:`WarmAutograder`: a long-lived ``python -m
+regloss.grading.warm`` (without network where the machine allows it, like the
+per-student process it replaces) that has imported nbgrader and the feedback
+renderer once and then serves :class:`~regloss.grading.autograde.AutogradeRequest`
+files one after another through :func:`regloss.grading.autograde.main`.
+
+Nothing of a student runs in this process: student code runs only in the
+sandbox kernel nbgrader starts for that student (a fresh process in its own
+namespaces, see :mod:`regloss.grading.kernel`), and the judge's processes are
+fresh too. Per request the server takes the student's environment, working
+folder and log file (its standard output and error point at that student's
+log); a request that exceeds its wall-clock limit gets the whole server killed
+and a new one started for the next student.
+
+Protocol (one JSON object a line): the parent writes
+``{"request": PATH, "env": {...}, "cwd": PATH, "log": PATH}`` on the server's
+standard input; the server answers ``{"done": true}`` on its original standard
+output (``{"ready": true}`` once after start-up).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+from regloss import course
+
+
+class WarmAutograder:
+    """The worker's side of one warm nbgrader process (started on first use).
+
+    Parameters
+    ----------
+    iso : Isolation
+        The machine's isolation: the server runs under :meth:`Isolation.net_prefix`.
+    """
+
+    def __init__(self, iso):
+        self.iso = iso
+        self.proc = None
+        self.served = 0
+
+    def _start(self, env, procs=None, key=None):
+        cmd = [*self.iso.net_prefix(), sys.executable, "-m", "regloss.grading.warm",
+               "--netns" if self.iso.network else "--no-netns"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=env, cwd=tempfile.gettempdir(), start_new_session=True, bufsize=0)
+        if procs is not None:
+            procs.add(key, self.proc)
+        line = self._readline(300)
+        if not line or not json.loads(line).get("ready"):
+            self.close()
+            raise RuntimeError("the warm nbgrader process did not start")
+
+    def _readline(self, seconds):
+        """One line of the server's answer, or None after ``seconds`` or at its exit."""
+        deadline = time.monotonic() + seconds
+        buf = b""
+        fd = self.proc.stdout.fileno()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return None
+            buf += chunk
+            if b"\n" in buf:
+                return buf.split(b"\n", 1)[0].decode()
+
+    def run(self, request, env, cwd, log, wall, procs=None, key=None):
+        """Autograde one request in the warm process.
+
+        Returns
+        -------
+        bool
+            True when the server answered within ``wall`` seconds (the report, if
+            any, is in the request's ``report`` file); False when it was killed.
+        """
+        if procs is not None and procs.stopping:
+            raise KeyboardInterrupt
+        if self.proc is None or self.proc.poll() is not None:
+            self._start(env, procs, key)
+        elif procs is not None:
+            procs.add(key, self.proc)
+        msg = json.dumps({"request": str(request), "env": env, "cwd": str(cwd), "log": str(log)}) + "\n"
+        try:
+            self.proc.stdin.write(msg.encode())
+            self.proc.stdin.flush()
+            answer = self._readline(wall)
+        except OSError:
+            answer = None
+        finally:
+            if procs is not None:
+                procs.remove(key)
+        if procs is not None and procs.stopping:
+            raise KeyboardInterrupt
+        if answer is None:  # too slow, or the server died: start afresh for the next student
+            timed_out = self.proc.poll() is None
+            self.close()
+            return not timed_out
+        self.served += 1
+        return True
+
+    def close(self):
+        """Stop the server (and anything it started)."""
+        if self.proc is not None:
+            from regloss.grading.worker import kill_tree
+
+            kill_tree(self.proc.pid)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            for f in (self.proc.stdin, self.proc.stdout):
+                try:
+                    f.close()
+                except OSError:
+                    pass
+            self.proc = None
+
+
+def serve(netns: bool):
+    """The server's loop (see the module docstring)."""
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)
+    if netns:
+        from regloss.grading.sandbox import bring_up_loopback
+
+        bring_up_loopback()
+    # the imports each per-student process used to pay for
+    import nbgrader.apps  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+    from nbconvert.exporters import HTMLExporter  # noqa: F401
+
+    from regloss.grading import autograde, feedback  # noqa: F401
+
+    os.environ["PATH"] = course.tool_env()["PATH"]
+    proto.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        msg = json.loads(line)
+        os.environ.clear()
+        os.environ.update(msg["env"])
+        tempfile.tempdir = None  # re-read TMPDIR
+        os.chdir(msg["cwd"])
+        fd = os.open(msg["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        try:
+            autograde.main([msg["request"]])
+        except Exception:  # noqa: BLE001 - reported in the student's log; the report is missing
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+        proto.write(json.dumps({"done": True}) + "\n")
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1:2] == ["--netns"])
