@@ -174,3 +174,94 @@ def test_an_unreachable_scheduler_is_an_instructor_error(tmp_path):
                        cwd=ROOT, env=env(), timeout=300)
     assert p.returncode == 2, p.stdout + p.stderr
     assert "cannot reach the Dask scheduler" in p.stderr + p.stdout
+
+
+# --------------------------------------------------------------------------- one student after another
+
+POLLUTE = r'''
+import builtins, os, sys, types
+import numpy
+open("LEFT_BEHIND.txt", "w").write("a")
+open(os.path.join(os.path.expanduser("~"), "LEFT_BEHIND.txt"), "w").write("a")
+try:
+    open("/tmp/regloss-left-behind.txt", "w").write("a")
+except OSError:
+    pass
+os.environ["REGLOSS_LEFT_BEHIND"] = "a"
+numpy.LEFT_BEHIND = True
+numpy.mean = lambda *args, **kwargs: 0.0
+numpy.abs = lambda x, *args, **kwargs: x
+builtins.LEFT_BEHIND = True
+sys.modules["left_behind"] = types.ModuleType("left_behind")
+try:
+    import regloss.checks.compare as _c
+    _c.LEFT_BEHIND = True
+except ImportError:
+    pass
+'''
+
+PROBE = r'''
+import builtins, glob, os, sys
+import numpy
+traces = []
+if glob.glob("**/LEFT_BEHIND.txt", recursive=True) or glob.glob("../**/LEFT_BEHIND.txt", recursive=True):
+    traces.append("file in the working folder")
+if os.path.exists(os.path.join(os.path.expanduser("~"), "LEFT_BEHIND.txt")):
+    traces.append("file in the home folder")
+if os.path.exists("/tmp/regloss-left-behind.txt"):
+    traces.append("file in /tmp")
+if "REGLOSS_LEFT_BEHIND" in os.environ:
+    traces.append("environment variable")
+if hasattr(numpy, "LEFT_BEHIND") or numpy.mean([1.0, 2.0]) != 1.5 or numpy.abs(-1.0) != 1.0:
+    traces.append("numpy patched")
+if hasattr(builtins, "LEFT_BEHIND"):
+    traces.append("builtins patched")
+if "left_behind" in sys.modules:
+    traces.append("module injected")
+try:
+    import regloss.checks.compare as _c
+    if hasattr(_c, "LEFT_BEHIND"):
+        traces.append("regloss patched")
+except ImportError:
+    pass
+print("TRACES:", traces)
+'''
+
+
+def test_one_student_leaves_nothing_behind_for_the_next(tmp_path):
+    """Two students graded one after the other by the same worker (its warm nbgrader
+    process): the first plants files, environment variables, monkeypatches of numpy,
+    builtins and regloss, and a fake module; the second finds none of them and keeps
+    full marks. A third plants and probes in one notebook: the probe does see traces."""
+    home_trace = Path(os.path.expanduser("~")) / "LEFT_BEHIND.txt"
+    tmp_trace = Path("/tmp/regloss-left-behind.txt")
+    existed = {p: p.exists() for p in (home_trace, tmp_trace)}
+    a = "01_l1_mse"
+    sol = solution_sources(a)
+    subs = tmp_path / "class"
+    for sid, extra in (("a_polluter", POLLUTE), ("b_probe", PROBE), ("c_self", POLLUTE + PROBE)):
+        (subs / sid).mkdir(parents=True)
+        nbformat.write(submission(a, {"l1_loss": extra + "\n" + sol["l1_loss"]}), str(subs / sid / f"{a}.ipynb"))
+    out = tmp_path / "out"
+    try:
+        p = regloss_grade(a, subs, out, "--workers", "1")
+    finally:
+        for path, was in existed.items():
+            if not was:
+                path.unlink(missing_ok=True)
+    hidden = "files NOT hidden" not in p.stdout
+
+    def traces_of(sid):
+        nb = nbformat.read(str(out / "autograded" / sid / a / f"{a}.ipynb"), as_version=4)
+        said = [o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if "TRACES:" in o.get("text", "")]
+        assert said, f"the probe did not run for {sid}"
+        return eval(said[0].split("TRACES:", 1)[1].strip())
+
+    assert {"file in the working folder", "environment variable", "numpy patched", "builtins patched",
+            "module injected", "regloss patched"} <= set(traces_of("c_self"))
+    traces = traces_of("b_probe")
+    if not hidden:  # without mount namespaces the kernel shares /tmp and the home folder with the machine
+        traces = [t for t in traces if t not in ("file in /tmp", "file in the home folder")]
+    assert traces == []
+    rows = read_grades(out)
+    assert rows["b_probe"]["auto_score"] == rows["b_probe"]["auto_max_score"], rows["b_probe"]
