@@ -1,4 +1,4 @@
-"""A warm nbgrader process: nbgrader imported once, many students autograded.
+"""A warm nbgrader process: nbgrader imported once, many students autograded and judged.
 
 Starting Python and importing nbgrader (traitlets, nbconvert, SQLAlchemy,
 jupyter_client, ...) costs more than running a student's cells. Instead of one
@@ -9,16 +9,22 @@ per-student process it replaces) that has imported nbgrader and the feedback
 renderer once and then serves :class:`~regloss.grading.autograde.AutogradeRequest`
 files one after another through :func:`regloss.grading.autograde.main`.
 
+It also runs each student's judge (:mod:`regloss.grading.judge`, the
+instructor's test cells against proxies) in a child it forks for that student,
+with numpy, torch and ``regloss.checks`` already imported: the judge process is
+new for every student, as before, but does not pay for Python and those imports.
+
 Nothing of a student runs in this process: student code runs only in the
 sandbox kernel nbgrader starts for that student (a fresh process in its own
-namespaces, see :mod:`regloss.grading.kernel`), and the judge's processes are
-fresh too. Per request the server takes the student's environment, working
+namespaces, see :mod:`regloss.grading.kernel`) and in the judge's answer
+process (started fresh by the judge, in its own sandbox), and the judge itself
+is a forked child that exits after the student. Per request the server takes the student's environment, working
 folder and log file (its standard output and error point at that student's
 log); a request that exceeds its wall-clock limit gets the whole server killed
 and a new one started for the next student.
 
 Protocol (one JSON object a line): the parent writes
-``{"request": PATH, "env": {...}, "cwd": PATH, "log": PATH}`` on the server's
+``{"kind": "autograde" | "judge", "request": PATH, "env": {...}, "cwd": PATH, "log": PATH}`` on the server's
 standard input; the server answers ``{"done": true}`` on its original standard
 output (``{"ready": true}`` once after start-up).
 """
@@ -81,8 +87,8 @@ class WarmAutograder:
             if b"\n" in buf:
                 return buf.split(b"\n", 1)[0].decode()
 
-    def run(self, request, env, cwd, log, wall, procs=None, key=None):
-        """Autograde one request in the warm process.
+    def run(self, request, env, cwd, log, wall, procs=None, key=None, kind="autograde"):
+        """Autograde (or, with ``kind="judge"``, judge) one request in the warm process.
 
         Returns
         -------
@@ -96,7 +102,8 @@ class WarmAutograder:
             self._start(env, procs, key)
         elif procs is not None:
             procs.add(key, self.proc)
-        msg = json.dumps({"request": str(request), "env": env, "cwd": str(cwd), "log": str(log)}) + "\n"
+        msg = json.dumps({"kind": kind, "request": str(request), "env": env, "cwd": str(cwd),
+                          "log": str(log)}) + "\n"
         try:
             self.proc.stdin.write(msg.encode())
             self.proc.stdin.flush()
@@ -133,6 +140,18 @@ class WarmAutograder:
             self.proc = None
 
 
+def _enter(msg):
+    """Take one request's environment, working folder and log file."""
+    os.environ.clear()
+    os.environ.update(msg["env"])
+    tempfile.tempdir = None  # re-read TMPDIR
+    os.chdir(msg["cwd"])
+    fd = os.open(msg["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def serve(netns: bool):
     """The server's loop (see the module docstring)."""
     proto = os.fdopen(os.dup(1), "w", buffering=1)
@@ -147,7 +166,12 @@ def serve(netns: bool):
     import nbgrader.converters  # noqa: F401
     from nbconvert.exporters import HTMLExporter  # noqa: F401
 
-    from regloss.grading import autograde, feedback  # noqa: F401
+    from regloss.grading import autograde, feedback, judge  # noqa: F401
+    # what the judge's test cells import, once (the forked judge inherits them)
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+
+    import regloss.checks  # noqa: F401
 
     os.environ["PATH"] = course.tool_env()["PATH"]
     proto.write(json.dumps({"ready": True}) + "\n")
@@ -155,14 +179,29 @@ def serve(netns: bool):
         if not line.strip():
             continue
         msg = json.loads(line)
-        os.environ.clear()
-        os.environ.update(msg["env"])
-        tempfile.tempdir = None  # re-read TMPDIR
-        os.chdir(msg["cwd"])
-        fd = os.open(msg["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
+        if msg.get("kind") == "judge":
+            pid = os.fork()
+            if pid == 0:  # the judge: a child of its own, for this student only
+                code = 1
+                try:
+                    proto.close()
+                    os.dup2(devnull, 0)  # the request stream is not the judge's (nor its answer process's)
+                    _enter(msg)
+                    judge.main([msg["request"]])
+                    code = 0
+                except BaseException:  # noqa: BLE001 - reported in the student's log
+                    import traceback
+
+                    traceback.print_exc()
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(code)
+            os.waitpid(pid, 0)
+            proto.write(json.dumps({"done": True}) + "\n")
+            continue
+        env_before = dict(os.environ)
+        _enter(msg)
         try:
             autograde.main([msg["request"]])
         except Exception:  # noqa: BLE001 - reported in the student's log; the report is missing
@@ -174,6 +213,9 @@ def serve(netns: bool):
             sys.stderr.flush()
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
+            os.environ.clear()
+            os.environ.update(env_before)
+            os.chdir("/")
         proto.write(json.dumps({"done": True}) + "\n")
 
 

@@ -187,7 +187,7 @@ def _neutralise_crash(ws: Workspace):
     return None
 
 
-def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests):
+def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, warm=None):
     """Run the judge on each notebook; returns (verdicts, problems, seconds)."""
     from regloss.grading import judge
 
@@ -214,8 +214,12 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests):
         req_path.write_text(json.dumps(asdict(req)))
         n_tests = max(1, len(tests[name]))
         wall = (job.settings.timeout + 5) * (n_tests + 4) + 120
-        ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.judge", str(req_path)],
-                         ws.root / "judge.log", env, ws.judge, wall, procs, (job.index, "judge"))
+        if warm is not None:  # forked by the warm process, with torch and regloss.checks imported
+            ok = warm.run(req_path, env, ws.judge, ws.root / "judge.log", wall, procs, (job.index, "judge"),
+                          kind="judge")
+        else:
+            ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.judge", str(req_path)],
+                             ws.root / "judge.log", env, ws.judge, wall, procs, (job.index, "judge"))
         report = judge.JudgeReport.read(req.report) if Path(req.report).is_file() else None
         if report is None:
             why = "did not finish in time" if not ok else "stopped: " + _tail(ws.root / "judge.log")
@@ -250,8 +254,9 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
     procs : Processes, optional
         Where the started processes are registered (for the parent's Ctrl-C).
     warm : WarmAutograder, optional
-        A long-lived nbgrader process (:mod:`regloss.grading.warm`) to autograde in,
-        instead of a new ``python -m regloss.grading.autograde`` process.
+        A long-lived nbgrader process (:mod:`regloss.grading.warm`) to autograde in, and
+        to fork the judge from, instead of new ``python -m regloss.grading.autograde``
+        and ``python -m regloss.grading.judge`` processes.
 
     Returns
     -------
@@ -290,7 +295,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
     verdicts = None
     try:
         if s.judge:
-            verdicts, found, res.judge_seconds = _judge(job, ws, iso, env, procs, tests)
+            verdicts, found, res.judge_seconds = _judge(job, ws, iso, env, procs, tests, warm)
             res.verdicts = verdicts
             res.problems.extend(found)
         n_code = sum(1 for n in b.notebook_names()
