@@ -140,3 +140,16 @@ def test_a_student_sees_their_call_and_the_message_in_jupyter():
     assert crash.ename == "NameError" and "undefined_name" in shown
     assert "in l1_loss" in shown and "check_loss(l1_loss" in shown
     assert "compare.py" not in shown and "_check_one" not in shown and "cases.py" not in shown
+
+
+@pytest.mark.parametrize("loss, params, subgradient", [
+    ("l1_loss", {}, True), ("smooth_l1_loss", {"beta": 0.0}, True),
+    ("mse_loss", {}, False), ("huber_loss", {"delta": 1.0}, False), ("smooth_l1_loss", {"beta": 0.5}, False)])
+def test_a_gradient_wrong_only_at_zero_speaks_of_a_subgradient_only_at_a_kink(loss, params, subgradient):
+    c = case([1.0, 3.0, 5.0], [2.0, 1.0, 5.0], "none", **params)  # e = 0 in the last place
+    truth = torch_grad(loss, c.input, c.target, c.reduction, **c.params)
+    student = truth.copy()
+    student[2] = 1.0  # as `e >= 0` would give
+    got = hint(student, truth, c, "grad", PARAMETER[loss], loss=loss)
+    assert "wrong only where e = 0" in got
+    assert ("subgradient" in got) == subgradient, got

@@ -147,8 +147,21 @@ def _offset_hint(diff, p, param_name, rtol):
     return ""
 
 
-def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
-    """A hint from where an element-wise answer (``reduction='none'`` or a gradient) is wrong."""
+def _kinked_at_zero(loss, p):
+    """Whether the loss has a kink at e = 0 (L1, SmoothL1 with beta = 0); None when unknown."""
+    if loss == "l1_loss":
+        return True
+    if loss == "smooth_l1_loss":
+        return p == 0
+    if loss in ("mse_loss", "huber_loss"):
+        return False
+    return None
+
+
+def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6, loss=None):
+    """A hint from where an element-wise answer (``reduction='none'`` or a gradient) is wrong;
+    ``loss`` names the loss checked, so that the hint at e = 0 fits it (a subgradient only
+    where the loss has a kink)."""
     if np.shape(truth) != np.shape(case.error):  # a reduced (scalar) answer: no element to point at
         return None
     e = np.broadcast_to(np.asarray(case.error, dtype=np.float64), np.shape(truth))
@@ -164,8 +177,11 @@ def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6):
     ae = np.abs(e)
     msgs = []
     if np.all(ae[bad] == 0):
-        if kind == "grad":
-            msgs.append("wrong only where e = 0: PyTorch's (sub)gradient there is 0 (np.sign(0) is 0; "
+        if kind == "grad" and _kinked_at_zero(loss, p) is False:
+            msgs.append("wrong only where e = 0: the loss is smooth there and its derivative is 0")
+        elif kind == "grad":
+            sub = "subgradient" if _kinked_at_zero(loss, p) else "(sub)gradient"
+            msgs.append(f"wrong only where e = 0: PyTorch's {sub} there is 0 (np.sign(0) is 0; "
                         "a test such as e >= 0 gives 1)")
         else:
             msgs.append("wrong only where e = 0: the loss of a zero error is 0")
@@ -204,4 +220,4 @@ def hint(student, truth, case, kind, param_name=None, rtol=1e-6, loss=None):
 
         return diagnose_robust.hint(student, truth, case, kind, loss, rtol)
     return ratio_hint(student, truth, case, kind, param_name, rtol, loss=loss) or location_hint(
-        student, truth, case, kind, param_name, rtol)
+        student, truth, case, kind, param_name, rtol, loss=loss)
