@@ -1,8 +1,50 @@
 """Catalogue for 01_l1_mse: l1_loss, mse_loss and their gradients."""
 
-from tests.catalogue import correct, delegates, wrong
+from tests.catalogue import correct, delegates, variant, wrong
 
 A = "01_l1_mse"
+
+# The helpers of the solution cells `reductions` and `reduce_grad` (ungraded on their
+# own, graded through every loss that uses them; 02 and 03 ship the model answer's).
+HELPERS = """
+def check_reduction(reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction!r} is not a valid value for reduction")
+
+
+def reduce(values, reduction):
+    check_reduction(reduction)
+    values = np.asarray(values)
+    if reduction == "mean":
+        return values.mean()
+    if reduction == "sum":
+        return values.sum()
+    return values
+"""
+REDUCE_GRAD = """
+def reduce_grad(grad, reduction):
+    check_reduction(reduction)
+    grad = np.asarray(grad)
+    if reduction == "mean":
+        return grad / grad.size
+    return grad
+"""
+L1_WITH_HELPERS = """
+def l1_loss(input, target, reduction="mean"):
+    return reduce(np.abs(input - target), reduction)
+"""
+MSE_WITH_HELPERS = """
+def mse_loss(input, target, reduction="mean"):
+    return reduce((input - target) ** 2, reduction)
+"""
+L1_GRAD_WITH_HELPERS = """
+def l1_loss_grad(input, target, reduction="mean"):
+    return reduce_grad(np.sign(input - target), reduction)
+"""
+MSE_GRAD_WITH_HELPERS = """
+def mse_loss_grad(input, target, reduction="mean"):
+    return reduce_grad(2 * (input - target), reduction)
+"""
 
 ENTRIES = [
     # ---------------------------------------------------------------- l1_loss
@@ -325,6 +367,36 @@ ENTRIES = [
                     g[idx] /= n
             return g
         """),
+    # ------------------------------------------- the same mistakes, made in the helpers
+    wrong(A, "l1_loss", "helper-mean-sums", L1_WITH_HELPERS, "reduce() sums for 'mean'",
+          also={"reductions": variant(HELPERS, ("return values.mean()", "return values.sum()"))}),
+    wrong(A, "l1_loss", "helper-accepts-anything", L1_WITH_HELPERS,
+          "check_reduction() never raises: reduce() returns the values for an unknown reduction",
+          also={"reductions": variant(HELPERS, (
+              'raise ValueError(f"{reduction!r} is not a valid value for reduction")', "pass"))}),
+    wrong(A, "mse_loss", "helper-len-for-n", MSE_WITH_HELPERS, "reduce() divides by len(values), the first dimension",
+          also={"reductions": variant(HELPERS, ("return values.mean()", "return values.sum() / len(values)"))}),
+    wrong(A, "l1_loss_grad", "helper-no-1-over-n", L1_GRAD_WITH_HELPERS, "reduce_grad() forgets the 1/N of 'mean'",
+          also={"reduce_grad": variant(REDUCE_GRAD, ("return grad / grad.size", "return grad"))}),
+    wrong(A, "mse_loss_grad", "helper-averages", MSE_GRAD_WITH_HELPERS,
+          "reduce_grad() returns the mean of the gradient, a scalar",
+          also={"reduce_grad": variant(REDUCE_GRAD, ("return grad / grad.size", "return grad.mean()"))}),
+    correct(A, "l1_loss", "helper-dict-dispatch", L1_WITH_HELPERS, also={"reductions": """
+        def check_reduction(reduction):
+            if reduction not in {"none", "mean", "sum"}:
+                raise ValueError("reduction must be 'none', 'mean' or 'sum', not " + repr(reduction))
+
+
+        def reduce(values, reduction):
+            check_reduction(reduction)
+            return {"none": lambda v: v, "mean": np.mean, "sum": np.sum}[reduction](np.asarray(values))
+        """}),
+    correct(A, "l1_loss_grad", "helper-grad-scaled", L1_GRAD_WITH_HELPERS, also={"reduce_grad": """
+        def reduce_grad(grad, reduction):
+            check_reduction(reduction)
+            scale = 1.0 / np.size(grad) if reduction == "mean" else 1.0
+            return np.asarray(grad) * np.asarray(scale, dtype=np.asarray(grad).dtype)
+        """}),
     delegates(A, "mse_loss_grad", "scipy-approx-fprime", """
         from scipy.optimize import approx_fprime
         def mse_loss_grad(input, target, reduction="mean"):
