@@ -159,3 +159,51 @@ def exercises(assignment):
             found.append(mt.group("exercise"))
     return found
 
+
+
+def judge_class(assignment, submissions, timeout=60, only=None):
+    """Judge ``{student_id: notebook}`` with the out-of-kernel judge, as a library call:
+    one answer process for the whole class (reset between students; the catalogue's
+    notebooks do not tamper with it) and the test cells run in this process.
+
+    ``only`` (``{student_id: set of grade ids}``) limits a student to those test cells.
+    Returns ``({student_id: {grade_id: CellScore}}, {student_id: {grade_id: message}})``
+    (points when the judge passed the cell; the judge's message where it failed).
+    """
+    import os
+    import sys
+
+    from regloss.grading import judge
+    from regloss.grading.policy import policy_for
+
+    source_path = notebook_path(assignment)
+    source = json.loads(source_path.read_text(encoding="utf-8"))
+    points = {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"].get("points", 0))
+              for c in source["cells"] if judge.is_test(c)}
+    out, messages = {}, {}
+    cwd, path = os.getcwd(), list(sys.path)
+    before = set(sys.modules)
+    with tempfile.TemporaryDirectory(prefix="regloss-judge-") as tmp:
+        work, answer = Path(tmp) / "judge", Path(tmp) / "answer"
+        shutil.copytree(source_path.parent, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(source_path.parent, answer, ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+        client = judge.AnswerClient(str(answer), policy_for(assignment, source.get("metadata")).blocked, timeout)
+        os.chdir(work)
+        sys.path.insert(0, str(work))
+        try:
+            for sid, nb in submissions.items():
+                client.reset()
+                student = json.loads(nbformat.writes(nb)) if not isinstance(nb, dict) else nb
+                verdicts = judge.judge_notebook(source, student, client, timeout, only=(only or {}).get(sid))
+                out[sid] = {v.grade_id: CellScore(v.grade_id, points[v.grade_id] if v.passed else 0.0,
+                                                  points[v.grade_id]) for v in verdicts}
+                messages[sid] = {v.grade_id: v.message for v in verdicts if not v.passed}
+        finally:
+            client.stop()
+            os.chdir(cwd)
+            sys.path[:] = path
+            for name in set(sys.modules) - before:  # the assignment's support files (losses, fits, ...)
+                f = getattr(sys.modules[name], "__file__", None) or ""
+                if f.startswith(tmp):
+                    del sys.modules[name]
+    return out, messages

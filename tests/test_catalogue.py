@@ -55,3 +55,76 @@ def test_catalogue_entry(graded_class, entry):
         total, most = harness.auto_score(cells)
         failed = [k for k, c in cells.items() if harness.TEST_CELL.match(k) and (c.score or 0) < c.max_score]
         assert total == most, f"correct alternate {entry.name} lost points on {failed}"
+
+
+# --------------------------------------------------------------------------- under the judge
+
+#: Exercises whose test cells cannot be judged outside the kernel yet: 06's pass a test
+#: cell's own lambdas (noise generators taking a Generator, fits) to the student's
+#: function; 08's pass torch modules and optimisers, or need autograd through the
+#: student's function. Issue 10 asks their tests to pass plain data or functions
+#: importable by name instead. Their entries are not judged here, and the test below
+#: fails as soon as one of them becomes compatible (so it leaves this table).
+NOT_JUDGE_COMPATIBLE = {"06_choosing_a_loss": {"simulate_study", "choose_loss"},
+                        # torch modules, optimisers and autograd graphs do not cross as plain data
+                        "08_training": {"numpy_loss_function", "train"}}
+
+_JUDGED = {}
+
+
+def judged_class(assignment):
+    """The judge's scores of the same class as :func:`graded_class` (solution, blank
+    release, every catalogue entry), through one answer process; computed once."""
+    if assignment not in _JUDGED:
+        import nbformat
+
+        source = harness.read_source(assignment)
+        release = nbformat.read(str(harness.notebook_path(assignment, tree="notebooks")), as_version=4)
+        subs = {"solution": source, "blank-release": release}
+        only = {}
+        tests = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                 if harness.TEST_CELL.match(c.metadata.get("nbgrader", {}).get("grade_id", ""))]
+        for e in ENTRIES:
+            if e.assignment == assignment:
+                subs[e.student_id] = harness.with_cells(source, e.replacements)
+                if e.expect != CORRECT:  # a wrong or delegating entry is judged on its exercise's cells
+                    only[e.student_id] = {g for g in tests if harness.TEST_CELL.match(g).group("exercise") == e.cell}
+        _JUDGED[assignment] = harness.judge_class(assignment, subs, only=only)
+    return _JUDGED[assignment]
+
+
+def _compatible(assignment, gid):
+    mt = harness.TEST_CELL.match(gid)
+    return not (mt and mt.group("exercise") in NOT_JUDGE_COMPATIBLE.get(assignment, ()))
+
+
+@pytest.mark.parametrize("assignment", assignments(harness.ROOT))
+def test_every_test_cell_is_judge_compatible(assignment):
+    """The solution keeps full marks under the judge: every test cell passes only plain
+    data and functions importable by name to the student's functions."""
+    scores, messages = judged_class(assignment)
+    failed = {g: messages["solution"].get(g, "") for g, c in scores["solution"].items() if c.score < c.max_score}
+    if NOT_JUDGE_COMPATIBLE.get(assignment):
+        bad = {g for g in failed if not _compatible(assignment, g)}
+        assert bad, f"{assignment} is judge-compatible now: remove it from NOT_JUDGE_COMPATIBLE"
+        failed = {g: m for g, m in failed.items() if _compatible(assignment, g)}
+    assert not failed, failed
+    assert harness.auto_score(scores["blank-release"])[0] == 0
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e.assignment}:{e.student_id}")
+def test_catalogue_entry_under_the_judge(entry):
+    if entry.cell in NOT_JUDGE_COMPATIBLE.get(entry.assignment, ()):
+        pytest.skip(f"{entry.assignment}'s {entry.cell} tests are not judge-compatible yet")
+    scores, messages = judged_class(entry.assignment)
+    cells = scores[entry.student_id]
+    got, best = harness.exercise_score(cells, entry.cell)
+    assert best > 0
+    if entry.expect == WRONG:
+        assert got < best, f"{entry.name} ({entry.why}) kept full marks under the judge"
+    elif entry.expect == DELEGATES:
+        assert got == 0, f"{entry.name} delegates its work yet the judge gave {got}/{best}"
+    else:
+        lost = {g: messages[entry.student_id].get(g, "")[:300] for g, c in cells.items()
+                if _compatible(entry.assignment, g) and c.score < c.max_score}
+        assert not lost, f"correct alternate {entry.name} lost points under the judge: {lost}"

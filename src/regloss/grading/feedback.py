@@ -134,7 +134,8 @@ def prepare_notebook(path: Path, verdicts, tests, hidden_mode="message"):
 
 
 _MATHJAX_SCRIPTS = re.compile(
-    r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->"
+    r"<!-- Loading mathjax macro -->\s*"
+    r"|<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->"
     r"|<script[^>]*src=[\"'][^\"']*mathjax[^\"']*[\"'][^>]*>\s*</script>", re.S | re.I)
 
 _WRAP_CSS = """<style type="text/css">
