@@ -96,6 +96,7 @@ SHIPPED: dict[str, dict[str, ShippedFile]] = {
             (FromCourseModule("fits.py"),),
         ),
     },
+    "08_training": {"losses.py": ShippedFile(_CORE_DOC, _CORE_LOSSES)},
 }
 """assignment -> {file name -> what it is generated from}."""
 
