@@ -213,3 +213,51 @@ def test_os_exit_in_a_cell_only_ends_that_cell(judged):
     # mse_loss is undefined (as in a kernel); the finite-difference check of its gradient uses it too
     assert failed == {"test_mse_loss__visible", "test_mse_loss__hidden", "test_mse_loss_grad__visible"}
     assert client.deaths == 0 and any("os._exit(1)" in str(e) for e in client.errors)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def test_feedback_hides_hidden_sources_and_puts_the_message_first(tmp_path):
+    from regloss.grading import feedback
+
+    nb = nbformat.read(str(ROOT / "solutions" / "01_l1_mse" / "01_l1_mse.ipynb"), as_version=4)
+    tb = ["\x1b[0;31mAssertionError\x1b[0m  Traceback", "File \x1b[0;32m/x/site-packages/regloss/checks/compare.py:9\x1b[0m",
+          "Cell In[4], line 3", "AssertionError: gave 4, PyTorch gives 2"]
+    for c in nb.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "test_l1_loss__visible":
+            c.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="gave 4", traceback=tb)]
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, str(path))
+    tests = {"test_l1_loss__visible": False, "test_l1_loss__hidden": True}
+    verdicts = {"test_l1_loss__visible": {"passed": False, "message": "gave 4, PyTorch gives 2: did you sum?"},
+                "test_l1_loss__hidden": {"passed": False, "message": "seed case: gave 9"}}
+    feedback.prepare_notebook(path, verdicts, tests, "message")
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nbformat.read(str(path), as_version=4).cells}
+    hidden, visible = cells["test_l1_loss__hidden"], cells["test_l1_loss__visible"]
+    assert hidden.source == feedback.HIDDEN_NOTE and "probe_cases" not in str(hidden)
+    assert "seed case: gave 9" in hidden.outputs[0]["data"]["text/html"]
+    assert "did you sum?" in visible.outputs[0]["data"]["text/html"]
+    assert [t for t in visible.outputs[1]["traceback"] if "regloss/checks" in t] == []
+    assert "Cell In[4]" in "".join(visible.outputs[1]["traceback"])
+    markdown = "".join(c.source for c in cells.values() if c.cell_type == "markdown")
+    assert "<math" in markdown and "$" not in markdown.replace("`$`", "")
+
+
+def test_feedback_code_mode_keeps_the_hidden_source(tmp_path):
+    from regloss.grading import feedback
+
+    path = tmp_path / "a.ipynb"
+    shutil.copy(ROOT / "solutions" / "01_l1_mse" / "01_l1_mse.ipynb", path)
+    feedback.prepare_notebook(path, {}, {"test_l1_loss__hidden": True}, "code")
+    src = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nbformat.read(str(path), as_version=4).cells}
+    assert "BEGIN HIDDEN TESTS" in src["test_l1_loss__hidden"]
+
+
+@pytest.mark.parametrize("md, has_math", [("the error $e = x - t$ here", True), ("$$\\sum_i e_i^2$$", True),
+                                          ("costs $5 and $6", False), ("code `$x$` stays", False)])
+def test_render_math(md, has_math):
+    from regloss.grading.feedback import render_math
+
+    out = render_math(md)
+    assert ("<math" in out) == has_math

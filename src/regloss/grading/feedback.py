@@ -29,7 +29,8 @@ from pathlib import Path
 HIDDEN_NOTE = "# This test cell holds hidden tests: their code is not shown. Its result and message are below."
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_MATH = re.compile(r"(?<![\\$])(\$\$)(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)", re.S)
+_MATH = re.compile(r"(?<![\\$])(\$\$)(.+?)(?<!\\)\$\$"  # display
+                   r"|(?<![\\$])\$(?!\s)((?:[^$\n]|\n(?![ \t]*\n))+?)(?<![\s\\])\$(?!\d)", re.S)  # inline, one paragraph
 _CODE_SPAN = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 
 
@@ -75,12 +76,16 @@ def clean_traceback(lines):
     return [t for t in lines if not _library_frame(t)]
 
 
-def result_box(passed, message, points=None):
-    """The HTML shown first in a test cell's outputs."""
+def result_box(passed, message, kernel_passed=None):
+    """The HTML shown first in a test cell's outputs (``kernel_passed``: the cell passed
+    in the student's own notebook, which is then said when the judge failed it)."""
     if passed:
         head, colour, body = "Passed", "#2e7d32", ""
     else:
         head, colour = "Failed", "#c62828"
+        if kernel_passed:
+            head += (" <span style='font-weight: normal; color: #444'>(it passed in your notebook, but failed "
+                     "when checked independently; the independent check is the grade)</span>")
         body = (f"<pre style='white-space: pre-wrap; word-break: break-word; margin: .4em 0 0 0; "
                 f"font-size: 13px'>{html.escape(message or 'the test failed')}</pre>")
     return (f"<div class='regloss-result' style='border-left: 4px solid {colour}; padding: .4em .8em; "
@@ -118,11 +123,12 @@ def prepare_notebook(path: Path, verdicts, tests, hidden_mode="message"):
             outputs.append(o)
         if gid in tests:
             v = verdicts.get(gid)
+            errors = [o for o in outputs if o.get("output_type") == "error"]
             if v is None:  # no judge: nbgrader's own verdict, from the outputs
-                errors = [o for o in outputs if o.get("output_type") == "error"]
                 v = {"passed": not errors,
                      "message": f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""}
-            box = nbformat.v4.new_output("display_data", data={"text/html": result_box(v["passed"], v["message"]),
+            html_box = result_box(v["passed"], v["message"], kernel_passed=not errors)
+            box = nbformat.v4.new_output("display_data", data={"text/html": html_box,
                                                                "text/plain": ("passed" if v["passed"] else
                                                                               "failed: " + v["message"])})
             if tests[gid] and hidden_mode != "code":

@@ -34,7 +34,7 @@ import math
 import os
 import struct
 
-MAX_FRAME = 512 * 1024 * 1024  # bytes; a larger frame is a broken peer
+MAX_FRAME = 64 * 1024 * 1024  # bytes; a larger frame is a broken (or hostile) peer
 MAX_DEPTH = 64
 _KINDS = set("biufcUSMm")
 
