@@ -261,3 +261,38 @@ def test_render_math(md, has_math):
 
     out = render_math(md)
     assert ("<math" in out) == has_math
+
+
+def test_torch_stays_out_of_reach_without_the_import_blocker(tmp_path):
+    """In the mount namespace, removing the import blocker does not bring torch back."""
+    from regloss.grading.sandbox import probe
+
+    iso = probe(True)
+    if not iso.filesystem:
+        pytest.skip("this machine allows no mount namespace: the import blocker is all there is")
+    a = "01_l1_mse"
+    src = json.loads((ROOT / "solutions" / a / f"{a}.ipynb").read_text())
+    sneak = ("import sys\nsys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != 'ImportBlocker']\n"
+             "for _k in [k for k in sys.modules if k.split('.')[0] in ('torch', 'scipy')]:\n    del sys.modules[_k]\n"
+             "import importlib\n"
+             "def l1_loss(input, target, reduction='mean'):\n"
+             "    torch = importlib.import_module('torch')\n"
+             "    return torch.nn.functional.l1_loss(torch.tensor(input), torch.tensor(target), reduction=reduction)"
+             ".numpy()\n")
+    stud = json.loads(json.dumps(src))
+    for c in stud["cells"]:
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == "l1_loss":
+            c["source"] = sneak
+    ans = tmp_path / "answer"
+    ans.mkdir()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    client = judge.AnswerClient(str(ans), policy_for(a).blocked, 20, filesystem=True, hide=[str(tmp_path)])
+    try:
+        verdicts = {v.grade_id: v for v in judge.judge_notebook(src, stud, client, 20,
+                                                                  only={"test_l1_loss__visible"})}
+    finally:
+        client.stop()
+        os.chdir(cwd)
+    v = verdicts["test_l1_loss__visible"]
+    assert not v.passed and "No module named 'torch'" in v.message, v.message
