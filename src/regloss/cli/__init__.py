@@ -29,7 +29,7 @@ def _grade(args):
 def _demo(args):
     from regloss.grading.command import demo
 
-    return demo(out=args.out, options=_options(args))
+    return demo(out=args.out, options=_options(args), assignments=args.assignments or None)
 
 
 def _student_setup(args):
@@ -85,9 +85,11 @@ def build_parser():
     g.add_argument("--roster", help="CSV of the class (student id, name, section, SIS ids, email; a Canvas "
                                     "gradebook export or a Moodle grading worksheet will do) for canvas.csv and moodle.csv")
     g.set_defaults(func=_grade)
-    d = sub.add_parser("demo", help="grade the bundled sample class (grading/sample_class/) end to end")
+    d = sub.add_parser("demo", help="grade a sample class for every assignment, made from the tests' catalogue "
+                                    "of right and wrong answers, end to end, with one summary")
     _grading_options(d)
     d.add_argument("--out", help="output folder (default: grading/demo-out)")
+    d.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     d.set_defaults(func=_demo)
     s = sub.add_parser("student-setup", help="turn off nbgrader's instructor tools (Formgrader, Create Assignment, "
                                              "Course List) in this environment's JupyterLab, for students")

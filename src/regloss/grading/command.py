@@ -1,4 +1,5 @@
-"""``regloss grade`` and ``regloss demo``: grade a class of submissions in one call.
+"""``regloss grade`` and ``regloss demo``: grade a class of submissions in one call
+(``demo``: a sample class for every assignment, made from the tests' catalogue).
 
 :func:`grade` runs the whole class (:mod:`regloss.grading.parent`), writes the
 report files (:mod:`regloss.grading.report`) and returns the summary text the
@@ -14,7 +15,6 @@ from pathlib import Path
 
 from regloss.course import CourseError, find_root
 
-DEMO_ASSIGNMENT = "01_l1_mse"
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,20 @@ def _roster(roster):
     return lms.read_roster(roster) if roster else {}
 
 
-def write_report(assignment, results, loose, db_url, out: Path, roster=None):
-    """Write every report file of a graded class under ``out``; return the summary text."""
+@dataclass
+class ClassReport:
+    """What :func:`write_files` wrote, for a summary."""
+
+    assignment: str
+    rows: list
+    tallies: list
+    layout: str
+    loose: list
+
+
+def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> ClassReport:
+    """Write every report file of a graded class under ``out``: grades.csv, canvas.csv,
+    moodle.csv, mistakes.csv, mistakes.png, scores.png and the formgrader config."""
     from regloss.grading import intake, lab, lms, mistakes, report
 
     lab.write_formgrader_config(out, db_url)
@@ -99,7 +111,18 @@ def write_report(assignment, results, loose, db_url, out: Path, roster=None):
     tallies = mistakes.count(failures)
     report.write_mistakes(tallies, out / "mistakes.csv")
     report.plot_mistakes(tallies, out / "mistakes.png", f"{assignment}: misconceptions ({len(rows)} students)")
-    lines = ["", f"submissions: {intake.LAYOUTS.get(layout, layout).split(':')[0]}", report.summary_table(rows)]
+    return ClassReport(assignment, rows, tallies, layout, loose)
+
+
+def write_report(assignment, results, loose, db_url, out: Path, roster=None):
+    """Write every report file of a graded class under ``out`` (:func:`write_files`);
+    return the summary text."""
+    from regloss.grading import intake, report
+
+    rep = write_files(assignment, results, loose, db_url, out, roster)
+    rows, tallies, loose = rep.rows, rep.tallies, rep.loose
+    lines = ["", f"submissions: {intake.LAYOUTS.get(rep.layout, rep.layout).split(':')[0]}",
+             report.summary_table(rows)]
     if any(r.manual_pending for r in rows):
         lines.append("(+: written answers still to be graded by hand in the gradebook)")
     if any(r.late for r in rows):
@@ -128,14 +151,76 @@ def _loose_of(out: Path):
         return []
 
 
-def demo(out=None, options=Options(), root=None):
-    """Grade the bundled sample class (``grading/sample_class/``) on an embedded SQLite
-    gradebook; returns the summary to print."""
+def demo(out=None, options=Options(), root=None, assignments=None):
+    """Grade a sample class for every assignment, generated from the catalogue of the
+    course's tests (:mod:`regloss.grading.sample`), each on its own embedded SQLite
+    gradebook under ``out/<assignment>/``; returns one summary for the course.
+
+    An assignment that cannot be graded (no release yet, a broken source) is
+    reported in the summary and does not stop the others.
+    """
+    from regloss import course
+    from regloss.grading import parent, report, sample
+
     root = Path(root) if root else find_root()
-    sample = root / "grading" / "sample_class"
-    if not sample.is_dir():
-        raise CourseError(f"the sample class is missing: {sample}")
-    out = Path(out) if out else root / "grading" / "demo-out"
-    print(f"regloss demo: grading the sample class {sample.relative_to(root)} for {DEMO_ASSIGNMENT} "
-          f"into {os.path.relpath(out, os.getcwd())}", flush=True)
-    return grade(DEMO_ASSIGNMENT, sample, out=out, db=None, options=options, root=root)
+    out = Path(out).resolve() if out else root / "grading" / "demo-out"
+    entries = sample.load_catalogue(root)
+    wanted = list(assignments or course.assignments(root))
+    print(f"regloss demo: a sample class of {len(sample.STUDENTS)} students for each of {len(wanted)} assignments, "
+          f"made from the catalogue (tests/catalogue/), graded into {os.path.relpath(out, os.getcwd())}", flush=True)
+    options.validate()
+    settings = parent.Settings(workers=options.workers, timeout=options.timeout, memory_mb=options.memory,
+                               max_output=options.max_output, sandbox=options.sandbox, force=options.force,
+                               progress=options.progress, feedback_hidden=options.feedback_hidden,
+                               judge=options.judge)
+    reports, failed = [], []
+    for a in wanted:
+        try:
+            subs = sample.write_sample_class(root, a, entries, out / "sample_class" / a)
+            results, loose, db_url, _ = parent.grade_class(a, subs, out=out / a, db=None, settings=settings,
+                                                            root=root)
+            reports.append((write_files(a, results, loose, db_url, out / a), db_url))
+        except CourseError as exc:
+            failed.append((a, str(exc).strip().splitlines()[0][:200]))
+    return demo_summary(reports, failed, out)
+
+
+def demo_summary(reports, failed, out: Path) -> str:
+    """One table for the course (assignment x student, autograded score), the course's
+    misconceptions ranked, and where everything was written."""
+    from regloss.grading import mistakes, report
+
+    students = list(dict.fromkeys(r.student_id for rep, _ in reports for r in rep.rows))
+    aw = max([len("assignment")] + [len(rep.assignment) for rep, _ in reports])
+    cols = [max(len(s), 9) for s in students]
+    lines = ["", f"{'assignment':<{aw}}  " + "  ".join(f"{s:>{w}}" for s, w in zip(students, cols))]
+    lines.append(f"{'-' * aw}  " + "  ".join("-" * w for w in cols))
+    for rep, _ in reports:
+        by = {r.student_id: r for r in rep.rows}
+        cells = []
+        for s, w in zip(students, cols):
+            r = by.get(s)
+            cell = f"{r.auto_score:g}/{r.auto_max_score:g}" + ("+" if r.manual_pending else "") if r else "-"
+            cells.append(f"{cell:>{w}}")
+        lines.append(f"{rep.assignment:<{aw}}  " + "  ".join(cells))
+    lines.append("(autograded score; +: written answers still to be graded by hand)")
+    merged = {}
+    for rep, _ in reports:
+        for t in rep.tallies:
+            m = merged.setdefault((t.mistake, t.function), mistakes.Tally(t.mistake, t.function))
+            m.count += t.count
+            m.students += [f"{rep.assignment}:{s}" for s in t.students]
+    tallies = sorted(merged.values(), key=lambda t: (-len(t.students), -t.count, t.mistake, t.function))
+    n = sum(1 for rep, _ in reports for r in rep.rows if r.graded)
+    lines.append("\nmisconceptions across the course (the first diagnosis of each failing check):")
+    lines += report.mistakes_summary(tallies, n, limit=12)
+    problems = [(rep.assignment, r.student_id, r.problems) for rep, _ in reports for r in rep.rows if r.problems]
+    if problems:
+        lines.append("\nproblems:")
+        lines += [f"  {a} {s}: {p[:100]}" for a, s, p in problems]
+    for a, why in failed:
+        lines.append(f"\n{a}: NOT GRADED: {why}")
+    lines.append(f"\n{sum(len(rep.rows) for rep, _ in reports)} submissions of {len(reports)} assignments graded. "
+                 f"Written to {out}/<assignment>/: grades.csv, canvas.csv, moodle.csv, mistakes.csv, mistakes.png, "
+                 f"scores.png, feedback/")
+    return "\n".join(lines)

@@ -11,13 +11,21 @@ nbgrader's instructor tools.
   overridden by any config file formgrader loads, which is why the gradebook's
   URL is written into the file).
 * :func:`student_setup` turns off nbgrader's instructor tools (Formgrader,
-  Create Assignment, Course List) the way nbgrader's installation guide does
-  (``jupyter labextension disable`` and ``jupyter server extension disable``),
-  keeping Validate and the Assignment List.
+  Create Assignment, Course List), keeping Validate and the Assignment List:
+  the lab extensions with ``jupyter labextension disable``, as nbgrader's
+  installation guide says; the server extensions by ``ServerApp.jpserver_extensions``
+  set to false in the level's ``jupyter_server_config.json`` (merged into what it
+  holds). The guide's ``jupyter server extension disable
+  nbgrader.server_extensions.formgrader`` exits 0 yet writes nothing with
+  nbgrader 0.9.6 (its validation does not find the module), and a
+  ``jupyter_server_config.d`` file at user level does not override nbgrader's
+  sys-prefix one; the traitlets config file does, as it is read before the
+  extension files are merged.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -64,8 +72,11 @@ def write_formgrader_config(out: Path, db_url: str) -> Path:
     return path
 
 
+SERVER_CONFIG = "jupyter_server_config.json"
+
+
 def student_setup_commands(level: str = "sys-prefix", jupyter=None):
-    """The commands that turn nbgrader's instructor tools off, as nbgrader's docs give them.
+    """The ``jupyter labextension disable`` commands that hide nbgrader's instructor tools.
 
     Parameters
     ----------
@@ -77,19 +88,45 @@ def student_setup_commands(level: str = "sys-prefix", jupyter=None):
     if level not in LEVELS:
         raise CourseError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     jupyter = jupyter or [sys.executable, "-m", "jupyter"]
-    lab_flag, server_flag = LEVELS[level]
-    cmds = [[*jupyter, "labextension", "disable", lab_flag, ext] for ext in INSTRUCTOR_LAB_EXTENSIONS]
-    cmds += [[*jupyter, "server", "extension", "disable", server_flag, ext] for ext in INSTRUCTOR_SERVER_EXTENSIONS]
-    return cmds
+    lab_flag = LEVELS[level][0]
+    return [[*jupyter, "labextension", "disable", lab_flag, ext] for ext in INSTRUCTOR_LAB_EXTENSIONS]
+
+
+def server_config_file(level: str, env=None) -> Path:
+    """The ``jupyter_server_config.json`` of ``level`` (the user's config dir, or this environment's)."""
+    if level == "user":
+        from jupyter_core.paths import jupyter_config_dir
+
+        if env and env.get("JUPYTER_CONFIG_DIR"):
+            return Path(env["JUPYTER_CONFIG_DIR"]) / SERVER_CONFIG
+        return Path(jupyter_config_dir()) / SERVER_CONFIG
+    return Path(sys.prefix) / "etc" / "jupyter" / SERVER_CONFIG
+
+
+def write_server_switch(level: str, env=None) -> Path:
+    """Set the instructor server extensions to false in ``ServerApp.jpserver_extensions`` of the
+    level's ``jupyter_server_config.json``, keeping whatever else it holds; returns its path."""
+    path = server_config_file(level, env)
+    data = {}
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text() or "{}")
+        except json.JSONDecodeError as exc:
+            raise CourseError(f"{path} is not valid JSON ({exc}); fix it, then run student-setup again") from exc
+    exts = data.setdefault("ServerApp", {}).setdefault("jpserver_extensions", {})
+    exts.update({e: False for e in INSTRUCTOR_SERVER_EXTENSIONS})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
 
 
 def student_setup(level: str = "sys-prefix", env=None) -> str:
-    """Run :func:`student_setup_commands`; returns what was done, for the terminal.
+    """Turn nbgrader's instructor tools off (see the module docstring); returns what was done.
 
     Raises
     ------
     CourseError
-        A command failed.
+        A command failed, or the config file is not valid JSON.
     """
     done = []
     for cmd in student_setup_commands(level):
@@ -97,4 +134,6 @@ def student_setup(level: str = "sys-prefix", env=None) -> str:
         if p.returncode != 0:
             raise CourseError(f"{' '.join(cmd[2:])} failed: {(p.stderr or p.stdout).strip()[-500:]}")
         done.append("jupyter " + " ".join(cmd[3:]))
+    path = write_server_switch(level, env)
+    done.append(f"set {', '.join(INSTRUCTOR_SERVER_EXTENSIONS)} to false in ServerApp.jpserver_extensions of {path}")
     return "\n".join(["turned off nbgrader's instructor tools (Validate and the Assignment List stay):", *done])
