@@ -295,4 +295,6 @@ def test_torch_stays_out_of_reach_without_the_import_blocker(tmp_path):
         client.stop()
         os.chdir(cwd)
     v = verdicts["test_l1_loss__visible"]
-    assert not v.passed and "No module named 'torch'" in v.message, v.message
+    # torch's folder is an empty mount there: no module, or an empty namespace package
+    assert not v.passed and ("No module named 'torch'" in v.message or "module 'torch' has no attribute" in v.message), \
+        v.message
