@@ -161,6 +161,11 @@ def serve(netns: bool):
         from regloss.grading.sandbox import bring_up_loopback
 
         bring_up_loopback()
+    zygote = None
+    if os.environ.get("REGLOSS_NO_ZYGOTE") != "1":
+        from regloss.grading import zygote as zg
+
+        zygote = zg.Zygote()  # forked now, before ZeroMQ and asyncio exist here
     # the imports each per-student process used to pay for
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
@@ -174,6 +179,8 @@ def serve(netns: bool):
     import regloss.checks  # noqa: F401
 
     os.environ["PATH"] = course.tool_env()["PATH"]
+    if zygote is not None:
+        zg.install(zygote)
     proto.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         if not line.strip():

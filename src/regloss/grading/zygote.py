@@ -1,0 +1,247 @@
+"""Warm sandbox kernels: a zygote process, with the kernel's imports done, forks each student's kernel.
+
+A student's sandbox kernel (:func:`regloss.grading.kernel.kernel_main`) used to
+be a new Python process that imported ipykernel, and then, in the student's
+first cells, numpy, torch, matplotlib and ``regloss.checks``: most of the time a
+short notebook takes. The warm nbgrader process (:mod:`regloss.grading.warm`)
+starts one :class:`Zygote` (forked before nbgrader's ZeroMQ and asyncio exist)
+that imports all of that once and then, per kernel, forks a child that
+
+1. puts itself in a process group of its own;
+2. where the kernelspec asked for the mount and PID namespaces (``unshare
+   --mount --pid --fork --mount-proc``), enters new ones itself
+   (``unshare(CLONE_NEWNS | CLONE_NEWPID)``, ``/`` made private), forks the
+   kernel as PID 1 of the new namespace, which mounts its own ``/proc``, and
+   waits for it;
+3. runs :func:`kernel_main` with the student's environment, working folder
+   and arguments: the same sandbox (hidden folders, memory cap, output cap,
+   guarded exits) as a kernel started from the command line.
+
+The student's kernel is a fresh process whose memory is a copy of the
+zygote's: what a student changes (modules, globals, monkeypatches, the
+environment) dies with it and never reaches the zygote or the next student.
+:func:`install` makes jupyter_client launch the ``regloss-sandbox`` kernel
+through the zygote (falling back to an ordinary process where it cannot).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+KERNEL_MODULE = "regloss.grading.kernel"
+
+
+def _libc():
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def _check(r, what):
+    if r != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+class Forked:
+    """A ``subprocess.Popen`` look-alike for a kernel the zygote forked (not our child)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.returncode = None
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0  # reaped by the zygote; its status is not ours to read
+            except PermissionError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired([str(self.pid)], timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def send_signal(self, signum):
+        try:
+            os.killpg(self.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """Fork the zygote now (call before ZeroMQ or asyncio exist in this process)."""
+
+    def __init__(self):
+        here, there = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            here.close()
+            _serve(there)  # never returns
+        there.close()
+        self.pid = pid
+        self.sock = here
+        self.file = here.makefile("rwb", buffering=0)
+        self.lock = threading.Lock()
+        self.ready = False
+
+    def _wait_ready(self):
+        if not self.ready:
+            line = self.file.readline()
+            if not line or not json.loads(line).get("ready"):
+                raise RuntimeError("the kernel zygote did not start")
+            self.ready = True
+
+    def spawn(self, args, env, cwd, namespaces):
+        """Fork a sandbox kernel; returns a :class:`Forked`."""
+        with self.lock:
+            self._wait_ready()
+            self.file.write((json.dumps({"args": args, "env": env, "cwd": cwd, "ns": namespaces}) + "\n").encode())
+            line = self.file.readline()
+        if not line:
+            raise RuntimeError("the kernel zygote is gone")
+        answer = json.loads(line)
+        if "pid" not in answer:
+            raise RuntimeError(answer.get("error", "the kernel zygote failed"))
+        return Forked(answer["pid"])
+
+
+def _serve(sock):
+    """The zygote: import what kernels need, then fork one per request."""
+    code = 0
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        import numpy  # noqa: F401
+        import torch  # noqa: F401
+        import matplotlib  # noqa: F401
+        from ipykernel.kernelapp import IPKernelApp  # noqa: F401
+
+        import regloss.checks  # noqa: F401
+        from regloss.grading import kernel  # noqa: F401
+
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the zygote's children are reaped at once
+        f = sock.makefile("rwb", buffering=0)
+        f.write(b'{"ready": true}\n')
+        for line in f:
+            req = json.loads(line)
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                f.write((json.dumps({"error": str(exc)}) + "\n").encode())
+                continue
+            if pid == 0:
+                f.close()
+                sock.close()
+                _child(req)  # never returns
+            try:
+                os.setpgid(pid, pid)
+            except OSError:
+                pass
+            f.write((json.dumps({"pid": pid}) + "\n").encode())
+    except BaseException:  # noqa: BLE001
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _child(req):
+    code = 1
+    try:
+        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
+        if req["ns"]:
+            libc = _libc()
+            _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+            _check(libc.mount(b"none", b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None), "mount --make-rprivate /")
+            g = os.fork()
+            if g == 0:  # PID 1 of the new namespace: the kernel
+                _check(libc.mount(b"proc", b"/proc", b"proc", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC), None),
+                       "mount /proc")
+                _kernel(req)
+            # the process group's signals reach the kernel directly; this one only waits
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            while True:
+                try:
+                    _, status = os.waitpid(g, 0)
+                    break
+                except InterruptedError:
+                    continue
+            code = os.waitstatus_to_exitcode(status) & 0xFF
+        else:
+            _kernel(req)
+    except BaseException:  # noqa: BLE001
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _kernel(req):
+    code = 1
+    try:
+        os.environ.clear()
+        os.environ.update(req["env"])
+        os.chdir(req["cwd"])
+        from regloss.grading.kernel import kernel_main
+
+        sys.argv = [sys.executable, "-m", KERNEL_MODULE, *req["args"]]
+        kernel_main(req["args"])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:  # noqa: BLE001
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def install(zygote: Zygote):
+    """Make jupyter_client launch the sandbox kernel through ``zygote``."""
+    from jupyter_client.provisioning import local_provisioner
+
+    original = local_provisioner.launch_kernel
+
+    def launch_kernel(cmd, **kwargs):
+        if KERNEL_MODULE in cmd and "--map-root-user" not in cmd:
+            i = cmd.index(KERNEL_MODULE)
+            namespaces = os.path.basename(cmd[0]) == "unshare"
+            env = dict(kwargs.get("env") or os.environ)
+            cwd = str(kwargs.get("cwd") or os.getcwd())
+            try:
+                return zygote.spawn(cmd[i + 1:], env, cwd, namespaces)
+            except Exception as exc:  # noqa: BLE001 - an ordinary process then
+                print(f"regloss: kernel zygote unavailable ({exc}); starting the kernel as a new process",
+                      file=sys.stderr)
+        return original(cmd, **kwargs)
+
+    local_provisioner.launch_kernel = launch_kernel
