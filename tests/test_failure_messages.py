@@ -152,4 +152,12 @@ def test_a_gradient_wrong_only_at_zero_speaks_of_a_subgradient_only_at_a_kink(lo
     student[2] = 1.0  # as `e >= 0` would give
     got = hint(student, truth, c, "grad", PARAMETER[loss], loss=loss)
     assert "wrong only where e = 0" in got
-    assert ("subgradient" in got) == subgradient, got
+    assert ("np.sign(0)" in got) == subgradient and ("no kink" in got) == (not subgradient), got
+
+
+def test_the_class_report_counts_a_failed_check_as_a_wrong_value_not_a_crash():
+    """Autograded notebooks now carry ename "CheckFailed": still an assertion, not an error."""
+    from regloss.grading.mistakes import classify
+
+    assert classify("gave 1, PyTorch gives 2", "CheckFailed") == classify("gave 1, PyTorch gives 2") == "other"
+    assert classify("name 'x' is not defined", "NameError") == "error"

@@ -178,10 +178,10 @@ def location_hint(student, truth, case, kind, param_name=None, rtol=1e-6, loss=N
     msgs = []
     if np.all(ae[bad] == 0):
         if kind == "grad" and _kinked_at_zero(loss, p) is False:
-            msgs.append("wrong only where e = 0: the loss is smooth there and its derivative is 0")
+            msgs.append("wrong only where e = 0: the gradient there is 0 (the loss is smooth at e = 0, "
+                        "with no kink)")
         elif kind == "grad":
-            sub = "subgradient" if _kinked_at_zero(loss, p) else "(sub)gradient"
-            msgs.append(f"wrong only where e = 0: PyTorch's {sub} there is 0 (np.sign(0) is 0; "
+            msgs.append("wrong only where e = 0: PyTorch's (sub)gradient there is 0 (np.sign(0) is 0; "
                         "a test such as e >= 0 gives 1)")
         else:
             msgs.append("wrong only where e = 0: the loss of a zero error is 0")

@@ -144,7 +144,8 @@ def classify(message: str, ename: str = "AssertionError"):
             best = ((hit.start(), order), m.id)
     if best:
         return best[1]
-    return "other" if ename == "AssertionError" else "error"
+    # a failed check is an AssertionError; regloss.checks raises its subclass CheckFailed
+    return "other" if ename in ("AssertionError", "CheckFailed") else "error"
 
 
 def describe(mistake_id: str) -> str:
