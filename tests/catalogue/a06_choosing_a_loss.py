@@ -1,4 +1,4 @@
-"""Catalogue for 06_choosing_a_loss: mad_scale."""
+"""Catalogue for 06_choosing_a_loss: mad_scale, simulate_study and choose_loss."""
 
 from tests.catalogue import correct, delegates, wrong
 
@@ -96,5 +96,239 @@ ENTRIES = [
         from scipy.stats import median_abs_deviation
         def mad_scale(residuals):
             return float(median_abs_deviation(residuals, scale="normal"))
+        """),
+    # ---------------------------------------------------------- simulate_study
+    wrong(A, "simulate_study", "draw-per-fit", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            table = {}
+            for noise_label, draw in noise_models.items():
+                table[noise_label] = {}
+                for fit_label, fit in fits.items():
+                    Y = slope * x + intercept + draw(rng, (n_rep, x.size))
+                    err = np.asarray(fit(x, Y)[0], dtype=float) - slope
+                    table[noise_label][fit_label] = float(np.sqrt(np.mean(err ** 2)))
+            return table
+        """, "a new draw of the noise for every fit: the fits no longer see the same data sets"),
+    wrong(A, "simulate_study", "std-not-rmse", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            table = {}
+            for noise_label, draw in noise_models.items():
+                Y = slope * x + intercept + draw(rng, (n_rep, x.size))
+                table[noise_label] = {}
+                for fit_label, fit in fits.items():
+                    err = np.asarray(fit(x, Y)[0], dtype=float) - slope
+                    table[noise_label][fit_label] = float(np.std(err))
+            return table
+        """, "the standard deviation of the slopes (around their mean): a biased fit looks good"),
+    wrong(A, "simulate_study", "mean-abs-error", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            table = {}
+            for noise_label, draw in noise_models.items():
+                Y = slope * x + intercept + draw(rng, (n_rep, x.size))
+                table[noise_label] = {}
+                for fit_label, fit in fits.items():
+                    err = np.asarray(fit(x, Y)[0], dtype=float) - slope
+                    table[noise_label][fit_label] = float(np.mean(np.abs(err)))
+            return table
+        """, "the mean absolute error instead of the root-mean-square error"),
+    wrong(A, "simulate_study", "no-sqrt", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            table = {}
+            for noise_label, draw in noise_models.items():
+                Y = slope * x + intercept + draw(rng, (n_rep, x.size))
+                table[noise_label] = {}
+                for fit_label, fit in fits.items():
+                    err = np.asarray(fit(x, Y)[0], dtype=float) - slope
+                    table[noise_label][fit_label] = float(np.mean(err ** 2))
+            return table
+        """, "the mean squared error: the square root is missing"),
+    wrong(A, "simulate_study", "intercept-error", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            table = {}
+            for noise_label, draw in noise_models.items():
+                Y = slope * x + intercept + draw(rng, (n_rep, x.size))
+                table[noise_label] = {}
+                for fit_label, fit in fits.items():
+                    err = np.asarray(fit(x, Y)[1], dtype=float) - intercept
+                    table[noise_label][fit_label] = float(np.sqrt(np.mean(err ** 2)))
+            return table
+        """, "the error of the intercept instead of the slope"),
+    wrong(A, "simulate_study", "transposed-draw", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            table = {}
+            for noise_label, draw in noise_models.items():
+                Y = slope * x + intercept + draw(rng, (x.size, n_rep)).T
+                table[noise_label] = {}
+                for fit_label, fit in fits.items():
+                    err = np.asarray(fit(x, Y)[0], dtype=float) - slope
+                    table[noise_label][fit_label] = float(np.sqrt(np.mean(err ** 2)))
+            return table
+        """, "draws the noise as (n, n_rep) and transposes: other values for the same seed"),
+    wrong(A, "simulate_study", "true-slope-hardcoded", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            table = {}
+            for noise_label, draw in noise_models.items():
+                Y = slope * x + intercept + draw(rng, (n_rep, x.size))
+                table[noise_label] = {}
+                for fit_label, fit in fits.items():
+                    err = np.asarray(fit(x, Y)[0], dtype=float) - 2.0
+                    table[noise_label][fit_label] = float(np.sqrt(np.mean(err ** 2)))
+            return table
+        """, "compares with the default slope 2 whatever slope is passed"),
+    correct(A, "simulate_study", "comprehension-norm", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            out = {}
+            for name, draw in noise_models.items():
+                data = intercept + slope * np.asarray(x, float)[None, :] + draw(rng, (n_rep, len(x)))
+                out[name] = {label: float(np.linalg.norm(fit(x, data)[0] - slope) / math.sqrt(n_rep))
+                             for label, fit in fits.items()}
+            return out
+        """),
+    correct(A, "simulate_study", "explicit-loops", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.array(x, dtype=np.float64)
+            result = {}
+            for noise_name in noise_models:
+                draw = noise_models[noise_name]
+                noise = draw(rng, (n_rep, x.shape[0]))
+                Y = np.empty((n_rep, x.shape[0]))
+                for r in range(n_rep):
+                    Y[r] = slope * x + intercept + noise[r]
+                row = {}
+                for fit_name in fits:
+                    slopes = fits[fit_name](x, Y)[0]
+                    total = 0.0
+                    for s in slopes:
+                        total += (float(s) - slope) ** 2
+                    row[fit_name] = math.sqrt(total / n_rep)
+                result[noise_name] = row
+            return result
+        """),
+    delegates(A, "simulate_study", "regloss-reference", """
+        from regloss.checks.robust_stats import study_reference
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            return study_reference(fits, noise_models, x, n_rep, rng, slope, intercept)
+        """),
+    # ------------------------------------------------------------- choose_loss
+    wrong(A, "choose_loss", "ddof-0", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            idx = rng.integers(0, x.size, size=(n_boot, x.size))
+            X, Y = x[idx], y[idx]
+            se = {}
+            for label, fit in fits.items():
+                se[label] = float(np.std(np.asarray(fit(X, Y)[0], dtype=float), ddof=0))
+            best = min(se, key=se.get)
+            return best, se
+        """, "np.std with ddof=0 instead of the sample standard deviation (ddof=1)"),
+    wrong(A, "choose_loss", "independent-indices", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            idx = rng.integers(0, x.size, size=(n_boot, x.size))
+            X, Y = x[idx], y[rng.integers(0, x.size, size=idx.shape)]
+            se = {}
+            for label, fit in fits.items():
+                se[label] = float(np.std(np.asarray(fit(X, Y)[0], dtype=float), ddof=1))
+            best = min(se, key=se.get)
+            return best, se
+        """, "resamples x and y with different indices: the pairs are broken"),
+    wrong(A, "choose_loss", "largest-se", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            idx = rng.integers(0, x.size, size=(n_boot, x.size))
+            X, Y = x[idx], y[idx]
+            se = {}
+            for label, fit in fits.items():
+                se[label] = float(np.std(np.asarray(fit(X, Y)[0], dtype=float), ddof=1))
+            best = max(se, key=se.get)
+            return best, se
+        """, "chooses the largest standard error"),
+    wrong(A, "choose_loss", "y-only", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            idx = rng.integers(0, x.size, size=(n_boot, x.size))
+            X, Y = x, y[idx]
+            se = {}
+            for label, fit in fits.items():
+                se[label] = float(np.std(np.asarray(fit(X, Y)[0], dtype=float), ddof=1))
+            best = min(se, key=se.get)
+            return best, se
+        """, "resamples y but keeps x in its original order: not a pairs bootstrap"),
+    wrong(A, "choose_loss", "variance", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            idx = rng.integers(0, x.size, size=(n_boot, x.size))
+            X, Y = x[idx], y[idx]
+            se = {}
+            for label, fit in fits.items():
+                se[label] = float(np.var(np.asarray(fit(X, Y)[0], dtype=float), ddof=1))
+            best = min(se, key=se.get)
+            return best, se
+        """, "the variance of the slopes, not their standard deviation"),
+    wrong(A, "choose_loss", "intercept-se", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            idx = rng.integers(0, x.size, size=(n_boot, x.size))
+            X, Y = x[idx], y[idx]
+            se = {}
+            for label, fit in fits.items():
+                se[label] = float(np.std(np.asarray(fit(X, Y)[1], dtype=float), ddof=1))
+            best = min(se, key=se.get)
+            return best, se
+        """, "the standard error of the intercept, not of the slope"),
+    wrong(A, "choose_loss", "n-minus-one-indices", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            idx = rng.integers(0, x.size - 1, size=(n_boot, x.size))
+            X, Y = x[idx], y[idx]
+            se = {}
+            for label, fit in fits.items():
+                se[label] = float(np.std(np.asarray(fit(X, Y)[0], dtype=float), ddof=1))
+            best = min(se, key=se.get)
+            return best, se
+        """, "indices from 0 to n - 2: the last point is never resampled"),
+    correct(A, "choose_loss", "choice-rowwise", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            n = len(x)
+            rows = [rng.choice(n, size=n) for _ in range(n_boot)]    # the same stream as one integers call
+            idx = np.array(rows)
+            xs = np.asarray(x, dtype=float)[idx]
+            ys = np.asarray(y, dtype=float)[idx]
+            errors = {}
+            for name, fit in fits.items():
+                s = np.asarray(fit(xs, ys)[0], dtype=float)
+                errors[name] = math.sqrt(float(np.sum((s - s.mean()) ** 2)) / (n_boot - 1))
+            best = None
+            for name in fits:
+                if best is None or errors[name] < errors[best]:
+                    best = name
+            return best, errors
+        """),
+    correct(A, "choose_loss", "sorted-labels", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x, y = np.asarray(x, float), np.asarray(y, float)
+            pick = rng.integers(0, x.size, size=(n_boot, x.size))
+            se = {name: float(fit(x[pick], y[pick])[0].std(ddof=1)) for name, fit in fits.items()}
+            order = sorted(range(len(se)), key=lambda i: (list(se.values())[i], i))
+            return list(se)[order[0]], se
+        """),
+    delegates(A, "choose_loss", "regloss-reference", """
+        from regloss.checks.robust_stats import bootstrap_choice_reference
+        def choose_loss(x, y, fits, n_boot, rng):
+            return bootstrap_choice_reference(x, y, fits, n_boot, rng)
         """),
 ]
