@@ -298,3 +298,10 @@ def test_torch_stays_out_of_reach_without_the_import_blocker(tmp_path):
     # torch's folder is an empty mount there: no module, or an empty namespace package
     assert not v.passed and ("No module named 'torch'" in v.message or "module 'torch' has no attribute" in v.message), \
         v.message
+
+
+def test_a_test_that_cannot_cross_keeps_the_kernels_verdict_and_says_so():
+    v = CellVerdict("test_x__visible", False, "cannot be checked", judged=False)
+    assert P.judge_disagreements({"test_x__visible": True}, [v]) == []
+    v2 = CellVerdict(**json.loads(json.dumps(v.__dict__)))
+    assert v2 == v

@@ -88,7 +88,8 @@ def _short(text, limit=50_000):
 
 def apply_verdicts(db_url, assignment, student_id, tests, verdicts):
     """Score each test cell of the private gradebook from the judge: full points
-    where it passed, 0 where it failed or has no verdict. Returns
+    where it passed, 0 where it failed or has no verdict (a cell the judge could
+    not check keeps nbgrader's score). Returns
     ``{grade id: passed in the kernel}`` read before the change."""
     from nbgrader.api import Gradebook
 
@@ -102,6 +103,8 @@ def apply_verdicts(db_url, assignment, student_id, tests, verdicts):
                     continue
                 kernel[g.name] = g.auto_score is not None and g.auto_score >= g.max_score
                 v = by_id.get(g.name)
+                if v is not None and v.get("judged", True) is False:
+                    continue  # the test cannot be checked outside the kernel: nbgrader's score stands
                 g.auto_score = float(g.max_score) if v is not None and v["passed"] else 0.0
         gb.db.commit()
     return kernel

@@ -124,7 +124,7 @@ def prepare_notebook(path: Path, verdicts, tests, hidden_mode="message"):
         if gid in tests:
             v = verdicts.get(gid)
             errors = [o for o in outputs if o.get("output_type") == "error"]
-            if v is None:  # no judge: nbgrader's own verdict, from the outputs
+            if v is None or v.get("judged", True) is False:  # nbgrader's own verdict, from the outputs
                 v = {"passed": not errors,
                      "message": f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""}
             html_box = result_box(v["passed"], v["message"], kernel_passed=not errors)

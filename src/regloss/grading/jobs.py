@@ -171,12 +171,17 @@ class CellVerdict:
         Why it failed (the assertion's message, or the exception's type and message),
         with no line of the test's source; empty when it passed.
     seconds : float
+    judged : bool
+        False when the test cell cannot be checked outside the kernel (it passes the
+        student's function something that cannot cross, such as a lambda of its own):
+        the student's kernel's verdict then stands, and can be forged.
     """
 
     grade_id: str
     passed: bool
     message: str = ""
     seconds: float = 0.0
+    judged: bool = True
 
 
 @dataclass

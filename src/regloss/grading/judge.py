@@ -568,7 +568,7 @@ def judge_notebook(source_nb, student_nb, client: AnswerClient, timeout=60, log=
         if only is not None and gid not in only:
             continue
         t0 = time.monotonic()
-        passed, message = False, ""
+        passed, message, judged = False, "", True
         try:
             client.run(p.student_before.get(gid, []))
             bind(names_of(src)[1] & p.student_names)
@@ -584,10 +584,11 @@ def judge_notebook(source_nb, student_nb, client: AnswerClient, timeout=60, log=
         except AnswerGone as exc:
             message = str(exc)
         except NotJudgeCompatible as exc:
+            judged = False
             message = f"this test cannot be checked independently (a problem of the course, not yours): {exc}"
         except BaseException as exc:  # noqa: BLE001 - the test failed
             message = _message(exc)
-        verdicts.append(CellVerdict(gid, passed, message[:5000], time.monotonic() - t0))
+        verdicts.append(CellVerdict(gid, passed, message[:5000], time.monotonic() - t0, judged))
     return verdicts
 
 

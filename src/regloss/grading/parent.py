@@ -244,4 +244,9 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
         if not wsettings.keep_workspace:
             shutil.rmtree(scratch, ignore_errors=True)
     ordered = [results[sub.student_id] for sub in subs]
+    unjudged = sorted({v.grade_id for r in ordered for v in r.verdicts if not v.judged})
+    if unjudged:
+        log(f"judge: {len(unjudged)} test cell(s) of {assignment} cannot be checked outside the kernel "
+            f"({', '.join(unjudged)}): they pass the student's function something that cannot cross, such as "
+            "a lambda of the test's own; their scores come from the student's kernel and can be forged")
     return ordered, loose, db_url, iso

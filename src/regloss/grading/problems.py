@@ -189,7 +189,7 @@ def judge_disagreements(kernel_passed, verdicts):
     """
     found = []
     for v in verdicts:
-        if not v.passed and kernel_passed.get(v.grade_id):
+        if v.judged and not v.passed and kernel_passed.get(v.grade_id):
             found.append(Problem(JUDGE_DISAGREES, f"{v.grade_id} passed in your notebook but failed when checked "
                                                   f"independently: {v.message}", v.grade_id))
     return found
