@@ -191,6 +191,24 @@ try:
 except OSError:
     pass
 ''', "kills its parent process (the judge, where it can see it)"),
+    Tamper("t21_unblock_torch", '''import sys
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "ImportBlocker"]
+for _k in [k for k in sys.modules if k.split(".")[0] == "torch"]:
+    del sys.modules[_k]
+''', "removes the answer process's import blocker, then calls torch", functions=TORCH_FUNCTIONS),
+    Tamper("t22_read_callers_truth", '''import sys, numpy as _np
+def _truth_or_zeros(input):
+    f = sys._getframe(2)
+    while f is not None:
+        if "truth" in f.f_locals and "case" in f.f_locals:
+            return f.f_locals["truth"]
+        f = f.f_back
+    return _np.zeros_like(_np.asarray(input, dtype=float))
+''', "returns PyTorch's value from the checking function's frame (the caller's local `truth`)",
+           functions={k: v.replace('return np.zeros_like(np.asarray(input, dtype=float)) if reduction == "none" else 0.0',
+                                   "return _truth_or_zeros(input)")
+                      .replace("return np.zeros_like(np.asarray(input, dtype=float))", "return _truth_or_zeros(input)")
+                      for k, v in ZERO_FUNCTIONS.items()}),
     Tamper("t20_exit_in_call", "", "every function raises SystemExit (a judge that stops early must not pass)",
            functions={k: v.replace("import numpy as np", "raise SystemExit(0)") for k, v in ZERO_FUNCTIONS.items()}),
 ]
