@@ -305,3 +305,17 @@ def test_a_test_that_cannot_cross_keeps_the_kernels_verdict_and_says_so():
     assert P.judge_disagreements({"test_x__visible": True}, [v]) == []
     v2 = CellVerdict(**json.loads(json.dumps(v.__dict__)))
     assert v2 == v
+
+
+def test_unjudged_cells_carry_the_kernels_verdict():
+    from regloss.grading.worker import _kernel_stands
+
+    nb = nbformat.v4.new_notebook()
+    c = nbformat.v4.new_code_cell("x")
+    c.metadata["nbgrader"] = {"grade_id": "t2"}
+    c.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="bad", traceback=[])]
+    nb.cells.append(c)
+    vs = [CellVerdict("t1", False, "cannot", judged=False), CellVerdict("t2", False, "cannot", judged=False),
+          CellVerdict("t3", False, "judged: wrong")]
+    _kernel_stands(vs, {"t1": True, "t2": False, "t3": True}, [nb])
+    assert [(v.passed, v.message) for v in vs] == [(True, ""), (False, "AssertionError: bad"), (False, "judged: wrong")]

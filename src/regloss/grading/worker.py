@@ -231,6 +231,22 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
     return verdicts, found, time.monotonic() - t0
 
 
+def _kernel_stands(verdicts, kernel_passed, notebooks):
+    """For the test cells the judge could not check (``judged`` False), record the
+    kernel's pass or fail and message in their verdicts, which is what they score."""
+    errors = {}
+    for nb in notebooks:
+        for c in nb.cells:
+            gid = c.metadata.get("nbgrader", {}).get("grade_id")
+            for o in c.get("outputs", []):
+                if gid and o.get("output_type") == "error" and gid not in errors:
+                    errors[gid] = f"{o.get('ename')}: {o.get('evalue')}"
+    for v in verdicts:
+        if not v.judged:
+            v.passed = bool(kernel_passed.get(v.grade_id))
+            v.message = "" if v.passed else errors.get(v.grade_id, "the test failed in the notebook")
+
+
 def _tail(path):
     try:
         lines = Path(path).read_text(errors="replace").strip().splitlines()
@@ -357,6 +373,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
             res.problems.extend(P.kernel_problems(nbs, s.timeout, s.memory_mb))
             if verdicts is not None:
                 res.problems.extend(P.judge_disagreements(report.kernel_passed, verdicts))
+                _kernel_stands(verdicts, report.kernel_passed, nbs)
             res.gradebook = ws.db.read_bytes()
             res.outputs = {**{f"autograded/{k}": v for k, v in read_tree(ws.autograded).items()},
                            **{f"feedback/{k}": v for k, v in read_tree(ws.feedback).items()}}
