@@ -305,9 +305,10 @@ def _csv(path):
         return list(csv.reader(f))
 
 
-def test_instructor_formgrader_on_the_run_then_export(tmp_path, browser, shots):
+def test_instructor_formgrader_on_the_run_then_export(tmp_path, browser, shots, monkeypatch):
     from nbgrader.api import Gradebook
 
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     canvas, out = tmp_path / "canvas", tmp_path / "run"
     _canvas_export(canvas)
     roster = tmp_path / "roster.csv"
@@ -332,6 +333,7 @@ def test_instructor_formgrader_on_the_run_then_export(tmp_path, browser, shots):
         page.goto(f"{base}/formgrader/manage_students?token={token}")
         page.get_by_text("1001", exact=True).first.wait_for()
         assert page.get_by_text("1002", exact=True).count() >= 1
+        assert page.get_by_text("Doe, Jane", exact=True).count() >= 1  # the roster's names
         page.screenshot(path=str(shots / "instructor-1-formgrader-students.png"))
 
         # the rubric: the source notebook, opened beside formgrader in the same JupyterLab

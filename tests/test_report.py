@@ -128,6 +128,32 @@ def test_people_prefer_the_roster_then_the_export():
     assert who["1001"].name == "Doe, Jane" and who["1002"].name == "roebob" and who["1003"].name == ""
 
 
+@pytest.mark.parametrize("name, parts", [("Doe, Jane", ("Jane", "Doe")), ("Jane van Doe", ("Jane van", "Doe")),
+                                         ("doejane", (None, "doejane")), ("", (None, None))])
+def test_split_name(name, parts):
+    assert lms.split_name(name) == parts
+
+
+def test_gradebook_students_get_the_roster_names(tmp_path, monkeypatch):
+    from nbgrader.api import Gradebook
+
+    from regloss.course.nbgrader_tool import tool_env
+
+    monkeypatch.setenv("PATH", tool_env()["PATH"])  # nbgrader's Gradebook runs `alembic`
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_student("1001")
+        gb.add_student("1002", first_name="Robert", last_name="Roe")
+    lms.name_students(url, {"1001": lms.Person("1001", "Doe, Jane", email="j@x.org"),
+                            "1002": lms.Person("1002", "Roe, Bob"), "9999": lms.Person("9999", "No One")})
+    with Gradebook(url) as gb:
+        s1, s2 = gb.find_student("1001"), gb.find_student("1002")
+        assert (s1.first_name, s1.last_name, s1.email) == ("Jane", "Doe", "j@x.org")
+        assert (s2.first_name, s2.last_name) == ("Robert", "Roe")  # a name already given is kept
+        assert [s.id for s in gb.students] == ["1001", "1002"]
+
+
 # --------------------------------------------------------------------------- misconceptions
 
 

@@ -102,6 +102,7 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
     rows = report.build_rows(results, db_url, assignment, infos)
     report.write_csv(rows, out / "grades.csv")
     who = lms.people(rows, infos, roster or {})
+    lms.name_students(db_url, who)
     lms.write_canvas(rows, who, assignment, out / "canvas.csv")
     lms.write_moodle(rows, who, out / "moodle.csv")
     report.plot_distribution(rows, out / "scores.png", f"{assignment}: {len(rows)} students")

@@ -176,3 +176,36 @@ def write_moodle(rows, people_by_id: dict, path: Path, when=None):
             w.writerow([f"{MOODLE_PARTICIPANT}{r.student_id}", p.name, p.email,
                         "Submitted for grading" if submitted else "No submission",
                         f"{r.score:.2f}", f"{r.max_score:.2f}", "Yes", "", stamp, comment])
+
+
+def split_name(name: str):
+    """``(first, last)`` of a display name: ``"Doe, Jane"`` (Canvas) or ``"Jane Doe"`` (Moodle);
+    a single word (Canvas's file names, ``doejane``) is the last name."""
+    name = (name or "").strip()
+    if not name:
+        return None, None
+    if "," in name:
+        last, first = (x.strip() for x in name.split(",", 1))
+        return first or None, last or None
+    parts = name.split()
+    if len(parts) == 1:
+        return None, parts[0]
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def name_students(db_url: str, people_by_id: dict):
+    """Give the gradebook's students the names and e-mails the roster (or the export) knows,
+    so formgrader shows them; a student the gradebook lacks is left out, a known name kept."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        for sid, p in people_by_id.items():
+            first, last = split_name(p.name)
+            try:
+                student = gb.find_student(sid)
+            except MissingEntry:
+                continue
+            changes = {k: v for k, v in (("first_name", first), ("last_name", last), ("email", p.email or None))
+                       if v and not getattr(student, k)}
+            if changes:
+                gb.update_or_create_student(sid, **changes)
