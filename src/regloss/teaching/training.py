@@ -117,7 +117,8 @@ def plot_learning_curves(curves, ax=None, ylabel="test MAE", title=None, every=1
         ax.set_yscale("log")
     if title:
         ax.set_title(title)
-    ax.legend(fontsize="small")
+    if curves:
+        ax.legend(fontsize="small")
     return ax
 
 
