@@ -80,15 +80,20 @@ def judged_class(assignment):
 
         source = harness.read_source(assignment)
         release = nbformat.read(str(harness.notebook_path(assignment, tree="notebooks")), as_version=4)
+        import re
+
         subs = {"solution": source, "blank-release": release}
         only = {}
-        tests = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
-                 if harness.TEST_CELL.match(c.metadata.get("nbgrader", {}).get("grade_id", ""))]
+        tests = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                 if harness.TEST_CELL.match(c.metadata.get("nbgrader", {}).get("grade_id", ""))}
         for e in ENTRIES:
             if e.assignment == assignment:
                 subs[e.student_id] = harness.with_cells(source, e.replacements)
-                if e.expect != CORRECT:  # a wrong or delegating entry is judged on its exercise's cells
-                    only[e.student_id] = {g for g in tests if harness.TEST_CELL.match(g).group("exercise") == e.cell}
+                # an entry changes one function: the judge runs the test cells that call it (its
+                # exercise's, and any other that uses it); the rest are the solution's, judged once
+                only[e.student_id] = {g for g, src in tests.items()
+                                      if harness.TEST_CELL.match(g).group("exercise") == e.cell
+                                      or re.search(rf"\b{re.escape(e.cell)}\b", src)}
         _JUDGED[assignment] = harness.judge_class(assignment, subs, only=only)
     return _JUDGED[assignment]
 
