@@ -1,11 +1,12 @@
 """What the notebooks' test cells call: the PyTorch reference, the probe cases,
 comparison and diagnosis, the own-work check and finite differences.
 
-Modules: :mod:`~regloss.checks.reference` (the truth: ``torch.nn.functional`` and
-autograd), :mod:`~regloss.checks.cases`, :mod:`~regloss.checks.compare`,
-:mod:`~regloss.checks.diagnose`, :mod:`~regloss.checks.own_work`,
-:mod:`~regloss.checks.gradcheck`. Torch is imported only when a reference value
-is first needed.
+Modules: :mod:`~regloss.checks.reference` (the truth: ``torch.nn.functional``, torch
+expressions for 07's robust losses, and autograd), :mod:`~regloss.checks.cases`,
+:mod:`~regloss.checks.compare`, :mod:`~regloss.checks.diagnose` (and
+:mod:`~regloss.checks.diagnose_robust` for 07's losses), :mod:`~regloss.checks.own_work`,
+:mod:`~regloss.checks.gradcheck`, :mod:`~regloss.checks.fits` (SciPy's Cauchy line fit,
+07). Torch is imported only when a reference value is first needed.
 """
 
 from regloss.checks.cases import Case, case, convention_cases, invalid_calls, probe_cases, uniform_cases
