@@ -109,7 +109,7 @@ def detect_layout(folder: Path) -> str:
     """
     entries = _entries(folder)
     if not entries:
-        raise CourseError(f"no submissions in {folder} (it is empty); expected one of: {_expected_layouts()}")
+        raise CourseError(f"no student folders or files in {folder} (it is empty); expected one of: {_expected_layouts()}")
     dirs = [p for p in entries if p.is_dir()]
     files = [p for p in entries if not p.is_dir()]
     moodle = [p for p in entries if MOODLE_ENTRY.match(p.name)]
