@@ -1,21 +1,30 @@
-"""Benchmark: grade one class of identical submissions three ways and report the ratios.
+"""Benchmark: grade one class of identical submissions several ways and report the ratios.
 
-* ``regloss grade --workers 1``
-* ``regloss grade --workers 2``
 * plain serial nbgrader (``generate_assignment``, ``autograde``, ``generate_feedback``
-  on one course holding every submission), as an instructor runs it by hand.
+  on one course holding every submission), as an instructor runs it by hand;
+* ``regloss grade --workers 1`` and ``--workers 2``;
+* ``regloss grade --workers 1 --no-judge`` (what the out-of-kernel judge costs per student);
+* ``regloss grade --scheduler`` on a real Dask cluster of two workers on this machine
+  (``dask scheduler`` + 2 x ``dask worker --nworkers 1 --nthreads 1``), against two local workers;
+* the PostgreSQL merge rate: students merged per second into a throw-away
+  PostgreSQL server (:class:`regloss.grading.gradebook.MainGradebook`);
 
-A script, not a test (pytest does not collect ``bench_*.py``)::
+then, on paper from those costs, the wall time of a 10,000-student class on N
+Dask workers. A script, not a test (pytest does not collect ``bench_*.py``)::
 
-    .venv/bin/python tests/bench_grading.py [--students 8] [--assignment 01_l1_mse]
+    .venv/bin/python tests/bench_grading.py [--students 8] [--assignment 01_l1_mse] [--no-dask] [--no-postgres]
 
 Each way starts from nothing (fresh output folder and gradebook), so every time
-includes generating the assignment once.
+includes generating the assignment once. Other work on the machine slows every
+way; the load average is printed before and after each. (CPU time is not
+reported: the forked kernels and judges are reaped by processes that are not
+this script's, so their CPU time never reaches its ``RUSAGE_CHILDREN``.)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -48,10 +57,14 @@ def env():
     return dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
 
-def time_regloss(assignment, subs, out, workers):
+def load():
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def time_regloss(assignment, subs, out, *extra):
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "regloss", "grade", assignment, str(subs), "--out", str(out),
-                        "--workers", str(workers), "--no-progress"], capture_output=True, text=True, env=env())
+                        "--no-progress", *extra], capture_output=True, text=True, env=env())
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(p.stdout + p.stderr)
@@ -75,28 +88,100 @@ def time_plain_nbgrader(assignment, subs, base):
     return time.perf_counter() - t0
 
 
+def postgres_merge_rate(assignment, graded_out: Path, tmp: Path, n=300):
+    """Students per second merged (one transaction each) into a fresh PostgreSQL server."""
+    from regloss import course
+    from regloss.grading import gradebook
+    from tests.services import create_database, postgres
+
+    os.environ["PATH"] = course.tool_env()["PATH"]
+    state = json.loads((graded_out / "state.json").read_text())["students"]
+    sid = sorted(state)[0]
+    grades = gradebook.read_private(graded_out / "gradebook.db", assignment, sid)
+    with postgres() as base:
+        db = create_database(base, "bench")
+        ia = gradebook.prepare_instructor_area(ROOT, assignment, tmp / "pg-area")
+        gradebook.prepare_main_gradebook(ia, db)
+        with gradebook.MainGradebook(db) as main:
+            t0 = time.perf_counter()
+            for i in range(n):
+                main.merge(assignment, [(f"s{i:06d}", grades)])
+            dt = time.perf_counter() - t0
+    return n / dt
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--assignment", default="01_l1_mse")
     ap.add_argument("--students", type=int, default=8)
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask cluster")
+    ap.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL merge rate")
+    ap.add_argument("--no-judge-run", action="store_true", help="skip the --no-judge run")
     a = ap.parse_args(argv)
+    n = a.students
     with tempfile.TemporaryDirectory(prefix="regloss-bench-") as tmp:
         tmp = Path(tmp)
         subs = tmp / "class"
         nb = solved_release(a.assignment)
-        for i in range(a.students):
+        for i in range(n):
             (subs / f"student{i:03d}").mkdir(parents=True)
             nbformat.write(nb, str(subs / f"student{i:03d}" / f"{a.assignment}.ipynb"))
-        print(f"{a.students} identical submissions of {a.assignment}, {os.cpu_count()} cores, "
-              f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
-        t_plain = time_plain_nbgrader(a.assignment, subs, tmp / "plain")
-        print(f"plain serial nbgrader (generate, autograde, feedback): {t_plain:7.1f} s", flush=True)
-        t1 = time_regloss(a.assignment, subs, tmp / "w1", 1)
-        print(f"regloss grade --workers 1:                             {t1:7.1f} s", flush=True)
-        t2 = time_regloss(a.assignment, subs, tmp / "w2", 2)
-        print(f"regloss grade --workers 2:                             {t2:7.1f} s", flush=True)
-        print(f"speed-up 2 workers vs 1: {t1 / t2:.2f}x; vs plain nbgrader: {t_plain / t2:.2f}x; "
-              f"1 worker vs plain nbgrader: {t_plain / t1:.2f}x (load average after: {os.getloadavg()[0]:.2f})")
+        print(f"{n} identical submissions of {a.assignment}, {os.cpu_count()} cores, {load()} before", flush=True)
+
+        def show(label, timed):
+            t = timed()
+            print(f"{label:<44} {t:7.1f} s  {t / n:5.2f} s/student  ({load()} after)", flush=True)
+            return t
+
+        t_plain = show("plain serial nbgrader", lambda: time_plain_nbgrader(a.assignment, subs, tmp / "plain"))
+        t1 = show("regloss grade --workers 1",
+                  lambda: time_regloss(a.assignment, subs, tmp / "w1", "--workers", "1"))
+        t2 = show("regloss grade --workers 2",
+                  lambda: time_regloss(a.assignment, subs, tmp / "w2", "--workers", "2"))
+        td = None
+        if not a.no_dask:
+            from tests.services import dask_cluster
+
+            with dask_cluster(2) as address:
+                td = show("regloss grade --scheduler (2 Dask workers)",
+                          lambda: time_regloss(a.assignment, subs, tmp / "dask", "--scheduler", address))
+        t1n = None
+        if not a.no_judge_run:
+            t1n = show("regloss grade --workers 1 --no-judge",
+                       lambda: time_regloss(a.assignment, subs, tmp / "w1n", "--workers", "1", "--no-judge"))
+        print(f"\n1 worker vs plain serial nbgrader: {t_plain / t1:.2f}x (target >= 2)")
+        print(f"2 workers vs 1 worker:             {t1 / t2:.2f}x (target >= 1.85)")
+        print(f"2 workers vs plain nbgrader:       {t_plain / t2:.2f}x")
+        if td is not None:
+            print(f"2 Dask workers vs 2 local workers: {t2 / td:.2f}x")
+        state = json.loads((tmp / "w1" / "state.json").read_text())["students"].values()
+        worker_s = sorted(s["seconds"] for s in state)
+        judge = [s.get("judge_seconds", 0.0) for s in state]
+        per_student = worker_s[len(worker_s) // 2]
+        print(f"one worker spends {per_student:.2f} s per student (median; min {worker_s[0]:.2f}, "
+              f"max {worker_s[-1]:.2f}); the judge's processes {sum(judge) / len(judge):.2f} s of it on average")
+        if t1n is not None:
+            print(f"the judge costs {(t1 - t1n) / n:.2f} s per student of wall time with one worker "
+                  f"({t1n:.1f} s without it, {t1:.1f} s with it)")
+        rate = None
+        if not a.no_postgres:
+            from tests.services import postgres_bin
+
+            if postgres_bin() is None:
+                print("PostgreSQL merge rate: skipped (no PostgreSQL binaries)")
+            else:
+                rate = postgres_merge_rate(a.assignment, tmp / "w1", tmp)
+                print(f"PostgreSQL merge rate: {rate:.0f} students/s (one transaction each, one connection)")
+        # on paper: 10,000 students on N Dask workers (one student per worker at a time)
+        setup = max(t1 - per_student * n, 0.0)  # generate_assignment, intake, registration: once per run
+        print(f"\n10,000 students on N Dask workers, from these costs ({per_student:.2f} s per student per "
+              f"worker, {setup:.0f} s set-up" + (f", merges at {rate:.0f}/s" if rate else "") + "):")
+        for workers in (10, 50, 100, 200):
+            grading = 10_000 * per_student / workers
+            merging = 10_000 / rate if rate else 0.0
+            total = setup + max(grading, merging)
+            print(f"  N = {workers:>3}: {total / 60:6.1f} min (grading {grading / 60:.1f} min"
+                  + (f", merging {merging / 60:.1f} min in parallel with it" if rate else "") + ")")
 
 
 if __name__ == "__main__":
