@@ -137,7 +137,8 @@ def test_two_runs_of_different_assignments_merge_into_one_server_at_once(pg_serv
         assert set(in_server) == set(csv_rows) == {"good0", "good1", "wrong0", "blank"}, a
         for sid, row in csv_rows.items():
             assert in_server[sid] == (float(row["score"]), float(row["max_score"])), (a, sid)
-        assert in_server["good0"][0] == in_server["good0"][1] > in_server["wrong0"][0], a
+        assert csv_rows["good0"]["auto_score"] == csv_rows["good0"]["auto_max_score"], a  # written answers pending
+        assert in_server["good0"][0] > in_server["wrong0"][0], a
     import psycopg
 
     with psycopg.connect(db) as conn:  # one student row per id, whichever run inserted it first
