@@ -96,6 +96,13 @@ SHIPPED: dict[str, dict[str, ShippedFile]] = {
             (FromCourseModule("fits.py"),),
         ),
     },
+    "07_beyond_huber": {
+        "irls.py": ShippedFile(
+            "Assignment 05's answer: the Huber line fit by iteratively reweighted least squares.\n\n"
+            "Assignment 07 compares it with scikit-learn's HuberRegressor.",
+            (FromSolutions("05_robust_line_fit", ("fit_line_irls",)),),
+        ),
+    },
     "08_training": {"losses.py": ShippedFile(_CORE_DOC, _CORE_LOSSES)},
 }
 """assignment -> {file name -> what it is generated from}."""
