@@ -62,7 +62,10 @@ def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_fu
     remote = getattr(type(fn), "regloss_forbidden_calls", None)
     if remote is not None and type(fn).__module__ == "regloss.grading.judge":
         # the student's function runs in the grader's answer process: profile it there
-        return fn.regloss_forbidden_calls(args, kwargs, forbidden_functions), None
+        # modules travel as "module:<name>" beside the functions (torch is importable in some
+        # assignments' answer processes, so the module check must be made there too)
+        wanted = tuple(forbidden_functions) + tuple(f"module:{m}" for m in forbidden_modules)
+        return fn.regloss_forbidden_calls(args, kwargs, wanted), None
     seen = []
     own_file = __file__
 

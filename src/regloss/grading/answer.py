@@ -232,7 +232,8 @@ class Answer:
             result = self._limited(fn, *args, **kwargs)
             return protocol.encode(result, self._ref)
         seen = []
-        forbidden = [str(f) for f in profile]
+        forbidden = [str(f) for f in profile if not str(f).startswith("module:")]
+        modules = {str(f)[len("module:"):] for f in profile if str(f).startswith("module:")}
 
         def profiler(frame, event, arg):
             if event == "c_call":
@@ -242,7 +243,11 @@ class Answer:
                 mod, qual = frame.f_globals.get("__name__", ""), frame.f_code.co_name
             else:
                 return
+            if mod.startswith("regloss.grading"):  # this process's own runtime, not the student's call
+                return
             top, short = mod.split(".")[0], str(qual).rsplit(".", 1)[-1]
+            if top in modules and f"{mod}.{qual}" not in seen:
+                seen.append(f"{mod}.{qual}")
             for f in forbidden:
                 if f.split(".")[0] == top and f.rsplit(".", 1)[-1] == short and f"{mod}.{qual}" not in seen:
                     seen.append(f"{mod}.{qual}")
