@@ -41,25 +41,59 @@ _ISOLATION_LOCK = threading.Lock()
 
 
 class WarmPool:
-    """One :class:`~regloss.grading.warm.WarmAutograder` per thread that asks; :meth:`close` stops them all."""
+    """One :class:`~regloss.grading.warm.WarmAutograder` per thread that asks; :meth:`close` stops them all.
+
+    :meth:`prestart` starts servers in the background (while the parent generates the
+    assignment, say); a thread's first :meth:`get` takes one of them.
+    """
 
     def __init__(self, iso):
         self.iso = iso
         self.local = threading.local()
         self.all = []
+        self.ready = []  # (server, the thread starting it)
         self.lock = threading.Lock()
+
+    def prestart(self, n, env):
+        """Start ``n`` servers now, each in a thread of its own (a failed start is retried at first use)."""
+        from regloss.grading.warm import WarmAutograder
+
+        for _ in range(n):
+            w = WarmAutograder(self.iso)
+
+            def start(w=w):
+                try:
+                    w.start(env)
+                except Exception:  # noqa: BLE001 - started again when first used
+                    w.close()
+
+            t = threading.Thread(target=start, daemon=True, name="regloss-warm-start")
+            t.start()
+            with self.lock:
+                self.all.append(w)
+                self.ready.append((w, t))
 
     def get(self):
         from regloss.grading.warm import WarmAutograder
 
         w = getattr(self.local, "warm", None)
         if w is None:
-            w = self.local.warm = WarmAutograder(self.iso)
             with self.lock:
-                self.all.append(w)
+                taken = self.ready.pop(0) if self.ready else None
+                if taken is None:
+                    w = WarmAutograder(self.iso)
+                    self.all.append(w)
+            if taken is not None:
+                w, t = taken
+                t.join()
+            self.local.warm = w
         return w
 
     def close(self):
+        with self.lock:
+            ready, self.ready = self.ready, []
+        for _, t in ready:
+            t.join()
         with self.lock:
             for w in self.all:
                 w.close()
@@ -141,10 +175,10 @@ def describe(address: str) -> str:
         client.close()
 
 
-def _local(jobs, workers, scratch, iso, procs):
+def _local(jobs, workers, scratch, iso, procs, warm=None):
     from regloss.grading.worker import grade_student
 
-    warm = WarmPool(iso)
+    warm = warm or WarmPool(iso)
 
     def one(job):
         return grade_student(job, scratch, iso, procs, warm=warm.get())
@@ -198,7 +232,7 @@ def _dask(jobs, address):
         client.close()
 
 
-def results(jobs, *, workers=1, scheduler=None, scratch=None, iso=None, procs=None):
+def results(jobs, *, workers=1, scheduler=None, scratch=None, iso=None, procs=None, warm=None):
     """Grade ``jobs``; yield ``(job, StudentResult or Exception)`` as each finishes.
 
     Parameters
@@ -214,8 +248,10 @@ def results(jobs, *, workers=1, scheduler=None, scratch=None, iso=None, procs=No
         This machine's isolation (local workers only; Dask workers probe their own).
     procs : Processes, optional
         Where local workers register their processes (killed on Ctrl-C).
+    warm : WarmPool, optional
+        The local workers' warm processes (maybe started early); closed at the end.
     """
     if scheduler:
         yield from _dask(jobs, scheduler)
     else:
-        yield from _local(jobs, workers, scratch, iso, procs)
+        yield from _local(jobs, workers, scratch, iso, procs, warm)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from regloss import course
 from regloss.course import CourseError
+from regloss.course.nbgrader_tool import generate_assignment
 
 
 def sqlite_url(path):
@@ -130,10 +131,9 @@ def prepare_instructor_area(course_root: Path, assignment: str, out: Path) -> In
     shutil.copy(course_root / course.CONFIG, area / course.CONFIG)
     shutil.copytree(src, area / "solutions" / assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    proc = course.nbgrader(["generate_assignment", assignment, "--force",
-                            f"--CourseDirectory.db_url={sqlite_url(template)}"], root=area, check=False)
-    if proc.returncode != 0 or not template.is_file():
-        raise CourseError(f"nbgrader generate_assignment {assignment} failed:\n{proc.stdout}\n{proc.stderr}")
+    ok, log = generate_assignment(area, assignment, sqlite_url(template))
+    if not ok or not template.is_file():
+        raise CourseError(f"nbgrader generate_assignment {assignment} failed:\n{log}")
     stamp.write_text(digest)
     return ia
 
@@ -162,14 +162,13 @@ def prepare_main_gradebook(ia: InstructorArea, db_url: str):
             if known and marker.is_file() and marker.read_text() == ia.source_digest:
                 return
             # generate_assignment also rewrites the private release; it is identical
-            proc = course.nbgrader(["generate_assignment", ia.assignment, "--force",
-                                    f"--CourseDirectory.db_url={url}"], root=ia.root, check=False)
+            ok, log = generate_assignment(ia.root, ia.assignment, url)
     except CourseError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad URL, an unreachable server
         raise CourseError(f"cannot open the gradebook {db_url}: {exc}") from exc
-    if proc.returncode != 0:
-        raise CourseError(f"registering {ia.assignment} in the gradebook {db_url} failed:\n{proc.stdout}\n{proc.stderr}")
+    if not ok:
+        raise CourseError(f"registering {ia.assignment} in the gradebook {db_url} failed:\n{log}")
     marker.write_text(ia.source_digest)
 
 

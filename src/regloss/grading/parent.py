@@ -156,6 +156,21 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
         raise CourseError(f"cannot write to the output folder {out}: {exc}") from exc
     db_url = db or gradebook.sqlite_url(out / "gradebook.db")
     class_root = intake.open_submissions(subs_path, out / "intake")
+    iso = sandbox.probe(s.sandbox)
+    workers = s.workers or os.cpu_count() or 1
+    warm = None
+    if not s.scheduler:  # the local workers' nbgrader processes start while the assignment is generated
+        warm = distributed.WarmPool(iso)
+        folders = sum(1 for p in class_root.iterdir() if p.is_dir()) if class_root.is_dir() else 0
+        warm.prestart(min(workers, folders), course.tool_env({"PYTHONDONTWRITEBYTECODE": "1"}))
+    try:
+        return _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, workers, warm, log)
+    finally:
+        if warm is not None:
+            warm.close()
+
+
+def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, workers, warm, log):
     ia = gradebook.prepare_instructor_area(root, assignment, out)
     gradebook.prepare_main_gradebook(ia, db_url)
     expected = ia.notebook_names()
@@ -178,8 +193,6 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
             todo.append((i, sub, key))
 
     hide = [root / "solutions", root / "grading", out, subs_path.resolve(), class_root]
-    iso = sandbox.probe(s.sandbox)
-    workers = s.workers or os.cpu_count() or 1
     where = distributed.describe(s.scheduler) if s.scheduler else f"{workers} workers"
     log(f"grading {assignment}: {len(subs)} students ({len(subs) - len(todo)} already graded), "
         f"{where}, {s.timeout} s per cell, {s.memory_mb} MB per kernel")
@@ -225,7 +238,7 @@ def grade_class(assignment, submissions, out=None, db=None, settings=None, root=
             bar = tqdm(total=len(gradable), desc=f"grading {assignment}", unit="student",
                        disable=not s.progress, file=sys.stderr)
             finished = distributed.results(gradable, workers=workers, scheduler=s.scheduler,
-                                           scratch=scratch, iso=iso, procs=procs)
+                                           scratch=scratch, iso=iso, procs=procs, warm=warm)
             try:
                 for j, res in finished:
                     if isinstance(res, BaseException):  # one student must not stop the class

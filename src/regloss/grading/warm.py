@@ -56,7 +56,8 @@ class WarmAutograder:
         self.proc = None
         self.served = 0
 
-    def _start(self, env, procs=None, key=None):
+    def start(self, env, procs=None, key=None):
+        """Start the server (and wait until it is ready)."""
         cmd = [*self.iso.net_prefix(), sys.executable, "-m", "regloss.grading.warm",
                "--netns" if self.iso.network else "--no-netns"]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -99,7 +100,7 @@ class WarmAutograder:
         if procs is not None and procs.stopping:
             raise KeyboardInterrupt
         if self.proc is None or self.proc.poll() is not None:
-            self._start(env, procs, key)
+            self.start(env, procs, key)
         elif procs is not None:
             procs.add(key, self.proc)
         msg = json.dumps({"kind": kind, "request": str(request), "env": env, "cwd": str(cwd),
@@ -172,11 +173,19 @@ def serve(netns: bool):
     from nbconvert.exporters import HTMLExporter  # noqa: F401
 
     from regloss.grading import autograde, feedback, judge  # noqa: F401
-    # what the judge's test cells import, once (the forked judge inherits them)
+    # what the judge and the instructor's cells it runs import, once (the forked judge inherits them)
+    import matplotlib
     import numpy  # noqa: F401
+    import scipy.optimize  # noqa: F401
+    import scipy.stats  # noqa: F401
     import torch  # noqa: F401
+    from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
 
     import regloss.checks  # noqa: F401
+    import regloss.teaching  # noqa: F401
 
     os.environ["PATH"] = course.tool_env()["PATH"]
     if zygote is not None:

@@ -136,6 +136,8 @@ def _serve(sock):
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         import numpy  # noqa: F401
+        import scipy.optimize  # noqa: F401 - the notebooks' prose cells compare with SciPy
+        import scipy.stats  # noqa: F401
         import torch  # noqa: F401
         import matplotlib  # noqa: F401
         from ipykernel.kernelapp import IPKernelApp  # noqa: F401
