@@ -144,6 +144,7 @@ class AnswerClient:
 
     def start(self):
         from regloss.grading.sandbox import Isolation, SandboxSpec
+        from regloss.grading.zygote import answer_zygote
 
         j2a_r, j2a_w = os.pipe()
         a2j_r, a2j_w = os.pipe()
@@ -152,11 +153,19 @@ class AnswerClient:
         env.update(spec.to_env())
         env["MPLBACKEND"] = "Agg"
         cfg = json.dumps({"blocked": list(self.blocked), "timeout": self.timeout, "memory_mb": self.memory_mb})
-        prefix = Isolation(filesystem=self.filesystem).fs_prefix()
-        self.proc = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "regloss.grading.answer", str(j2a_r), str(a2j_w), cfg],
-            pass_fds=(j2a_r, a2j_w), cwd=self.answer_dir, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.proc = None
+        zygote = answer_zygote()
+        if zygote is not None and (os.geteuid() == 0 or not self.filesystem):
+            try:  # forked by the warm process's answer zygote, with numpy and matplotlib imported
+                self.proc = zygote.spawn(cfg, env, self.answer_dir, self.filesystem, (j2a_r, a2j_w))
+            except (OSError, RuntimeError, ValueError):
+                self.proc = None
+        if self.proc is None:
+            prefix = Isolation(filesystem=self.filesystem).fs_prefix()
+            self.proc = subprocess.Popen(
+                [*prefix, sys.executable, "-m", "regloss.grading.answer", str(j2a_r), str(a2j_w), cfg],
+                pass_fds=(j2a_r, a2j_w), cwd=self.answer_dir, env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         os.close(j2a_r)
         os.close(a2j_w)
         self.wfd, self.rfd = j2a_w, a2j_r

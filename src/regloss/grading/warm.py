@@ -167,6 +167,10 @@ def serve(netns: bool):
         from regloss.grading import zygote as zg
 
         zygote = zg.Zygote()  # forked now, before ZeroMQ and asyncio exist here
+        try:  # and the judges' answer processes' (before torch is imported here)
+            answers = zg.start_answer_zygote()
+        except OSError:
+            answers = None
     # the imports each per-student process used to pay for
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
@@ -190,6 +194,11 @@ def serve(netns: bool):
     os.environ["PATH"] = course.tool_env()["PATH"]
     if zygote is not None:
         zg.install(zygote)
+        if answers is not None:
+            try:  # here, not in each forked judge: readiness is read once
+                answers.wait_ready()
+            except (OSError, RuntimeError, ValueError):
+                zg.stop_answer_zygote()
     proto.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         if not line.strip():

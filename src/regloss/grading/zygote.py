@@ -158,7 +158,7 @@ def _serve(sock):
             if pid == 0:
                 f.close()
                 sock.close()
-                _child(req)  # never returns
+                _child(req, _kernel)  # never returns
             try:
                 os.setpgid(pid, pid)
             except OSError:
@@ -170,7 +170,9 @@ def _serve(sock):
         os._exit(code)
 
 
-def _child(req):
+def _child(req, run):
+    """The forked child: its own process group, new mount and PID namespaces when asked
+    (``run(req)`` then runs as PID 1 of the new namespace), then ``run(req)``."""
     code = 1
     try:
         for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
@@ -184,10 +186,10 @@ def _child(req):
             _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
             _check(libc.mount(b"none", b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None), "mount --make-rprivate /")
             g = os.fork()
-            if g == 0:  # PID 1 of the new namespace: the kernel
+            if g == 0:  # PID 1 of the new namespace: the kernel (or answer process)
                 _check(libc.mount(b"proc", b"/proc", b"proc", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC), None),
                        "mount /proc")
-                _kernel(req)
+                run(req)
             # the process group's signals reach the kernel directly; this one only waits
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -199,7 +201,7 @@ def _child(req):
                     continue
             code = os.waitstatus_to_exitcode(status) & 0xFF
         else:
-            _kernel(req)
+            run(req)
     except BaseException:  # noqa: BLE001
         import traceback
 
@@ -247,3 +249,159 @@ def install(zygote: Zygote):
         return original(cmd, **kwargs)
 
     local_provisioner.launch_kernel = launch_kernel
+
+
+# --------------------------------------------------------------------------- the answer zygote
+
+#: What the answer zygote imports before forking: what the student's cells and the
+#: answer process need, never a module an answer policy may block (checked).
+ANSWER_PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "IPython.core.inputtransformer2",
+                  "regloss.grading.answer", "regloss.grading.sandbox", "regloss.teaching")
+
+_ANSWER = None  # this process's AnswerZygote (the warm process starts one; its forked judges use it)
+
+
+class AnswerZygote:
+    """A zygote for the judge's answer processes (:mod:`regloss.grading.answer`).
+
+    Forked (call before ZeroMQ, asyncio or torch exist in this process), it imports
+    :data:`ANSWER_PRELOAD` with the Agg backend -- and checks that nothing of
+    :data:`regloss.grading.policy.BLOCKED` came with them -- then forks one answer
+    process per :meth:`spawn`: in its own process group, in new mount and PID
+    namespaces when asked, running :func:`regloss.grading.answer.main` on the two pipe
+    ends it was sent (``SCM_RIGHTS`` over a ``SOCK_SEQPACKET`` pair). What a student
+    changes dies with their answer process.
+    """
+
+    def __init__(self):
+        here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            here.close()
+            _serve_answers(there)  # never returns
+        there.close()
+        self.pid, self.sock = pid, here
+        self.lock = threading.Lock()
+        self.ready = False
+
+    def wait_ready(self):
+        """Wait for the zygote's imports (call it in the process that started the zygote,
+        before forking the processes that use it: the flag is per process)."""
+        with self.lock:
+            self._wait_ready()
+
+    def _wait_ready(self):
+        if not self.ready:
+            if json.loads(self.sock.recv(4096) or b"{}").get("ready") is not True:
+                raise RuntimeError("the answer zygote did not start")
+            self.ready = True
+
+    def spawn(self, cfg, env, cwd, namespaces, fds):
+        """Fork an answer process that talks over ``fds`` (read end, write end); returns a :class:`Forked`."""
+        with self.lock:
+            self._wait_ready()
+            msg = json.dumps({"cfg": cfg, "env": env, "cwd": cwd, "ns": namespaces}).encode()
+            socket.send_fds(self.sock, [msg], list(fds))
+            line = self.sock.recv(4096)
+        if not line:
+            raise RuntimeError("the answer zygote is gone")
+        answer = json.loads(line)
+        if "pid" not in answer:
+            raise RuntimeError(answer.get("error", "the answer zygote failed"))
+        return Forked(answer["pid"])
+
+    def close(self):
+        try:
+            self.sock.close()
+        finally:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def start_answer_zygote():
+    """Start this process's :class:`AnswerZygote` (see :func:`answer_zygote`)."""
+    global _ANSWER
+    _ANSWER = AnswerZygote()
+    return _ANSWER
+
+
+def stop_answer_zygote():
+    """Stop this process's answer zygote (judges then start answer processes afresh)."""
+    global _ANSWER
+    if _ANSWER is not None:
+        _ANSWER.close()
+    _ANSWER = None
+
+
+def answer_zygote():
+    """The answer zygote this process (or the warm process it was forked from) started, or None."""
+    return _ANSWER
+
+
+def _serve_answers(sock):
+    code = 0
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.environ["MPLBACKEND"] = "Agg"
+        import importlib
+
+        for name in ANSWER_PRELOAD:
+            importlib.import_module(name)
+        from regloss.grading.policy import BLOCKED
+
+        loaded = [m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in BLOCKED)]
+        if loaded:  # never hand a student a process that holds a blocked module
+            sock.send(json.dumps({"ready": False, "error": f"preloaded {loaded[:3]}"}).encode())
+            return
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        sock.send(b'{"ready": true}')
+        while True:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
+            if not msg:
+                break
+            req = json.loads(msg)
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                for fd in fds:
+                    os.close(fd)
+                sock.send(json.dumps({"error": str(exc)}).encode())
+                continue
+            if pid == 0:
+                sock.close()
+                req["fds"] = fds
+                _child(req, _answer)  # never returns
+            for fd in fds:
+                os.close(fd)
+            try:
+                os.setpgid(pid, pid)
+            except OSError:
+                pass
+            sock.send(json.dumps({"pid": pid}).encode())
+    except BaseException:  # noqa: BLE001
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _answer(req):
+    code = 1
+    try:
+        os.environ.clear()
+        os.environ.update(req["env"])
+        os.chdir(req["cwd"])
+        from regloss.grading import answer
+
+        rfd, wfd = req["fds"]
+        sys.argv = [sys.executable, "-m", "regloss.grading.answer"]
+        answer.main([str(rfd), str(wfd), req["cfg"]])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:  # noqa: BLE001
+        code = 1
+    finally:
+        os._exit(code)
