@@ -128,7 +128,7 @@ class WarmAutograder:
         if self.proc is not None:
             from regloss.grading.worker import kill_tree
 
-            kill_tree(self.proc.pid)
+            kill_tree(self.proc.pid, wait=False)  # all killed; only the server is ours to reap
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -73,8 +73,10 @@ class Processes:
             kill_tree(p.pid)
 
 
-def kill_tree(pid):
-    """Kill a process and every process it started (nbgrader starts kernels in their own sessions)."""
+def kill_tree(pid, wait=True):
+    """Kill a process and every process it started (nbgrader starts kernels in their own
+    sessions); with ``wait``, until they are all gone (else SIGKILL is sent and the
+    caller reaps only its own child)."""
     try:
         import psutil
 
@@ -85,7 +87,8 @@ def kill_tree(pid):
                 q.kill()
             except psutil.Error:
                 pass
-        psutil.wait_procs(procs, timeout=10)
+        if wait:
+            psutil.wait_procs(procs, timeout=10)
     except Exception:  # noqa: BLE001 - already gone
         try:
             os.killpg(pid, signal.SIGKILL)
