@@ -319,3 +319,55 @@ def test_unjudged_cells_carry_the_kernels_verdict():
           CellVerdict("t3", False, "judged: wrong")]
     _kernel_stands(vs, {"t1": True, "t2": False, "t3": True}, [nb])
     assert [(v.passed, v.message) for v in vs] == [(True, ""), (False, "AssertionError: bad"), (False, "judged: wrong")]
+
+
+# --------------------------------------------------------------------------- calls beside a student function
+
+
+@pytest.fixture
+def student(tmp_path):
+    """``student(source)`` -> {name: RemoteFunction} of the functions ``source`` defines, in a
+    real answer process (blocking 01's modules)."""
+    clients = []
+
+    def start(source, names):
+        ans = tmp_path / "answer"
+        ans.mkdir(exist_ok=True)
+        client = judge.AnswerClient(str(ans), policy_for("01_l1_mse").blocked, 20)
+        clients.append(client)
+        client.run([source])
+        assert client.errors == []
+        got = client.resolve(names)
+        return {n: judge.RemoteFunction(client, n, got[n][1], client.generation) for n in names}
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    yield start
+    for c in clients:
+        c.stop()
+    os.chdir(cwd)
+
+
+def test_call_beside_runs_an_importable_function_with_the_student_function(student):
+    f = student("def double(x):\n    return 2 * x\n", ["double"])["double"]
+    # the proxy crosses as its handle: numpy applies the student's own function, over there
+    out = f.regloss_call_beside(np.apply_along_axis, f, 0, np.arange(6.0).reshape(2, 3))
+    assert type(out) is np.ndarray and np.array_equal(out, 2 * np.arange(6.0).reshape(2, 3))
+    assert f.regloss_call_beside(sorted, [3, -1, 2], key=f) == [-1, 2, 3]
+    assert f.regloss_call_beside(functools.partial(sorted, key=f, reverse=True), [3, -1, 2]) == [3, 2, -1]
+    with pytest.raises(ValueError, match="axis 5"):  # numpy's AxisError, raised there, keeps its built-in base
+        f.regloss_call_beside(np.apply_along_axis, f, 5, np.ones(2))
+    with pytest.raises(judge.NotJudgeCompatible):
+        f.regloss_call_beside(lambda g, x: g(x), f, 1.0)
+    with pytest.raises(judge.NotJudgeCompatible):
+        f.regloss_call_beside(3, 1.0)
+
+
+def test_a_call_names_its_function_only_by_handle_or_by_name(student):
+    f = student("def double(x):\n    return 2 * x\n", ["double"])["double"]
+    client = f._client
+    for bad in ({"handle": f.current_handle()}, {"l": []}, {"ref": ["numpy", "pi"]}):
+        reply = client._request({"op": protocol.CALL, "fn": bad, "args": protocol.encode((1.0,)),
+                                 "kwargs": protocol.encode({})}, 25)
+        assert reply["error"][0] == "ProtocolError", reply
+    assert f(1.5) == 3.0  # the process still serves

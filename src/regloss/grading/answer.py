@@ -224,8 +224,21 @@ class Answer:
                     out[name] = ["object", f"{type(obj).__module__}.{type(obj).__qualname__}"]
         return out
 
+    def target(self, msg):
+        """The function a CALL names: a handle, or ``"fn"``, a function importable by name
+        (``{"ref": ...}`` or ``{"partial": ...}``, run beside the student's functions)."""
+        if "fn" in msg:
+            fn = msg["fn"]
+            if not (isinstance(fn, dict) and len(fn) == 1 and next(iter(fn)) in ("ref", "partial")):
+                raise protocol.ProtocolError("a call's \"fn\" must be a function by name")
+            fn = protocol.decode(fn, self._deref)
+            if not callable(fn):
+                raise protocol.ProtocolError(f"{msg['fn']} is not a function")
+            return fn
+        return self._deref("handle", msg.get("handle"))
+
     def call(self, msg, profile=None):
-        fn = self._deref("handle", msg.get("handle"))
+        fn = self.target(msg)
         args = protocol.decode(msg.get("args"), self._deref)
         kwargs = protocol.decode(msg.get("kwargs"), self._deref)
         if profile is None:

@@ -265,8 +265,16 @@ class AnswerClient:
         return reply.get("ok") or {}
 
     def call(self, handle, args, kwargs, forbidden=None):
-        msg = {"op": protocol.OWN_WORK if forbidden is not None else protocol.CALL, "handle": handle,
+        """Call ``handle`` (a student function's handle, or the crossing form of a
+        function importable by name, ``{"ref": ...}`` / ``{"partial": ...}``) in the
+        answer process with plain-data ``args`` and ``kwargs``; returns plain data or
+        raises the remote exception (:func:`remote_exception`)."""
+        msg = {"op": protocol.OWN_WORK if forbidden is not None else protocol.CALL,
                "args": protocol.encode(tuple(args), _crossing), "kwargs": protocol.encode(dict(kwargs), _crossing)}
+        if isinstance(handle, dict):
+            msg["fn"] = handle
+        else:
+            msg["handle"] = handle
         if forbidden is not None:
             msg["forbidden"] = list(forbidden)
         reply = self._request(msg, self.timeout + 5)
@@ -355,6 +363,34 @@ class RemoteFunction:
     def __call__(self, *args, **kwargs):
         self._client.ensure()
         return self._client.call(self.current_handle(), args, kwargs)
+
+    def regloss_call_beside(self, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` run in the answer process, where this student function lives.
+
+        ``fn`` must cross by name (importable there: a module of
+        :mod:`regloss.teaching`, a shipped answer file, NumPy, torch where the policy
+        allows it; or a :class:`functools.partial` of one); ``args`` and ``kwargs`` cross
+        as in any call (this proxy, or any :class:`RemoteFunction`, crosses as its handle).
+
+        Returns
+        -------
+        The plain data ``fn`` returns (a function it returns becomes a :class:`RemoteFunction`).
+
+        Raises
+        ------
+        NotJudgeCompatible
+            ``fn`` is a lambda, a closure, or anything else that cannot cross by name.
+        Exception
+            What ``fn`` raised there, as a call re-raises it (:func:`remote_exception`).
+        """
+        if isinstance(fn, RemoteFunction):
+            return fn(*args, **kwargs)
+        if not callable(fn):
+            raise NotJudgeCompatible(f"regloss_call_beside needs a function, not {fn!r}")
+        target = _crossing(fn)
+        self._client.ensure()
+        self.current_handle()  # this student function is (still) there
+        return self._client.call(target, args, kwargs)
 
     def regloss_forbidden_calls(self, args, kwargs, forbidden_functions):
         """The forbidden calls the function made, profiled in the answer process."""
