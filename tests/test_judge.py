@@ -371,3 +371,104 @@ def test_a_call_names_its_function_only_by_handle_or_by_name(student):
                                  "kwargs": protocol.encode({})}, 25)
         assert reply["error"][0] == "ProtocolError", reply
     assert f(1.5) == 3.0  # the process still serves
+
+
+# --------------------------------------------------------------------------- generators; arguments that come back
+
+
+@pytest.mark.parametrize("name", protocol.BIT_GENERATORS)
+def test_generators_cross_as_their_state(name):
+    rng = np.random.Generator(getattr(np.random, name)(7))
+    rng.standard_normal(3)
+    back = protocol.decode(json.loads(json.dumps(protocol.encode(rng))))
+    assert type(back) is np.random.Generator and type(back.bit_generator) is type(rng.bit_generator)
+    assert np.array_equal(back.standard_normal(5), rng.standard_normal(5))
+
+
+def test_other_generators_are_refused():
+    class Mine(np.random.PCG64):
+        pass
+
+    with pytest.raises(protocol.NotPlainData):
+        protocol.encode(np.random.Generator(Mine(1)))
+    with pytest.raises(protocol.NotPlainData):
+        protocol.encode(np.random.RandomState(1))
+    state = protocol.encode(np.random.default_rng(1).bit_generator.state)
+    for wire in ({"rng": ["BitGenerator", state]}, {"rng": ["MT19937", state]}, {"rng": ["PCG64", {"l": [1]}]}):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.decode(wire)
+
+
+def test_mutable_arguments_are_found_nested():
+    a, b, g = np.zeros(2), np.ones(3), np.random.default_rng(0)
+    found = protocol.mutable_arguments((a, [1, (b,)]), {"rng": g, "opts": {"w": a}, "x": 2.0})
+    assert found == {("a", 0): a, ("a", 1, 1, 0): b, ("k", "rng"): g, ("k", "opts", "w"): a}
+
+
+ARGS_SRC = '''
+import numpy as np
+
+def median_sorting(x):
+    x.sort()
+    return float(x[len(x) // 2])
+
+def noisy(n, rng, opts):
+    opts["w"][:] = -1.0
+    return rng.standard_normal(n) + rng.uniform(size=n)
+
+def untouched(x, rng):
+    return float(x.sum())
+
+def raises_after_sorting(x):
+    x.sort()
+    raise ValueError("after sorting")
+'''
+
+
+def test_arguments_changed_in_place_come_back(student):
+    fs = student(ARGS_SRC, ["median_sorting", "noisy", "untouched", "raises_after_sorting"])
+    x = np.array([3.0, 1.0, 2.0])
+    assert fs["median_sorting"](x) == 2.0 and x.tolist() == [1.0, 2.0, 3.0]  # the in-place sort is seen
+    # a generator is advanced exactly as in-process; an array nested in a dict is written too
+    rng, here = np.random.default_rng(5), np.random.default_rng(5)
+    opts = {"w": np.zeros(2)}
+    out = fs["noisy"](4, rng, opts)
+    assert np.array_equal(out, here.standard_normal(4) + here.uniform(size=4))
+    assert rng.bit_generator.state == here.bit_generator.state and opts["w"].tolist() == [-1.0, -1.0]
+    # nothing changed: nothing comes back (and nothing is disturbed)
+    y, r2 = np.arange(3.0), np.random.default_rng(1)
+    state = r2.bit_generator.state
+    assert fs["untouched"](y, rng=r2) == 3.0 and r2.bit_generator.state == state
+    # a call that raises still shows what it changed, as in a kernel
+    z = np.array([2, 1])
+    with pytest.raises(ValueError, match="after sorting"):
+        fs["raises_after_sorting"](z)
+    assert z.tolist() == [1, 2]
+    # a read-only array of the judge is left as it was
+    ro = np.array([3.0, 1.0, 2.0])
+    ro.flags.writeable = False
+    fs["median_sorting"](ro)
+    assert ro.tolist() == [3.0, 1.0, 2.0]
+
+
+def test_a_reply_may_write_only_the_arguments_of_the_call():
+    x, rng, other = np.array([3.0, 1.0]), np.random.default_rng(0), np.zeros(2)
+    enc = protocol.encode
+    judge.write_back((x,), {"rng": rng}, [[enc(["a", 0]), enc(np.array([1.0, 3.0]))]])
+    assert x.tolist() == [1.0, 3.0]
+    hostile = [[enc(["a", 1]), enc(np.ones(2))],  # no second argument
+               [enc(["k", "other"]), enc(np.ones(2))],  # not a keyword of the call
+               [enc(["a", 0, 0]), enc(np.ones(2))],  # inside an array
+               [enc(["k", "rng"]), enc(np.ones(2))],  # an array for a generator
+               [enc(["a", 0]), enc(np.random.default_rng(1))],  # a generator for an array
+               [enc(["a", [0]]), enc(np.ones(2))],  # not a path
+               [enc(["a", 0]), {"ref": ["os", "system"]}],  # not plain data
+               [enc(["a", 0])]]
+    for bad in hostile:
+        with pytest.raises(judge.AnswerGone):
+            judge.write_back((x,), {"rng": rng}, [[enc(["a", 0]), enc(np.array([9.0, 9.0]))], bad])
+        assert x.tolist() == [1.0, 3.0] and other.tolist() == [0.0, 0.0]  # all or nothing
+    with pytest.raises(judge.AnswerGone):
+        judge.write_back((x,), {}, {"a": 1})
+    judge.write_back((x,), {}, [[enc(["a", 0]), enc(np.zeros(3))]])  # another shape: left alone
+    assert x.tolist() == [1.0, 3.0]

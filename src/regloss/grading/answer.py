@@ -241,6 +241,20 @@ class Answer:
         fn = self.target(msg)
         args = protocol.decode(msg.get("args"), self._deref)
         kwargs = protocol.decode(msg.get("kwargs"), self._deref)
+        if type(args) is not tuple or type(kwargs) is not dict:
+            raise protocol.ProtocolError("a call's args must be a tuple and its kwargs a dict")
+        before = protocol.snapshot(args, kwargs)
+        try:
+            return self._call(fn, args, kwargs, profile)
+        finally:  # what the call changed in its arguments goes back (see protocol.changed)
+            self.back = protocol.changed(before)
+
+    def take_back(self):
+        """The changed arguments of the last call (and forget them)."""
+        back, self.back = getattr(self, "back", []), []
+        return back
+
+    def _call(self, fn, args, kwargs, profile):
         if profile is None:
             result = self._limited(fn, *args, **kwargs)
             return protocol.encode(result, self._ref)
@@ -308,6 +322,13 @@ def serve(rfd, wfd, answer: Answer):
                                                              "and dicts of them"]}
         except BaseException as exc:  # noqa: BLE001 - anything student code raises goes back as data
             reply = protocol.error_reply(exc)
+        if op in (protocol.CALL, protocol.OWN_WORK):
+            try:
+                back = answer.take_back()
+            except BaseException:  # noqa: BLE001 - a hostile object's state: nothing goes back
+                back = []
+            if back:
+                reply["back"] = back
         protocol.send(wfd, reply)
 
 

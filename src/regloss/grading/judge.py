@@ -278,6 +278,8 @@ class AnswerClient:
         if forbidden is not None:
             msg["forbidden"] = list(forbidden)
         reply = self._request(msg, self.timeout + 5)
+        if "back" in reply:
+            write_back(args, kwargs, reply["back"])
         if "ok" in reply:
             return protocol.decode(reply["ok"], self._deref)
         raise remote_exception(reply.get("error"))
@@ -286,6 +288,62 @@ class AnswerClient:
         if key == "handle":
             return RemoteFunction(self, f"<returned function {val}>", int(val), self.generation)
         raise protocol.ProtocolError(f"the answer process may not send {key!r}")
+
+
+def write_back(args, kwargs, back):
+    """Write the arguments a call changed in the answer process into the judge's own objects.
+
+    Parameters
+    ----------
+    args : tuple
+    kwargs : dict
+        The judge's arguments of the call.
+    back : list
+        The reply's ``"back"``: ``[[path, value], ...]`` (:func:`regloss.grading.protocol.changed`).
+        A path must name an array or Generator among ``args``/``kwargs``
+        (:func:`~regloss.grading.protocol.mutable_arguments`) and the value must be of
+        the same kind: an array with the same shape and dtype is copied in (``np.copyto``)
+        if the judge's array is writeable, otherwise left; a Generator over the same
+        bit generator gets its state.
+
+    Raises
+    ------
+    AnswerGone
+        A path that is not one of the judge's arguments, or a value of another kind: the
+        answer process is not trusted to write anything else.
+    """
+    import numpy as np
+
+    targets = protocol.mutable_arguments(tuple(args), dict(kwargs))
+    if not isinstance(back, list):
+        raise AnswerGone("the answer process sent back arguments that are not a list")
+    updates = []
+    for item in back:
+        try:
+            path, value = item
+            path = protocol.decode(path)
+            value = protocol.decode(value)
+            key = tuple(path) if type(path) is list else None
+            if key is not None and key in targets:
+                target = targets[key]
+        except (TypeError, ValueError, protocol.ProtocolError) as exc:
+            raise AnswerGone(f"the answer process sent back a malformed argument ({exc})") from None
+        if key is None or key not in targets:
+            raise AnswerGone(f"the answer process sent back {str(path)[:80]}, which is not an argument of the call")
+        if type(target) is np.random.Generator:
+            if type(value) is not np.random.Generator or type(value.bit_generator) is not type(target.bit_generator):
+                raise AnswerGone(f"the answer process sent back something else than a generator for {key}")
+            updates.append((target, value))
+        else:
+            if type(value) is not np.ndarray:
+                raise AnswerGone(f"the answer process sent back something else than an array for {key}")
+            if value.shape == target.shape and value.dtype == target.dtype and target.flags.writeable:
+                updates.append((target, value))
+    for target, value in updates:
+        if type(target) is np.random.Generator:
+            target.bit_generator.state = value.bit_generator.state
+        else:
+            np.copyto(target, value)
 
 
 _EXC_CLASSES = {}

@@ -16,6 +16,10 @@ list / tuple / dict    ``{"l": [...]}`` / ``{"t": [...]}`` / ``{"d": [[k, v], ..
 numpy.ndarray          ``{"a": [dtype.str, shape, base64 of the C-order bytes]}``
 NumPy scalar           ``{"s": [dtype.str, base64]}``
 torch tensor (08)      ``{"tensor": array, "requires_grad": bool}``
+numpy.random.Generator ``{"rng": [bit generator's name, its state]}``: NumPy's own bit
+                       generators only (PCG64, PCG64DXSM, MT19937, Philox, SFC64), the
+                       state as ``bit_generator.state`` (a dict of ints and arrays); rebuilt
+                       on the other side by setting that state, never by running code
 a function by name     ``{"ref": [module, qualname]}``: imported on the other side
 functools.partial      ``{"partial": [function, args, kwargs]}``
 a remote object        ``{"handle": n}``: stays in the answer process
@@ -23,7 +27,16 @@ a remote object        ``{"handle": n}``: stays in the answer process
 
 Arrays must have a numeric, boolean or string dtype (never ``object``) and be
 plain :class:`numpy.ndarray`; anything else is refused with
-:class:`NotPlainData`. Messages are dicts (see :func:`request` / :func:`reply`).
+:class:`NotPlainData`. Messages are dicts (see the requests below).
+
+Arguments come back: after a CALL (or OWN_WORK) the reply carries ``"back":
+[[path, value], ...]``, the final state of each argument that is a NumPy array
+whose contents changed or a Generator whose state changed (found by
+:func:`mutable_arguments`: positional ``("a", i, ...)`` or keyword ``("k", name,
+...)``, then list/tuple positions and dict keys). The judge writes them into its
+own objects -- only at paths of the arguments it sent, an array only when its
+shape and dtype are unchanged and it is writeable -- so a test sees an array
+sorted in place, or a generator advanced by the draws, as in a kernel.
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ import struct
 MAX_FRAME = 64 * 1024 * 1024  # bytes; a larger frame is a broken (or hostile) peer
 MAX_DEPTH = 64
 _KINDS = set("biufcUSMm")
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
 class NotPlainData(TypeError):
@@ -89,6 +103,13 @@ def encode(value, ref=None, depth=0):
         if value.dtype.kind not in _KINDS:
             raise NotPlainData(f"a NumPy scalar of dtype {value.dtype}")
         return {"s": [value.dtype.str, base64.b64encode(value.tobytes()).decode("ascii")]}
+    if t is np.random.Generator:
+        bg = value.bit_generator
+        name = type(bg).__name__
+        if name not in BIT_GENERATORS or type(bg) is not getattr(np.random, name):
+            raise NotPlainData(f"a Generator over a {type(bg).__module__}.{type(bg).__qualname__} "
+                               f"(only NumPy's {', '.join(BIT_GENERATORS)} cross)")
+        return {"rng": [name, encode(bg.state, None, depth + 1)]}
     if t.__module__ == "torch" and t.__name__ == "Tensor":
         arr = value.detach().cpu().numpy()
         return {"tensor": encode(arr), "requires_grad": bool(value.requires_grad)}
@@ -136,6 +157,8 @@ def decode(obj, deref=None, depth=0):
             if dtype.kind not in _KINDS:
                 raise ProtocolError(f"dtype {dtype} refused")
             return np.frombuffer(base64.b64decode(val[1]), dtype=dtype)[0]
+        if key == "rng":
+            return _generator(val, depth)
         if key == "tensor":
             import torch
 
@@ -148,6 +171,87 @@ def decode(obj, deref=None, depth=0):
     if deref is not None and key in ("ref", "partial", "handle"):
         return deref(key, val)
     raise ProtocolError(f"unknown tag {key!r}")
+
+
+def _generator(val, depth):
+    """A :class:`numpy.random.Generator` rebuilt from ``[name, state]`` (NumPy's own bit generators only)."""
+    import numpy as np
+
+    name, state = val
+    if name not in BIT_GENERATORS:
+        raise ProtocolError(f"bit generator {str(name)[:40]!r} refused (only {', '.join(BIT_GENERATORS)})")
+    state = decode(state, None, depth + 1)
+    if not isinstance(state, dict) or state.get("bit_generator") != name:
+        raise ProtocolError(f"not the state of a {name}")
+    bg = getattr(np.random, name)(0)
+    bg.state = state  # NumPy validates it (types, sizes) and raises otherwise
+    return np.random.Generator(bg)
+
+
+def mutable_arguments(args, kwargs):
+    """The arguments a call may change in place, with their paths.
+
+    Parameters
+    ----------
+    args : tuple
+    kwargs : dict
+
+    Returns
+    -------
+    dict
+        ``{path: obj}`` for every :class:`numpy.ndarray` and
+        :class:`numpy.random.Generator` in ``args`` (path ``("a", i, ...)``) and
+        ``kwargs`` (``("k", name, ...)``), also inside lists, tuples and dicts (a
+        position or a key per level).
+    """
+    import numpy as np
+
+    found = {}
+
+    def walk(v, path):
+        if len(path) > MAX_DEPTH:
+            return
+        t = type(v)
+        if t is np.ndarray or t is np.random.Generator:
+            found.setdefault(path, v)
+        elif t is list or t is tuple:
+            for i, x in enumerate(v):
+                walk(x, (*path, i))
+        elif t is dict:
+            for k, x in v.items():
+                if type(k) in (str, int, bool) or k is None:
+                    walk(x, (*path, k))
+
+    for i, a in enumerate(args):
+        walk(a, ("a", i))
+    for k, a in kwargs.items():
+        walk(a, ("k", k))
+    return found
+
+
+def snapshot(args, kwargs):
+    """What :func:`changed` compares against: the contents of the mutable arguments before a call."""
+    out = {}
+    for path, v in mutable_arguments(args, kwargs).items():
+        out[path] = (v, v.shape, v.dtype, v.tobytes()) if hasattr(v, "dtype") else \
+            (v, json.dumps(encode(v.bit_generator.state)))
+    return out
+
+
+def changed(before):
+    """``[[path, value], ...]`` (encoded) for the arguments of :func:`snapshot` that changed since."""
+    back = []
+    for path, (v, *was) in before.items():
+        try:
+            if hasattr(v, "dtype"):
+                if v.shape == was[0] and v.dtype == was[1] and v.tobytes() == was[2]:
+                    continue
+            elif json.dumps(encode(v.bit_generator.state)) == was[0]:
+                continue
+            back.append([encode(list(path)), encode(v)])
+        except NotPlainData:
+            continue
+    return back
 
 
 # --------------------------------------------------------------------------- frames
