@@ -27,6 +27,12 @@ CASES = [
      _mixture_cdf(0.3, 2.0, 10.0)),
     ("contaminated-0", lambda rng, n: noise.contaminated_normal(rng, n, eps=0.0), stats.norm.cdf),
     ("contaminated-1", lambda rng, n: noise.contaminated_normal(rng, n, eps=1.0, factor=10.0), stats.norm(scale=10).cdf),
+    ("one-sided-0.15", lambda rng, n: noise.one_sided_contamination(rng, n, eps=0.15),
+     lambda x: 0.85 * stats.norm.cdf(x) + 0.15 * stats.norm(loc=8.0, scale=3.0).cdf(x)),
+    ("one-sided-0.3-scale2-left", lambda rng, n: noise.one_sided_contamination(rng, n, eps=0.3, shift=-5.0,
+                                                                              factor=0.5, scale=2.0),
+     lambda x: 0.7 * stats.norm(scale=2.0).cdf(x) + 0.3 * stats.norm(loc=-10.0, scale=1.0).cdf(x)),
+    ("one-sided-0", lambda rng, n: noise.one_sided_contamination(rng, n, eps=0.0), stats.norm.cdf),
 ]
 
 
@@ -63,6 +69,9 @@ def test_contamination_is_not_just_a_wider_normal():
     (lambda: noise.contaminated_normal(np.random.default_rng(0), 3, eps=1.5), ValueError),
     (lambda: noise.contaminated_normal(np.random.default_rng(0), 3, eps=-0.1), ValueError),
     (lambda: noise.contaminated_normal(np.random.default_rng(0), 3, factor=0.0), ValueError),
+    (lambda: noise.one_sided_contamination(np.random.default_rng(0), 3, eps=2.0), ValueError),
+    (lambda: noise.one_sided_contamination(np.random.default_rng(0), 3, shift=float("inf")), ValueError),
+    (lambda: noise.one_sided_contamination(np.random.default_rng(0), 3, factor=-1.0), ValueError),
     (lambda: noise.gaussian(np.random.RandomState(0), 3), TypeError),
     (lambda: noise.gaussian(0, 3), TypeError),
 ])
@@ -113,3 +122,13 @@ def test_plots_draw_what_they_are_given():
     ax = studyplots.plot_noise_histograms({"g": np.random.default_rng(0).normal(size=1000)})
     assert ax.get_yscale() == "log"
     plt.close("all")
+
+
+def test_one_sided_contamination_draws_as_documented():
+    """z first, then the uniforms; the contaminated values shifted to one side."""
+    r = np.random.default_rng(8)
+    z, u = r.normal(size=(4, 5)), r.random(size=(4, 5))
+    want = 2.0 * np.where(u < 0.3, 8.0 + 3.0 * z, z)
+    assert np.array_equal(noise.one_sided_contamination(np.random.default_rng(8), (4, 5), eps=0.3, scale=2.0), want)
+    x = noise.one_sided_contamination(np.random.default_rng(9), 200_000, eps=0.1, shift=8.0)
+    assert abs(x.mean() - 0.8) < 0.03 and np.median(x) > 0.05  # not centred: the bias no loss undoes

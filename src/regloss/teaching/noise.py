@@ -1,7 +1,8 @@
 """Noise models for the Monte Carlo studies: samplers that take a NumPy Generator.
 
 Each sampler draws independent noise values ``eps`` of a given shape, centred
-at 0 (the median is 0 for every model; the mean too, where it exists), with a
+at 0 (the median is 0 for every model but the one-sided contamination; the
+mean too, where it exists), with a
 *scale* parameter that sets the width of the bulk of the distribution:
 
 ==========================  =====================================================
@@ -11,6 +12,10 @@ at 0 (the median is 0 for every model; the mean too, where it exists), with a
                             nu <= 2 has no finite variance, nu <= 1 no mean
 ``contaminated_normal``     with probability 1 - eps from N(0, sigma^2), with
                             probability eps from N(0, (factor * sigma)^2)
+``one_sided_contamination`` with probability 1 - eps from N(0, sigma^2), with
+                            probability eps from N(shift * sigma,
+                            (factor * sigma)^2): gross errors on one side only,
+                            so *not* centred at 0 (a bias no loss can undo)
 ==========================  =====================================================
 
 :func:`noise_models` names the set the course's study uses. Seeds are never
@@ -136,6 +141,51 @@ def contaminated_normal(rng, size, eps=0.1, scale=1.0, factor=10.0):
     z = rng.normal(0.0, 1.0, size=size)
     wide = rng.random(size=size) < eps
     return scale * np.where(wide, factor * z, z)
+
+
+def one_sided_contamination(rng, size, eps=0.1, shift=8.0, factor=3.0, scale=1.0):
+    """Gross errors on one side: mostly :math:`\mathcal N(0, \sigma^2)`, a fraction
+    from a normal shifted by ``shift`` sigma.
+
+    Each value independently comes from :math:`\mathcal N(\text{shift}\,\sigma,
+    (\text{factor}\,\sigma)^2)` with probability ``eps`` and from
+    :math:`\mathcal N(0, \sigma^2)` otherwise: density
+    :math:`(1-\varepsilon)\,\varphi(x/\sigma)/\sigma + \varepsilon\,
+    \varphi\big((x - \text{shift}\,\sigma)/(\text{factor}\,\sigma)\big)/(\text{factor}\,\sigma)`,
+    mean :math:`\varepsilon\,\text{shift}\,\sigma`. Unlike
+    :func:`contaminated_normal` the contamination does not cancel out: it shifts
+    every fit's intercept, the robust ones least.
+
+    Draws ``z = rng.normal(size=size)`` and then ``u = rng.random(size=size)``;
+    the value is ``scale * (shift + factor * z)`` where ``u < eps``, else ``scale * z``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    size : int or tuple of int
+    eps : float in [0, 1]
+        Probability that a value is contaminated.
+    shift : float
+        Centre of the contaminating normal, in units of sigma (may be negative).
+    factor : float, > 0
+        Its standard deviation, in units of sigma.
+    scale : float, > 0
+        sigma of the clean part.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``size``
+    """
+    _check_rng(rng)
+    _check_positive("scale", scale)
+    _check_positive("factor", factor)
+    if not (isinstance(eps, (int, float, np.integer, np.floating)) and 0.0 <= eps <= 1.0):
+        raise ValueError(f"eps must be a probability in [0, 1], got {eps!r}")
+    if not (isinstance(shift, (int, float, np.integer, np.floating)) and math.isfinite(shift)):
+        raise ValueError(f"shift must be a finite number, got {shift!r}")
+    z = rng.normal(0.0, 1.0, size=size)
+    bad = rng.random(size=size) < eps
+    return scale * np.where(bad, shift + factor * z, z)
 
 
 def noise_models(scale=1.0, contamination=0.1):
