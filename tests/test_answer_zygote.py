@@ -21,6 +21,8 @@ from tests.harness import ROOT
 
 SCRIPT = textwrap.dedent("""
     import json, os, sys
+    from regloss.startup import skip_slow_optional_imports
+    skip_slow_optional_imports()  # as the warm process does
     from regloss.grading import zygote as zg
     z = zg.start_answer_zygote()
     z.wait_ready()
@@ -41,13 +43,14 @@ SCRIPT = textwrap.dedent("""
     first.run([
         "import sys, numpy\\n"
         "preloaded = 'matplotlib.pyplot' in sys.modules\\n"
+        "optional_importable = sys.modules.get('rfc3987_syntax', 0) is not None\\n"
         "import torch\\n"
         "try:\\n    torch.ones(1)\\n    torch_used = True\\nexcept ImportError:\\n    torch_used = False\\n"
         "try:\\n    secret_seen = open(%r).read()\\nexcept OSError:\\n    secret_seen = None\\n"
         "numpy.LEFT_BEHIND = 1\\n"
         "left = 'from the first student'\\n" % os.path.join(secret, "answers.txt"),
     ])
-    got = first.resolve(["preloaded", "torch_used", "secret_seen", "left"])
+    got = first.resolve(["preloaded", "optional_importable", "torch_used", "secret_seen", "left"])
     out["first"] = {k: v[1] if v[0] == "value" else v[0] for k, v in got.items()}
     first.stop()
 
@@ -78,6 +81,7 @@ def test_forked_answer_processes_are_sandboxed_and_share_nothing(tmp_path, files
     assert out["forked"] == ["Forked", "Forked"], "the answer processes were not forked by the zygote"
     first, second = out["first"], out["second"]
     assert first["preloaded"] is True and first["left"] == "from the first student"
+    assert first["optional_importable"] is True, "the grader's skipped optional import reached student code"
     assert first["torch_used"] is False, "torch was usable in a forked answer process"
     if filesystem:
         assert first["secret_seen"] is None, "a hidden folder was readable from a forked answer process"

@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from regloss.course import CourseError
+from regloss.startup import skip_slow_optional_imports
+
+skip_slow_optional_imports()  # before nbformat (through regloss.course) imports jsonschema
+
+from regloss.course import CourseError  # noqa: E402
 
 
 def _release(args):

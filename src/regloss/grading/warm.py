@@ -39,8 +39,6 @@ import sys
 import tempfile
 import time
 
-from regloss import course
-
 
 class WarmAutograder:
     """The worker's side of one warm nbgrader process (started on first use).
@@ -162,15 +160,31 @@ def serve(netns: bool):
         from regloss.grading.sandbox import bring_up_loopback
 
         bring_up_loopback()
-    zygote = None
-    if os.environ.get("REGLOSS_NO_ZYGOTE") != "1":
+    from regloss.startup import skip_slow_optional_imports
+
+    skip_slow_optional_imports()
+    # Imports shared with the zygotes come first, so each is paid once: the answer
+    # zygote is forked before anything a policy blocks (torch, SciPy) is imported,
+    # the kernel zygote after them but before ZeroMQ and asyncio exist here.
+    import numpy  # noqa: F401
+    from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
+
+    zygote = answers = None
+    use_zygotes = os.environ.get("REGLOSS_NO_ZYGOTE") != "1"
+    if use_zygotes:
         from regloss.grading import zygote as zg
 
-        zygote = zg.Zygote()  # forked now, before ZeroMQ and asyncio exist here
-        try:  # and the judges' answer processes' (before torch is imported here)
+        try:
             answers = zg.start_answer_zygote()
         except OSError:
             answers = None
+    import matplotlib
+    import scipy.optimize  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import torch  # noqa: F401
+
+    if use_zygotes:
+        zygote = zg.Zygote()
     # the imports each per-student process used to pay for
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
@@ -178,18 +192,13 @@ def serve(netns: bool):
 
     from regloss.grading import autograde, feedback, judge  # noqa: F401
     # what the judge and the instructor's cells it runs import, once (the forked judge inherits them)
-    import matplotlib
-    import numpy  # noqa: F401
-    import scipy.optimize  # noqa: F401
-    import scipy.stats  # noqa: F401
-    import torch  # noqa: F401
-    from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
-
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
 
     import regloss.checks  # noqa: F401
     import regloss.teaching  # noqa: F401
+
+    from regloss import course
 
     os.environ["PATH"] = course.tool_env()["PATH"]
     if zygote is not None:

@@ -213,6 +213,9 @@ def _child(req, run):
 def _kernel(req):
     code = 1
     try:
+        from regloss.startup import restore_optional_imports
+
+        restore_optional_imports()
         os.environ.clear()
         os.environ.update(req["env"])
         os.chdir(req["cwd"])
@@ -390,6 +393,9 @@ def _serve_answers(sock):
 def _answer(req):
     code = 1
     try:
+        from regloss.startup import restore_optional_imports
+
+        restore_optional_imports()
         os.environ.clear()
         os.environ.update(req["env"])
         os.chdir(req["cwd"])
