@@ -59,22 +59,18 @@ def test_catalogue_entry(graded_class, entry):
 
 # --------------------------------------------------------------------------- under the judge
 
-#: Exercises whose test cells cannot be judged outside the kernel yet: 06's pass a test
-#: cell's own lambdas (noise generators taking a Generator, fits) to the student's
-#: function; 08's pass torch modules and optimisers, or need autograd through the
-#: student's function. Issue 10 asks their tests to pass plain data or functions
-#: importable by name instead. Their entries are not judged here, and the test below
-#: fails as soon as one of them becomes compatible (so it leaves this table).
-NOT_JUDGE_COMPATIBLE = {"06_choosing_a_loss": {"simulate_study", "choose_loss"},
-                        # torch modules, optimisers and autograd graphs do not cross as plain data
+#: Exercises whose test cells cannot be judged outside the kernel yet: 08's pass torch
+#: modules and optimisers, or need autograd through the student's function. Issue 10
+#: asks their tests to pass plain data or functions importable by name instead. Their
+#: entries are not judged here, and the test below fails as soon as one of them becomes
+#: compatible (so it leaves this table).
+NOT_JUDGE_COMPATIBLE = {# torch modules, optimisers and autograd graphs do not cross as plain data
                         "08_training": {"numpy_loss_function", "train"}}
 
-#: Entries whose mistake cannot be seen across the judge's process boundary: arguments
-#: cross as copies, so a function that changes the caller's array in place (graded wrong
-#: in the kernel, where the hidden test sees the caller's array) is not caught by the
-#: judge. Sending mutated arguments back is the fix; until then the entry is listed here,
-#: and the test below fails as soon as the judge catches it.
-JUDGE_BLIND = {("06_choosing_a_loss", "mad-scale--sorts-in-place")}
+#: Entries whose mistake cannot be seen across the judge's process boundary (none today:
+#: arrays changed in place and generators advanced come back from the answer process);
+#: an entry listed here makes the test below fail as soon as the judge catches it.
+JUDGE_BLIND = set()
 
 _JUDGED = {}
 

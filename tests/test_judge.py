@@ -472,3 +472,49 @@ def test_a_reply_may_write_only_the_arguments_of_the_call():
         judge.write_back((x,), {}, {"a": 1})
     judge.write_back((x,), {}, [[enc(["a", 0]), enc(np.zeros(3))]])  # another shape: left alone
     assert x.tolist() == [1.0, 3.0]
+
+
+# --------------------------------------------------------------------------- own work beside given functions
+
+OWN_SRC = '''
+import numpy as np
+
+def study(draw, rng):
+    return float(np.mean(draw(rng, 5)))
+
+def cheat(draw, rng):
+    from regloss.teaching import noise
+    return float(np.mean(noise.laplace(rng, 5)))
+
+def helper(rng, size):
+    from regloss.teaching import noise
+    return noise.laplace(rng, size)
+'''
+
+
+def _kernel_study(draw, rng):
+    return float(np.mean(draw(rng, 5)))
+
+
+def _kernel_cheat(draw, rng):
+    from regloss.teaching import noise
+
+    return float(np.mean(noise.laplace(rng, 5)))
+
+
+def test_own_work_does_not_count_what_the_given_functions_call(student):
+    """A noise model of regloss.teaching handed to the student's study is the test's work,
+    not the student's; a call of regloss by the student's own code still counts -- in the
+    kernel and in the answer process alike (where the student's own function passed as an
+    argument is not exempt either)."""
+    from regloss.checks.own_work import forbidden_calls
+    from regloss.teaching.noise import gaussian, student_t
+
+    draw = functools.partial(student_t, df=2)
+    assert forbidden_calls(_kernel_study, draw, np.random.default_rng(0))[0] == []
+    assert forbidden_calls(_kernel_study, {"a": [gaussian]}["a"][0], np.random.default_rng(0))[0] == []
+    assert "regloss.teaching.noise.laplace" in forbidden_calls(_kernel_cheat, draw, np.random.default_rng(0))[0]
+    fs = student(OWN_SRC, ["study", "cheat", "helper"])
+    assert forbidden_calls(fs["study"], draw, np.random.default_rng(0))[0] == []
+    assert "regloss.teaching.noise.laplace" in forbidden_calls(fs["cheat"], draw, np.random.default_rng(0))[0]
+    assert "regloss.teaching.noise.laplace" in forbidden_calls(fs["study"], fs["helper"], np.random.default_rng(0))[0]

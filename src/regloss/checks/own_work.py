@@ -5,7 +5,9 @@ function once under :func:`sys.setprofile` and records every Python frame and
 every C function it reaches; a call into ``torch``, ``scipy``, ``sklearn``,
 ``statsmodels`` or ``regloss`` (or into an extra list of forbidden NumPy
 helpers, such as ``numpy.polyfit`` for a fit the student must derive) fails
-the check with a message that says which call it was.
+the check with a message that says which call it was. What runs inside a
+function the test itself passes in (a noise model, a fit) is not the student's
+work and is not counted.
 """
 
 from __future__ import annotations
@@ -41,6 +43,31 @@ def _is_forbidden(module, qualname, forbidden_modules, forbidden_functions):
     return any(f.split(".")[0] == top and f.rsplit(".", 1)[-1] == short for f in forbidden_functions)
 
 
+def given_code(args, kwargs):
+    """The code objects of the functions a call is given (in its arguments, also inside
+    lists, tuples, dicts and :class:`functools.partial`): what runs inside them is the
+    caller's work, not the graded function's (a noise model of ``regloss.teaching``
+    passed to a Monte Carlo study). Functions of the notebook itself (``__main__``: the
+    student's own, a test cell's lambda) are not among them: what they call counts."""
+    import functools
+
+    codes, todo, seen = set(), [*args, *kwargs.values()], 0
+    while todo and seen < 10_000:
+        v, seen = todo.pop(), seen + 1
+        if type(v) in (list, tuple):
+            todo.extend(v)
+        elif type(v) is dict:
+            todo.extend(v.values())
+        elif isinstance(v, functools.partial):
+            todo.extend([v.func, *v.args, *v.keywords.values()])
+        elif callable(v):
+            f = getattr(v, "__func__", v)
+            code = getattr(f, "__code__", None)
+            if code is not None and getattr(f, "__module__", None) != "__main__":
+                codes.add(code)
+    return codes
+
+
 def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_functions=(), **kwargs):
     """Run ``fn(*args, **kwargs)`` and list the forbidden calls it made.
 
@@ -68,8 +95,18 @@ def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_fu
         return fn.regloss_forbidden_calls(args, kwargs, wanted), None
     seen = []
     own_file = __file__
+    given, inside = given_code(args, kwargs), []  # frames of the functions fn was given
 
     def profiler(frame, event, arg):
+        if inside:
+            if event == "return" and frame is inside[-1]:
+                inside.pop()
+            elif event == "call" and frame.f_code in given:
+                inside.append(frame)
+            return
+        if event == "call" and frame.f_code in given:
+            inside.append(frame)
+            return
         if event not in ("call", "c_call"):
             return
         if frame.f_code.co_filename == own_file:

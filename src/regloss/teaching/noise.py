@@ -144,15 +144,15 @@ def contaminated_normal(rng, size, eps=0.1, scale=1.0, factor=10.0):
 
 
 def one_sided_contamination(rng, size, eps=0.1, shift=8.0, factor=3.0, scale=1.0):
-    """Gross errors on one side: mostly :math:`\mathcal N(0, \sigma^2)`, a fraction
+    """Gross errors on one side: mostly :math:`\\mathcal N(0, \\sigma^2)`, a fraction
     from a normal shifted by ``shift`` sigma.
 
-    Each value independently comes from :math:`\mathcal N(\text{shift}\,\sigma,
-    (\text{factor}\,\sigma)^2)` with probability ``eps`` and from
-    :math:`\mathcal N(0, \sigma^2)` otherwise: density
-    :math:`(1-\varepsilon)\,\varphi(x/\sigma)/\sigma + \varepsilon\,
-    \varphi\big((x - \text{shift}\,\sigma)/(\text{factor}\,\sigma)\big)/(\text{factor}\,\sigma)`,
-    mean :math:`\varepsilon\,\text{shift}\,\sigma`. Unlike
+    Each value independently comes from :math:`\\mathcal N(\\text{shift}\\,\\sigma,
+    (\\text{factor}\\,\\sigma)^2)` with probability ``eps`` and from
+    :math:`\\mathcal N(0, \\sigma^2)` otherwise: density
+    :math:`(1-\\varepsilon)\\,\\varphi(x/\\sigma)/\\sigma + \\varepsilon\\,
+    \\varphi\\big((x - \\text{shift}\\,\\sigma)/(\\text{factor}\\,\\sigma)\\big)/(\\text{factor}\\,\\sigma)`,
+    mean :math:`\\varepsilon\\,\\text{shift}\\,\\sigma`. Unlike
     :func:`contaminated_normal` the contamination does not cancel out: it shifts
     every fit's intercept, the robust ones least.
 
