@@ -489,6 +489,13 @@ def cheat(draw, rng):
 def helper(rng, size):
     from regloss.teaching import noise
     return noise.laplace(rng, size)
+
+def helper_fit(x, Y):
+    from regloss.teaching import noise
+    return noise.laplace(np.random.default_rng(0), 2), np.zeros(2)
+
+def sneaky(fitter, x, Y):
+    return fitter(x, Y, fit=helper_fit)[0].tolist()
 '''
 
 
@@ -514,7 +521,13 @@ def test_own_work_does_not_count_what_the_given_functions_call(student):
     assert forbidden_calls(_kernel_study, draw, np.random.default_rng(0))[0] == []
     assert forbidden_calls(_kernel_study, {"a": [gaussian]}["a"][0], np.random.default_rng(0))[0] == []
     assert "regloss.teaching.noise.laplace" in forbidden_calls(_kernel_cheat, draw, np.random.default_rng(0))[0]
-    fs = student(OWN_SRC, ["study", "cheat", "helper"])
+    fs = student(OWN_SRC, ["study", "cheat", "helper", "sneaky"])
     assert forbidden_calls(fs["study"], draw, np.random.default_rng(0))[0] == []
     assert "regloss.teaching.noise.laplace" in forbidden_calls(fs["cheat"], draw, np.random.default_rng(0))[0]
     assert "regloss.teaching.noise.laplace" in forbidden_calls(fs["study"], fs["helper"], np.random.default_rng(0))[0]
+    # the student's own code, called back from inside a given function, counts again
+    from regloss.teaching.shrinkage import shrunk_fit
+
+    given = functools.partial(shrunk_fit, factor=1.0)
+    x, Y = np.arange(3.0), np.ones((2, 3))
+    assert "regloss.teaching.noise.laplace" in forbidden_calls(fs["sneaky"], given, x, Y)[0]

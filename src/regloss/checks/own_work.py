@@ -95,17 +95,19 @@ def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_fu
         return fn.regloss_forbidden_calls(args, kwargs, wanted), None
     seen = []
     own_file = __file__
-    given, inside = given_code(args, kwargs), []  # frames of the functions fn was given
+    given, stack = given_code(args, kwargs), []  # [(frame, exempt)]: inside a function fn was given?
 
     def profiler(frame, event, arg):
-        if inside:
-            if event == "return" and frame is inside[-1]:
-                inside.pop()
-            elif event == "call" and frame.f_code in given:
-                inside.append(frame)
+        if stack and event == "return" and frame is stack[-1][0]:
+            stack.pop()
             return
-        if event == "call" and frame.f_code in given:
-            inside.append(frame)
+        if event == "call":
+            if frame.f_code in given:
+                stack.append((frame, True))
+                return
+            if stack and stack[-1][1] and frame.f_globals.get("__name__") == "__main__":
+                stack.append((frame, False))  # the notebook's code called back from there: it counts
+        if stack and stack[-1][1]:
             return
         if event not in ("call", "c_call"):
             return

@@ -284,17 +284,21 @@ class Answer:
         forbidden = [str(f) for f in profile if not str(f).startswith("module:")]
         modules = {str(f)[len("module:"):] for f in profile if str(f).startswith("module:")}
         # as regloss.checks.own_work.given_code; the student's own functions are not exempt
-        given, inside = _given_code(args, kwargs, exclude=self.handles.values()), []
+        given, stack = _given_code(args, kwargs, exclude=self.handles.values()), []  # [(frame, exempt)]
 
         def profiler(frame, event, arg):
-            if inside:  # inside a function the test passed in (a noise model, a fit): not the student's work
-                if event == "return" and frame is inside[-1]:
-                    inside.pop()
-                elif event == "call" and frame.f_code in given:
-                    inside.append(frame)
+            # inside a function the test passed in (a noise model, a fit): not the student's work,
+            # unless the student's own code (__main__) is called back from there
+            if stack and event == "return" and frame is stack[-1][0]:
+                stack.pop()
                 return
-            if event == "call" and frame.f_code in given:
-                inside.append(frame)
+            if event == "call":
+                if frame.f_code in given:
+                    stack.append((frame, True))
+                    return
+                if stack and stack[-1][1] and frame.f_globals.get("__name__") == "__main__":
+                    stack.append((frame, False))
+            if stack and stack[-1][1]:
                 return
             if event == "c_call":
                 mod = getattr(arg, "__module__", None) or ""
