@@ -105,3 +105,51 @@ def test_a_zygote_that_would_hold_a_blocked_module_refuses_to_start(tmp_path):
     """))
     p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=str(ROOT))
     assert p.stdout.strip().startswith("refused"), p.stdout + p.stderr[-2000:]
+
+
+# A student's code writes what the warm process says to the grading parent ("done"), and
+# what the zygotes answer, on every pipe and Unix socket it holds (not the kernel's own
+# TCP sockets, whose corruption only stops that student's notebook), in the kernel and in
+# the answer process alike.
+FAKE_DONE = '''
+import os as _os, socket as _socket, stat as _stat
+for _fd in range(3, 1024):
+    try:
+        _mode = _os.fstat(_fd).st_mode
+        if _stat.S_ISSOCK(_mode):
+            _s = _socket.socket(fileno=_fd)
+            _unix = _s.family == _socket.AF_UNIX
+            _s.detach()
+            if not _unix:
+                continue
+        elif not _stat.S_ISFIFO(_mode):
+            continue
+        _os.write(_fd, b'{"done": true}\\n{"ready": true}\\n{"pid": 1}')
+    except OSError:
+        pass
+'''
+
+
+def test_student_code_holds_no_descriptor_of_the_grader(tmp_path):
+    """Kernels and answer processes are forked by zygotes of the warm process: they hold
+    none of its descriptors (its pipe to the grading parent, the zygotes' sockets), so a
+    student who writes fake replies on every pipe and socket changes nothing for the
+    students graded after them by the same worker."""
+    import nbformat
+
+    from tests.test_grade_command import A, FULL, NB, read_grades, regloss, student
+
+    subs = tmp_path / "subs"
+    kinds = {"a-fake-done": student(prepend={"l1_loss": FAKE_DONE, "mse_loss": FAKE_DONE}),
+             "b-honest": student(), "c-honest": student()}
+    for sid, nb in kinds.items():
+        (subs / sid).mkdir(parents=True)
+        nbformat.write(nb, str(subs / sid / NB))
+    out = tmp_path / "out"
+    p = regloss("grade", A, str(subs), "--out", str(out), "--workers", "1", "--timeout", "20", "--no-progress",
+                timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    rows = read_grades(out)
+    assert "a-fake-done" in rows  # graded (what its own corrupted pipes cost it is its affair)
+    for sid in ("b-honest", "c-honest"):
+        assert float(rows[sid]["auto_score"]) == FULL and rows[sid]["problems"] == "", rows[sid]

@@ -129,12 +129,27 @@ class Zygote:
         return Forked(answer["pid"])
 
 
+def close_inherited(keep=()):
+    """Close every file descriptor from 3 up except ``keep``, and forget the answer
+    zygote: a zygote holds nothing of the process that forked it (the warm process's
+    pipe to the grading parent, the other zygote's socket), so nothing of it reaches
+    the student code it forks."""
+    global _ANSWER
+    _ANSWER = None
+    lo = 3
+    for k in [*sorted({int(k) for k in keep if int(k) >= 3}), os.sysconf("SC_OPEN_MAX")]:
+        os.closerange(lo, k)
+        lo = k + 1
+
+
 def _serve(sock):
     """The zygote: import what kernels need, then fork one per request."""
     code = 0
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        close_inherited(keep=[sock.fileno()])
         import numpy  # noqa: F401
         import scipy.optimize  # noqa: F401 - the notebooks' prose cells compare with SciPy
         import scipy.stats  # noqa: F401
@@ -348,6 +363,8 @@ def _serve_answers(sock):
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        close_inherited(keep=[sock.fileno()])
         os.environ["MPLBACKEND"] = "Agg"
         import importlib
 
