@@ -1,8 +1,12 @@
-"""Grader power: every catalogue entry is autograded with stock nbgrader.
+"""Grader power: every catalogue entry is graded by the judge, and a sample by stock nbgrader.
 
 Wrong implementations must lose points on their exercise; correct alternates
 must keep full marks on every test; a function that delegates to torch, scipy
-or regloss earns nothing for its exercise.
+or regloss earns nothing for its exercise. The judge (what ``regloss grade``
+scores with) grades every entry; stock nbgrader, running the same test cells in
+the student's kernel, grades the solution, the blank release and
+:func:`tests.harness.stock_sample` (the first entry of each kind per exercise;
+``REGLOSS_STOCK_CATALOGUE=all`` for every entry, 25 minutes on 2 cores).
 """
 
 import pytest
@@ -40,7 +44,7 @@ def test_catalogue_covers_every_exercise(assignment):
         assert sum(e.expect == CORRECT for e in mine) >= 2, f"{assignment}/{ex}: fewer than 2 correct entries"
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e.assignment}:{e.student_id}")
+@pytest.mark.parametrize("entry", harness.stock_sample(ENTRIES), ids=lambda e: f"{e.assignment}:{e.student_id}")
 def test_catalogue_entry(graded_class, entry):
     scores, log = graded_class(entry.assignment)
     cells = scores.get(entry.student_id)
