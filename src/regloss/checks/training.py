@@ -1,8 +1,13 @@
 """Checks for assignment 08: a NumPy loss as a torch loss, and a training loop.
 
-The test cells hand the student's *functions* to these helpers and keep every
-tensor in here: a judge that runs the student's code elsewhere adapts this one
-module. The truth is PyTorch: ``torch.nn.functional.<loss>`` with autograd for
+The test cells hand the student's *functions* to these helpers. Every observation
+of them is made by a probe of :mod:`regloss.teaching.torch_probes` (plain data in,
+plain data out): called directly in the notebook's kernel, and in the answer process
+beside the student's function under the grader's judge (``f.regloss_call_beside``).
+The comparison with the truth is made here, in the judge; why a forged probe gains
+nothing is written in :mod:`regloss.teaching.torch_probes`. ``gradcheck`` is made
+here too, as ``torch.autograd.gradcheck`` makes it (central differences with its
+eps and tolerances), from probed forward values and backward gradients. The truth is PyTorch: ``torch.nn.functional.<loss>`` with autograd for
 :func:`check_numpy_loss_function`, and for :func:`check_train` parameter updates
 computed from ``torch.autograd.grad`` and the optimisers' published update
 rules (plain SGD with L2 weight decay, Adam), written without ``torch.optim``.
@@ -10,13 +15,14 @@ rules (plain SGD with L2 weight decay, Adam), written without ``torch.optim``.
 
 from __future__ import annotations
 
-import copy
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from regloss.checks.compare import quiet, tolerance
 from regloss.checks.own_work import forbidden_calls
+from regloss.teaching import torch_probes
 
 #: What ``numpy_loss_function`` may not call: the losses it must build from the NumPy callables.
 TORCH_LOSSES = ("torch.l1_loss", "torch.mse_loss", "torch.huber_loss", "torch.smooth_l1_loss")
@@ -54,8 +60,18 @@ class Probe:
                f"f(input, target, reduction={self.reduction!r}) [{', '.join(flags)}]"
 
 
-def _data(rng, probe, params):
-    torch = _torch()
+def _observe(student, probe, *args):
+    """``probe(student, *args)``: directly in the kernel, or in the answer process beside
+    the student's function under the judge (``student.regloss_call_beside``)."""
+    beside = getattr(student, "regloss_call_beside", None)
+    if beside is not None and type(student).__module__ == "regloss.grading.judge":
+        return beside(probe, student, *args)
+    with quiet():
+        return probe(student, *args)
+
+
+def _arrays(rng, probe, params):
+    """Input and target of one probe (float64 arrays of ``probe.shape``)."""
     scale = float(next(iter(params.values()), 1.0) or 1.0)
     n = int(np.prod(probe.shape)) if probe.shape else 1
     e = rng.normal(0.0, 2.0 * scale, n)
@@ -64,16 +80,20 @@ def _data(rng, probe, params):
         e[1] = 7.0 * scale            # far in the linear zone
     t = rng.normal(0.0, 1.0, n)
     x = t + e
-    dtype = getattr(torch, probe.dtype)
     shape = tuple(probe.shape)
-    if probe.strided and len(shape) == 2:
-        leaf = torch.tensor(x.reshape(shape).T.copy(), dtype=dtype).requires_grad_(True)
-        xin = leaf.t()                # non-contiguous, shape `shape`
+    return x.reshape(shape), t.reshape(shape)
+
+
+def _leaves(x, t, dtype, strided=False, target_grad=False):
+    torch = _torch()
+    dtype = getattr(torch, dtype)
+    if strided and np.ndim(x) == 2:
+        leaf = torch.tensor(np.asarray(x).T.copy(), dtype=dtype).requires_grad_(True)
+        xin = leaf.t()
     else:
-        leaf = torch.tensor(x.reshape(shape), dtype=dtype).requires_grad_(True)
+        leaf = torch.tensor(np.asarray(x), dtype=dtype).requires_grad_(True)
         xin = leaf
-    tleaf = torch.tensor(t.reshape(shape), dtype=dtype).requires_grad_(probe.target_grad)
-    return leaf, xin, tleaf
+    return leaf, xin, torch.tensor(np.asarray(t), dtype=dtype).requires_grad_(target_grad)
 
 
 def _reference(name, xin, t, reduction, params):
@@ -81,25 +101,37 @@ def _reference(name, xin, t, reduction, params):
     return getattr(torch.nn.functional, name)(xin, t, reduction=reduction, **params)
 
 
-def _grads(out, leaves, w):
+def _truth(name, params, x, t, dtype, reduction, strided=False, target_grad=False, grad_output=None):
+    """PyTorch's value and autograd's gradients (for input and target) of one call."""
     torch = _torch()
-    need = [v for v in leaves if v.requires_grad]
-    gs = torch.autograd.grad(out, need, grad_outputs=w, allow_unused=True)
-    return list(gs)
+    leaf, xin, tleaf = _leaves(x, t, dtype, strided, target_grad)
+    out = _reference(name, xin, tleaf, reduction, params)
+    grads = [None, None]
+    if grad_output is not None:
+        w = torch.tensor(np.asarray(grad_output), dtype=out.dtype)
+        need = [v for v in (leaf, tleaf) if v.requires_grad]
+        gs = list(torch.autograd.grad(out, need, grad_outputs=w, allow_unused=True)) + [None]
+        grads = [None if g is None else np.array(g.numpy(), dtype=np.float64) for g in gs[:2]]
+    return out, grads
 
 
-def _run_student(numpy_loss_function, loss, loss_grad, params, xin, t, reduction, label):
-    torch = _torch()
-    try:
-        with quiet():
-            f = numpy_loss_function(loss, loss_grad, **params)
-            out = f(xin, t, reduction)
-    except Exception as exc:  # noqa: BLE001
-        raise AssertionError(f"{label} raised {type(exc).__name__}: {exc}") from None
-    if not isinstance(out, torch.Tensor):
-        raise AssertionError(f"{label} returned {type(out).__name__}; a torch loss returns a torch.Tensor "
+def _call(x, t, dtype, reduction, strided=False, target_grad=False, grad_outputs=(), points=()):
+    return {"input": np.asarray(x, dtype=np.float64), "target": np.asarray(t, dtype=np.float64), "dtype": dtype,
+            "reduction": reduction, "strided": bool(strided), "target_grad": bool(target_grad),
+            "grad_outputs": [np.asarray(w, dtype=np.float64) for w in grad_outputs],
+            "points": [[np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)] for a, b in points]}
+
+
+def _returned(obs, label):
+    """Raise what a probe's report says went wrong before any value is compared."""
+    if not isinstance(obs, dict):
+        raise AssertionError(f"{label}: the probe's report is not a dict ({type(obs).__name__})")
+    if "error" in obs:
+        stage = {"backward": f"{label}: backward raised "}.get(obs["error"], f"{label} raised ")
+        raise AssertionError(f"{stage}{obs.get('type')}: {obs.get('message')}")
+    if obs.get("returned") != "Tensor":
+        raise AssertionError(f"{label} returned {obs.get('returned')}; a torch loss returns a torch.Tensor "
                              "(convert the NumPy result with torch.as_tensor)")
-    return out
 
 
 def _fmt(t):
@@ -107,51 +139,61 @@ def _fmt(t):
     return np.array2string(np.asarray(a), precision=5, threshold=8) if np.ndim(a) else f"{float(a):.6g}"
 
 
-def _check_probe(numpy_loss_function, loss, loss_grad, name, params, probe, rng):
+def _plan_probe(name, params, probe, rng):
+    """The call of one probe, with the truth the judge computes for it."""
     torch = _torch()
+    x, t = _arrays(rng, probe, params)
+    truth, _ = _truth(name, params, x, t, probe.dtype, probe.reduction, probe.strided, probe.target_grad)
+    gen = np.random.default_rng(int(rng.integers(2**31)))
+    w = probe.scale * gen.uniform(0.5, 2.0, tuple(truth.shape)) * gen.choice([-1.0, 1.0])
+    w = torch.tensor(w, dtype=truth.dtype).numpy().astype(np.float64)  # as representable in the probe's dtype
+    truth, want = _truth(name, params, x, t, probe.dtype, probe.reduction, probe.strided, probe.target_grad,
+                         grad_output=w)
+    call = _call(x, t, probe.dtype, probe.reduction, probe.strided, probe.target_grad, grad_outputs=[w])
+    return call, (truth, want, w)
+
+
+def _check_probe(obs, name, params, probe, planned):
+    truth, want, w = planned
     label = probe.describe(name, params)
-    leaf, xin, t = _data(rng, probe, params)
-    truth = _reference(name, xin, t, probe.reduction, params)
-    out = _run_student(numpy_loss_function, loss, loss_grad, params, xin, t, probe.reduction, label)
-    if out.shape != truth.shape:
-        raise AssertionError(f"{label} has shape {tuple(out.shape)}, PyTorch's {name} {tuple(truth.shape)}"
+    _returned(obs, label)
+    if tuple(obs["shape"]) != tuple(truth.shape):
+        raise AssertionError(f"{label} has shape {tuple(obs['shape'])}, PyTorch's {name} {tuple(truth.shape)}"
                              + (": a reduced loss is a 0-d tensor (shape ())" if truth.dim() == 0 else ""))
-    if out.dtype != truth.dtype:
-        raise AssertionError(f"{label} has dtype {out.dtype}; input is {xin.dtype}: give the result input's dtype "
-                             "(and device), e.g. torch.as_tensor(value, dtype=input.dtype, device=input.device)")
-    if out.grad_fn is None:
+    if obs["dtype"] != str(truth.dtype):
+        raise AssertionError(f"{label} has dtype {obs['dtype']}; input is torch.{probe.dtype}: give the result "
+                             "input's dtype (and device), e.g. torch.as_tensor(value, dtype=input.dtype, "
+                             "device=input.device)")
+    if not obs["grad_fn"]:
         raise AssertionError(f"{label} returned a tensor with no grad_fn although input requires grad: "
                              "return the output of your autograd.Function's .apply")
     rtol, atol = tolerance(np.dtype(probe.dtype))
-    if not np.allclose(out.detach().numpy(), truth.detach().numpy(), rtol=rtol, atol=atol):
-        raise AssertionError(f"{label} gives {_fmt(out)}, PyTorch's {name} {_fmt(truth)}")
-    gen = np.random.default_rng(int(rng.integers(2**31)))
-    w = torch.tensor(probe.scale * gen.uniform(0.5, 2.0, tuple(truth.shape)) * gen.choice([-1.0, 1.0]),
-                     dtype=truth.dtype)
-    leaves = [leaf, t]
-    try:
-        with quiet():
-            got = _grads(out, leaves, w)
-    except Exception as exc:  # noqa: BLE001
-        raise AssertionError(f"{label}: backward raised {type(exc).__name__}: {exc}") from None
-    want = _grads(truth, leaves, w)
-    for which, g, r in zip(("input", "target"), got, want):
+    value = np.asarray(obs["value"], dtype=np.float64)
+    if value.shape != tuple(truth.shape) or \
+            not np.allclose(value, truth.detach().numpy().astype(np.float64), rtol=rtol, atol=atol):
+        raise AssertionError(f"{label} gives {_fmt(value)}, PyTorch's {name} {_fmt(truth)}")
+    grads = obs["grads"]
+    if len(grads) != 1:
+        raise AssertionError(f"{label}: the probe reported {len(grads)} backward passes, not 1")
+    g_in, g_t, dtypes = grads[0]
+    for which, g, r, dt in zip(("input", "target"), (g_in, g_t), want, dtypes):
+        if r is None:
+            continue
         if g is None:
             raise AssertionError(f"{label}: no gradient reached {which}: backward must return one for it "
                                  f"(d loss / d target = -d loss / d input)")
-        if g.dtype != r.dtype:
-            raise AssertionError(f"{label}: the gradient for {which} has dtype {g.dtype}, not {r.dtype}")
-        gn, rn = g.detach().numpy(), r.detach().numpy()
-        if not np.allclose(gn, rn, rtol=rtol, atol=atol):
+        if dt != str(truth.dtype):
+            raise AssertionError(f"{label}: the gradient for {which} has dtype {dt}, not {truth.dtype}")
+        gn = np.asarray(g, dtype=np.float64)
+        if gn.shape != r.shape or not np.allclose(gn, r, rtol=rtol, atol=atol):
             raise AssertionError(f"{label}: backward with grad_output = {_fmt(w)} gives d/d {which} "
-                                 f"{_fmt(g)}, autograd on PyTorch's {name} gives {_fmt(r)}"
-                                 + _grad_hint(gn, rn, w, which, truth))
+                                 f"{_fmt(gn)}, autograd on PyTorch's {name} gives {_fmt(r)}"
+                                 + (_grad_hint(gn, r, w, which, truth) if gn.shape == r.shape else ""))
     return 1
 
 
 def _grad_hint(g, r, w, which, truth):
-    wn = w.detach().numpy()
-    n = truth.numel() if truth.dim() else None
+    wn = np.asarray(w)
     with np.errstate(all="ignore"):
         if np.allclose(g * wn, r, rtol=1e-3, atol=1e-6) or np.allclose(g, r / wn, rtol=1e-3, atol=1e-6):
             return ": backward ignores grad_output (multiply loss_grad's result by it)"
@@ -167,57 +209,86 @@ def _grad_hint(g, r, w, which, truth):
 
 
 def _follows(numpy_loss_function, loss, loss_grad, name, params, rng):
-    """The forward must come from ``loss`` and the backward from ``loss_grad``."""
-    torch = _torch()
-
-    def shifted_loss(*args, **kwargs):
-        return np.asarray(loss(*args, **kwargs)) + 1.0
-
-    def tripled_grad(*args, **kwargs):
-        return 3.0 * np.asarray(loss_grad(*args, **kwargs))
-
+    """The forward must come from ``loss`` and the backward from ``loss_grad``: observed with
+    a loss shifted by 1 and a gradient tripled (:mod:`regloss.teaching.torch_probes`)."""
     probe = Probe((5,), "float64", "mean")
-    leaf, xin, t = _data(rng, probe, params)
-    truth = _reference(name, xin, t, "mean", params)
+    x, t = _arrays(rng, probe, params)
+    truth, (r, _) = _truth(name, params, x, t, "float64", "mean", grad_output=np.array(1.0))
+    call = _call(x, t, "float64", "mean", grad_outputs=[np.array(1.0)])
     label = f"numpy_loss_function(loss, loss_grad) with a loss that adds 1 to {name}"
-    out = _run_student(numpy_loss_function, shifted_loss, loss_grad, params, xin, t, "mean", label)
-    if not np.isclose(float(out.detach()), float(truth.detach()) + 1.0, rtol=1e-9):
-        raise AssertionError(f"{label} gives {float(out.detach()):.6g}, not {name} + 1 = {float(truth) + 1:.6g}: "
+    (obs,) = _observe(numpy_loss_function, torch_probes.loss_calls,
+                      functools.partial(torch_probes.shifted_loss, loss), loss_grad, dict(params), [call])
+    _returned(obs, label)
+    got = np.asarray(obs["value"], dtype=np.float64)
+    if got.shape != () or not np.isclose(float(got), float(truth.detach()) + 1.0, rtol=1e-9):
+        raise AssertionError(f"{label} gives {_fmt(got)}, not {name} + 1 = {float(truth) + 1:.6g}: "
                              "the forward pass must call the NumPy `loss` it is given")
     label = f"numpy_loss_function(loss, loss_grad) with a loss_grad that triples {name}_grad"
-    out = _run_student(numpy_loss_function, loss, tripled_grad, params, xin, t, "mean", label)
-    try:
-        with quiet():
-            (g,) = torch.autograd.grad(out, leaf)
-    except Exception as exc:  # noqa: BLE001
-        raise AssertionError(f"{label}: backward raised {type(exc).__name__}: {exc}") from None
-    (r,) = torch.autograd.grad(truth, leaf)
-    if not np.allclose(g.numpy(), 3.0 * r.numpy(), rtol=1e-9, atol=1e-12):
+    (obs,) = _observe(numpy_loss_function, torch_probes.loss_calls,
+                      loss, functools.partial(torch_probes.tripled_grad, loss_grad), dict(params), [call])
+    _returned(obs, label)
+    g = obs["grads"][0][0] if obs["grads"] else None
+    g = np.full(np.shape(r), np.nan) if g is None else np.asarray(g, dtype=np.float64)
+    if g.shape != r.shape or not np.allclose(g, 3.0 * r, rtol=1e-9, atol=1e-12):
         raise AssertionError(f"{label}: the gradient is {_fmt(g)}, not 3 times autograd's {_fmt(r)}: "
                              "the backward pass must call the NumPy `loss_grad` it is given, not autograd")
     return 2
 
 
-def _gradcheck(numpy_loss_function, loss, loss_grad, name, params, reductions, rng):
-    torch = _torch()
-    f = numpy_loss_function(loss, loss_grad, **params)
+#: The finite differences of :func:`_gradcheck`: torch.autograd.gradcheck's defaults.
+GRADCHECK_EPS, GRADCHECK_ATOL, GRADCHECK_RTOL = 1e-6, 1e-5, 1e-3
+
+
+def _plan_gradcheck(name, params, reduction, rng):
+    """A gradcheck as torch.autograd.gradcheck makes it (float64, central differences),
+    as one probe call: backward for each unit grad_output (the first twice: reentrant?)
+    and the forward at input and target moved by +-eps in each element."""
     scale = float(next(iter(params.values()), 1.0) or 1.0)
-    for reduction in reductions:
-        # errors away from the kinks (0 and +-delta), where the loss is smooth enough for finite differences
-        e = rng.choice([-1.0, 1.0], 7) * scale * rng.choice([0.2, 0.4, 0.6, 1.7, 3.0, 5.0], 7)
-        t = torch.tensor(rng.normal(0, 1, 7), dtype=torch.float64, requires_grad=True)
-        x = (t.detach() + torch.tensor(e)).requires_grad_(True)
-        label = f"torch.autograd.gradcheck(f, (input, target)) with f = numpy_loss_function({name}, ...), " \
-                f"reduction={reduction!r}, float64"
-        try:
-            with quiet():
-                ok = torch.autograd.gradcheck(lambda a, b: f(a, b, reduction), (x, t), raise_exception=True)
-        except Exception as exc:  # noqa: BLE001
-            msg = str(exc).strip().splitlines()
-            raise AssertionError(f"{label} fails: {' '.join(msg[:6])[:600]}") from None
-        if not ok:
-            raise AssertionError(f"{label} fails")
-    return len(reductions)
+    # errors away from the kinks (0 and +-delta), where the loss is smooth enough for finite differences
+    e = rng.choice([-1.0, 1.0], 7) * scale * rng.choice([0.2, 0.4, 0.6, 1.7, 3.0, 5.0], 7)
+    t = rng.normal(0, 1, 7)
+    x = t + e
+    m = 7 if reduction == "none" else 1
+    units = [np.eye(m)[k].reshape((7,) if reduction == "none" else ()) for k in range(m)]
+    points = []
+    for which in (0, 1):
+        for j in range(7):
+            for sign in (1.0, -1.0):
+                xp, tp = x.copy(), t.copy()
+                (xp if which == 0 else tp)[j] += sign * GRADCHECK_EPS
+                points.append((xp, tp))
+    return _call(x, t, "float64", reduction, target_grad=True, grad_outputs=units + units[:1], points=points), m
+
+
+def _check_gradcheck(obs, name, params, reduction, m):
+    label = (f"gradcheck of f = numpy_loss_function({name}, ...) (as torch.autograd.gradcheck: central "
+             f"differences, eps={GRADCHECK_EPS}, atol={GRADCHECK_ATOL}, rtol={GRADCHECK_RTOL}) on "
+             f"(input, target), reduction={reduction!r}, float64")
+    _returned(obs, label)
+    grads, values = obs["grads"], [np.asarray(v, dtype=np.float64).reshape(-1) for v in obs["values"]]
+    if len(grads) != m + 1 or len(values) != 28 or any(v.size != m for v in values):
+        raise AssertionError(f"{label} fails: the probe reported {len(grads)} backward passes and "
+                             f"{len(values)} forward values")
+    for k, which in enumerate(("input", "target")):
+        analytical = np.stack([np.zeros(7) if gr[k] is None else np.asarray(gr[k], dtype=np.float64).reshape(-1)
+                               for gr in grads[:m]])  # (outputs, 7)
+        for gr in grads:
+            if gr[k] is not None and gr[2][k] != "torch.float64":
+                raise AssertionError(f"{label} fails: Gradient has dtype mismatch (the gradient for {which} has "
+                                     f"dtype {gr[2][k]}, not torch.float64)")
+        plus, minus = values[14 * k:14 * k + 14:2], values[14 * k + 1:14 * k + 14:2]
+        numerical = np.stack([(p - q) / (2 * GRADCHECK_EPS) for p, q in zip(plus, minus)], axis=1)
+        if analytical.shape != numerical.shape or not np.all(
+                np.abs(analytical - numerical) <= GRADCHECK_ATOL + GRADCHECK_RTOL * np.abs(numerical)):
+            raise AssertionError(f"{label} fails: Jacobian mismatch for output 0 with respect to input {k} "
+                                 f"({which}), numerical: {_fmt(numerical.squeeze())}, "
+                                 f"analytical: {_fmt(analytical.squeeze())}")
+    first, again = grads[0], grads[m]
+    for a, b in zip(first[:2], again[:2]):
+        if (a is None) != (b is None) or (a is not None and not np.array_equal(np.asarray(a), np.asarray(b))):
+            raise AssertionError(f"{label} fails: Backward is not reentrant, i.e., running backward with same "
+                                 "input and grad_output multiple times gives different values")
+    return 1
 
 
 def check_numpy_loss_function(numpy_loss_function, loss, loss_grad, name, probes=None, seed=0,
@@ -255,28 +326,56 @@ def check_numpy_loss_function(numpy_loss_function, loss, loss_grad, name, probes
     AssertionError
         Naming the call, what differs and the likely mistake.
     """
-    torch = _torch()
     rng = np.random.default_rng(seed)
     probes = list(probes) if probes is not None else [Probe()]
-
-    def once():
-        x = torch.tensor([0.5, -3.0, 2.0], dtype=torch.float64, requires_grad=True)
-        t = torch.zeros(3, dtype=torch.float64)
-        out = numpy_loss_function(loss, loss_grad, **params)(x, t, "mean")
-        out.backward()
-
-    calls, _ = forbidden_calls(once, forbidden_modules=NOT_TORCH, forbidden_functions=TORCH_LOSSES)
+    calls = _own_work_calls(numpy_loss_function, loss, loss_grad, params)
     if calls:
         raise AssertionError(
             f"numpy_loss_function calls {', '.join(calls[:3])}: it must build the torch loss from the NumPy "
             "`loss` and `loss_grad` it is given; a function that hands the work to torch.nn.functional "
             "earns no points for it")
+    planned = [_plan_probe(name, params, p, rng) for p in probes]
+    follows_seed = int(rng.integers(2**31))
+    checks = [_plan_gradcheck(name, params, r, rng) for r in gradcheck_reductions]
+    # one crossing for every probe and gradcheck call of the real loss and gradient
+    obs = _observe(numpy_loss_function, torch_probes.loss_calls, loss, loss_grad, dict(params),
+                   [c for c, _ in planned] + [c for c, _ in checks])
+    if not isinstance(obs, list) or len(obs) != len(planned) + len(checks):
+        raise AssertionError("numpy_loss_function: the probe reported "
+                             f"{len(obs) if isinstance(obs, list) else type(obs).__name__} calls, "
+                             f"not {len(planned) + len(checks)}")
     n = 0
-    for p in probes:
-        n += _check_probe(numpy_loss_function, loss, loss_grad, name, params, p, rng)
-    n += _follows(numpy_loss_function, loss, loss_grad, name, params, rng)
-    n += _gradcheck(numpy_loss_function, loss, loss_grad, name, params, gradcheck_reductions, rng)
+    for p, (_, want), o in zip(probes, planned, obs):
+        n += _check_probe(o, name, params, p, want)
+    n += _follows(numpy_loss_function, loss, loss_grad, name, params, np.random.default_rng(follows_seed))
+    for r, (_, m), o in zip(gradcheck_reductions, checks, obs[len(planned):]):
+        n += _check_gradcheck(o, name, params, r, m)
     return n
+
+
+def _own_work_calls(numpy_loss_function, loss, loss_grad, params):
+    """The forbidden calls of building ``f`` and one forward and backward of it (in the kernel);
+    under the judge, of one forward call of ``f``, profiled in the answer process (a backward
+    that delegates fails the tripled-gradient check there)."""
+    torch = _torch()
+    x = torch.tensor([0.5, -3.0, 2.0], dtype=torch.float64, requires_grad=True)
+    t = torch.zeros(3, dtype=torch.float64)
+    if type(numpy_loss_function).__module__ == "regloss.grading.judge":
+        try:
+            f = numpy_loss_function(loss, loss_grad, **params)
+        except Exception:  # noqa: BLE001 - a crash is judged by the value checks
+            return []
+        if type(f).__module__ != "regloss.grading.judge":
+            return []
+        calls, _ = forbidden_calls(f, x, t, "mean", forbidden_modules=NOT_TORCH, forbidden_functions=TORCH_LOSSES)
+        return calls
+
+    def once():
+        out = numpy_loss_function(loss, loss_grad, **params)(x, t, "mean")
+        out.backward()
+
+    calls, _ = forbidden_calls(once, forbidden_modules=NOT_TORCH, forbidden_functions=TORCH_LOSSES)
+    return calls
 
 
 def hidden_probes():
@@ -293,31 +392,9 @@ def hidden_probes():
 
 
 # ----------------------------------------------------------------------------- the training loop
-def _model(seed, dtype):
-    """A small MLP 3 -> 16 -> 16 -> 1 whose weights come from ``seed`` (no global torch seed)."""
-    torch = _torch()
-    rng = np.random.default_rng(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.Tanh(), torch.nn.Linear(16, 16), torch.nn.Tanh(),
-                                torch.nn.Linear(16, 1)).to(dtype)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.tensor(rng.normal(0, 0.5, tuple(p.shape)), dtype=dtype))
-    return model
-
-
-def _data_xy(seed, n, dtype):
-    torch = _torch()
-    rng = np.random.default_rng(seed + 1)
-    x = rng.normal(0, 1, (n, 3))
-    y = np.sin(x[:, :1]) + 0.5 * x[:, 1:2] - x[:, 2:3] ** 2 / 4 + 0.1 * rng.standard_t(2, (n, 1))
-    return torch.tensor(x, dtype=dtype), torch.tensor(y, dtype=dtype)
-
-
-def _make_optimizer(kind, params, lr, weight_decay):
-    torch = _torch()
-    if kind == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
-    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+#: The model, data and optimiser of a check: built from a seed and a config, alike in the
+#: judge (for the truth) and where the student's ``train`` runs (:mod:`regloss.teaching.torch_probes`).
+_model, _data_xy, _make_optimizer = torch_probes.model, torch_probes.data_xy, torch_probes.optimizer
 
 
 def reference_train(model, loss_fn, kind, lr, weight_decay, x, y, n_steps, accumulate=False, zero_late=False):
@@ -399,41 +476,39 @@ def check_train(train, configs=TRAIN_CONFIGS_VISIBLE, seed=0, n=64):
         loss_fn = getattr(torch.nn.functional, loss_name)
         model = _model(seed + i, dtype)
         x, y = _data_xy(seed + i, n, dtype)
-        student_model = copy.deepcopy(model)
-        opt = _make_optimizer(kind, student_model.parameters(), lr, wd)
         label = (f"train(model, F.{loss_name}, torch.optim.{'SGD' if kind == 'sgd' else 'Adam'}(lr={lr}, "
                  f"weight_decay={wd}), x, y, n_steps={n_steps}) [{dtype_name}]")
-        try:
-            with quiet():
-                result = train(student_model, loss_fn, opt, x, y, n_steps)
-        except Exception as exc:  # noqa: BLE001
-            raise AssertionError(f"{label} raised {type(exc).__name__}: {exc}") from None
-        if result is None:
+        obs = _observe(train, torch_probes.train_run, kind, lr, wd, loss_name, n_steps, dtype_name, seed + i, n)
+        if not isinstance(obs, dict):
+            raise AssertionError(f"{label}: the probe's report is not a dict ({type(obs).__name__})")
+        if "error" in obs:
+            raise AssertionError(f"{label} raised {obs.get('type')}: {obs.get('message')}")
+        if obs.get("returned") == "NoneType":
             raise AssertionError(f"{label} returned None: return the list of the n_steps losses")
-        try:
-            losses = np.array([float(v) for v in result], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise AssertionError(f"{label} returned {type(result).__name__}, not a list of numbers") from None
+        if obs.get("losses") is None:
+            raise AssertionError(f"{label} returned {obs.get('returned')}, not a list of numbers")
+        losses = np.asarray(obs["losses"], dtype=np.float64).reshape(-1)
         want, params = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps)
         rtol, atol = (1e-7, 1e-10) if dtype_name == "float64" else (1e-4, 1e-6)
         if losses.shape != want.shape:
             raise AssertionError(f"{label} returned {losses.size} losses; {n_steps} steps give {n_steps} "
                                  "(one per step, computed before the step)")
-        got_params = [p.detach() for p in student_model.parameters()]
-        same_params = all(np.allclose(a.numpy(), b.numpy(), rtol=rtol * 10, atol=atol * 10)
-                          for a, b in zip(got_params, params))
+        got_params = [np.asarray(p, dtype=np.float64) for p in obs.get("params") or []]
+        same_params = len(got_params) == len(params) and all(
+            a.shape == tuple(b.shape) and np.allclose(a, b.numpy(), rtol=rtol * 10, atol=atol * 10)
+            for a, b in zip(got_params, params))
         if not np.allclose(losses, want, rtol=rtol, atol=atol) or not same_params:
-            raise AssertionError(f"{label}: you give losses {_fmt(torch.tensor(losses))}, the update rule gives "
-                                 f"{_fmt(torch.tensor(want))}" + ("" if same_params else
-                                                                   "; the final parameters differ too")
+            raise AssertionError(f"{label}: you give losses {_fmt(losses)}, the update rule gives "
+                                 f"{_fmt(want)}" + ("" if same_params else "; the final parameters differ too")
                                  + _train_hint(model, loss_fn, kind, lr, wd, x, y, n_steps, losses, got_params,
                                                rtol, atol))
     return len(configs)
 
 
 def _train_hint(model, loss_fn, kind, lr, wd, x, y, n_steps, losses, got_params, rtol, atol):
-    start = [p.detach() for p in model.parameters()]
-    if n_steps and all(np.allclose(a.numpy(), b.numpy()) for a, b in zip(got_params, start)):
+    start = [p.detach().numpy() for p in model.parameters()]
+    if n_steps and len(got_params) == len(start) and all(
+            a.shape == b.shape and np.allclose(a, b) for a, b in zip(got_params, start)):
         return (": the model's parameters did not change. Is optimizer.step() called, and is zero_grad() "
                 "called after backward() (which wipes the gradients before the step)?")
     acc, _ = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps, accumulate=True)
