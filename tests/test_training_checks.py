@@ -187,3 +187,46 @@ def test_teaching_data_and_models_are_seeded():
     phi, y, q, boom = teach.q_regression_data(1)
     assert phi.shape == (2000, 8) and y.shape == q.shape == (2000, 1)
     assert (np.abs((y - q).numpy().ravel()[boom]) > 400).all() and (np.abs((y - q).numpy().ravel()[~boom]) < 5).all()
+
+
+def test_check_numpy_loss_function_needs_the_given_loss_grad_in_backward():
+    """A backward through autograd of the loss written in torch (the forward from the NumPy loss) fails the
+    tripled-gradient probe (regloss.teaching.torch_probes.tripled_grad)."""
+    huber, huber_grad = _np_losses()
+
+    class _AutogradBackward(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, t, reduction, loss, delta):
+            ctx.save_for_backward(x, t)
+            ctx.extra = (reduction, delta)
+            return torch.as_tensor(np.asarray(loss(x.detach().numpy(), t.detach().numpy(), reduction, delta=delta)),
+                                   dtype=x.dtype)
+
+        @staticmethod
+        def backward(ctx, go):
+            x, t = ctx.saved_tensors
+            reduction, delta = ctx.extra
+            with torch.enable_grad():
+                a = x.detach().requires_grad_(True)
+                e = (a - t).abs()  # Huber in torch operations (no torch.nn.functional loss)
+                v = torch.where(e < delta, 0.5 * e * e, delta * (e - 0.5 * delta))
+                (g,) = torch.autograd.grad(v.mean() if reduction == "mean" else v.sum(), a)
+            return g * go, -g * go, None, None, None
+
+    def numpy_loss_function(loss, loss_grad, **params):
+        return lambda x, t, reduction="mean": _AutogradBackward.apply(x, t, reduction, loss, params["delta"])
+
+    with pytest.raises(AssertionError, match="must call the NumPy `loss_grad`"):
+        training.check_numpy_loss_function(numpy_loss_function, huber, huber_grad, "huber_loss", delta=1.0)
+
+
+def test_gradcheck_in_the_checker_finds_a_wrong_gradient_for_none():
+    """The gradcheck made from probed values finds a backward that is right for "mean" only."""
+    huber, huber_grad = _np_losses()
+
+    def mean_only_grad(x, t, reduction="mean", delta=1.0):
+        return huber_grad(x, t, "mean", delta)
+
+    with pytest.raises(AssertionError, match="Jacobian mismatch"):
+        training.check_numpy_loss_function(_student(), huber, mean_only_grad, "huber_loss", probes=[],
+                                           gradcheck_reductions=("none",), delta=1.0)
