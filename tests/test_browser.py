@@ -179,11 +179,17 @@ RUN_ALL = """async () => {
 
 
 def _open_notebook(page, base, token, rel):
-    page.goto(f"{base}/lab/tree/{rel}?token={token}")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+    # ?reset: JupyterLab does not restore the previous page's layout, whose notebook it
+    # could otherwise make current again after this one opens (the next checks would
+    # then run the previous notebook)
+    page.goto(f"{base}/lab/tree/{rel}?reset&token={token}")
+    page.wait_for_function("(rel) => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+                           "window.jupyterapp.shell.currentWidget.context && "
+                           "window.jupyterapp.shell.currentWidget.context.path === rel && "
                            "window.jupyterapp.shell.currentWidget.sessionContext && "
                            "window.jupyterapp.shell.currentWidget.sessionContext.session && "
-                           "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=120_000)
+                           "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", arg=rel,
+                           timeout=120_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
 
 
