@@ -63,12 +63,12 @@ def test_catalogue_entry(graded_class, entry):
 
 # --------------------------------------------------------------------------- under the judge
 
-#: Exercises whose test cells cannot be judged outside the kernel yet: 08's pass torch
-#: modules and optimisers, or need autograd through the student's function. Issue 10
-#: asks their tests to pass plain data or functions importable by name instead. Their
-#: entries are not judged here, and the test below fails as soon as one of them becomes
+#: Exercises whose test cells cannot be judged outside the kernel (none: 06's tests pass
+#: noise models and fits by name, 08's checks observe torch through
+#: regloss.teaching.torch_probes). An exercise listed here is not judged by the tests
+#: below, and test_every_test_cell_is_judge_compatible fails as soon as it becomes
 #: compatible (so it leaves this table).
-NOT_JUDGE_COMPATIBLE = {}  # 08's checks observe torch through regloss.teaching.torch_probes
+NOT_JUDGE_COMPATIBLE = {}
 
 #: Entries whose mistake cannot be seen across the judge's process boundary (none today:
 #: arrays changed in place and generators advanced come back from the answer process);
