@@ -646,7 +646,10 @@ def judge_notebook(source_nb, student_nb, client: AnswerClient, timeout=60, log=
         raise _CellTimeout()
 
     signal.signal(signal.SIGALRM, on_alarm)
-    for step in p.steps:
+    # with ``only``, nothing after the last test to judge is needed: stop there
+    last = max((i for i, st in enumerate(p.steps) if st[0] == "test" and (only is None or st[1] in only)),
+               default=-1)
+    for step in p.steps[:last + 1]:
         if step[0] == "setup":
             used = names_of(step[1])[1] & p.student_names
             if used:
