@@ -49,23 +49,10 @@ def given_code(args, kwargs):
     caller's work, not the graded function's (a noise model of ``regloss.teaching``
     passed to a Monte Carlo study). Functions of the notebook itself (``__main__``: the
     student's own, a test cell's lambda) are not among them: what they call counts."""
-    import functools
+    from regloss.arguments import code_of, functions_given
 
-    codes, todo, seen = set(), [*args, *kwargs.values()], 0
-    while todo and seen < 10_000:
-        v, seen = todo.pop(), seen + 1
-        if type(v) in (list, tuple):
-            todo.extend(v)
-        elif type(v) is dict:
-            todo.extend(v.values())
-        elif isinstance(v, functools.partial):
-            todo.extend([v.func, *v.args, *v.keywords.values()])
-        elif callable(v):
-            f = getattr(v, "__func__", v)
-            code = getattr(f, "__code__", None)
-            if code is not None and getattr(f, "__module__", None) != "__main__":
-                codes.add(code)
-    return codes
+    return {code_of(f) for f in functions_given(args, kwargs)
+            if code_of(f) is not None and getattr(getattr(f, "__func__", f), "__module__", None) != "__main__"}
 
 
 def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_functions=(), **kwargs):

@@ -124,22 +124,12 @@ def _given_code(args, kwargs, exclude=()):
     """The code objects of the functions a call is given (in its arguments, lists, tuples,
     dicts, functools.partial), but those in ``exclude`` (the student's own functions);
     as :func:`regloss.checks.own_work.given_code`, which this process cannot import."""
+    from regloss.arguments import code_of, functions_given
+
     excluded = {id(f) for f in exclude}
-    excluded_code = {getattr(getattr(f, "__func__", f), "__code__", None) for f in exclude} - {None}
-    codes, todo, n = set(), [*args, *kwargs.values()], 0
-    while todo and n < 10_000:
-        v, n = todo.pop(), n + 1
-        if type(v) in (list, tuple):
-            todo.extend(v)
-        elif type(v) is dict:
-            todo.extend(v.values())
-        elif isinstance(v, functools.partial):
-            todo.extend([v.func, *v.args, *v.keywords.values()])
-        elif callable(v) and id(v) not in excluded:
-            code = getattr(getattr(v, "__func__", v), "__code__", None)
-            if code is not None and code not in excluded_code:
-                codes.add(code)
-    return codes
+    excluded_code = {code_of(f) for f in exclude} - {None}
+    return {code_of(f) for f in functions_given(args, kwargs)
+            if id(f) not in excluded and code_of(f) is not None and code_of(f) not in excluded_code}
 
 
 class _Timeout(BaseException):

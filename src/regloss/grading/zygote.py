@@ -225,7 +225,9 @@ def _child(req, run):
         os._exit(code)
 
 
-def _kernel(req):
+def _run_main(req, module, argv, load_main):
+    """In a forked child: take the request's environment and folder, then run
+    ``load_main()(argv)`` as ``python -m module`` would; exit with its status."""
     code = 1
     try:
         from regloss.startup import restore_optional_imports
@@ -234,10 +236,9 @@ def _kernel(req):
         os.environ.clear()
         os.environ.update(req["env"])
         os.chdir(req["cwd"])
-        from regloss.grading.kernel import kernel_main
-
-        sys.argv = [sys.executable, "-m", KERNEL_MODULE, *req["args"]]
-        kernel_main(req["args"])
+        main = load_main()
+        sys.argv = [sys.executable, "-m", module, *argv]
+        main(argv)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
@@ -245,6 +246,15 @@ def _kernel(req):
         code = 1
     finally:
         os._exit(code)
+
+
+def _kernel(req):
+    def load():
+        from regloss.grading.kernel import kernel_main
+
+        return kernel_main
+
+    _run_main(req, KERNEL_MODULE, list(req["args"]), load)
 
 
 def install(zygote: Zygote):
@@ -408,23 +418,10 @@ def _serve_answers(sock):
 
 
 def _answer(req):
-    code = 1
-    try:
-        from regloss.startup import restore_optional_imports
-
-        restore_optional_imports()
-        os.environ.clear()
-        os.environ.update(req["env"])
-        os.chdir(req["cwd"])
+    def load():
         from regloss.grading import answer
 
-        rfd, wfd = req["fds"]
-        sys.argv = [sys.executable, "-m", "regloss.grading.answer"]
-        answer.main([str(rfd), str(wfd), req["cfg"]])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    except BaseException:  # noqa: BLE001
-        code = 1
-    finally:
-        os._exit(code)
+        return answer.main
+
+    rfd, wfd = req["fds"]
+    _run_main(req, "regloss.grading.answer", [str(rfd), str(wfd), req["cfg"]], load)
