@@ -221,7 +221,7 @@ def _follows(numpy_loss_function, loss, loss_grad, name, params, rng):
     _returned(obs, label)
     got = np.asarray(obs["value"], dtype=np.float64)
     if got.shape != () or not np.isclose(float(got), float(truth.detach()) + 1.0, rtol=1e-9):
-        raise AssertionError(f"{label} gives {_fmt(got)}, not {name} + 1 = {float(truth) + 1:.6g}: "
+        raise AssertionError(f"{label} gives {_fmt(got)}, not {name} + 1 = {float(truth.detach()) + 1:.6g}: "
                              "the forward pass must call the NumPy `loss` it is given")
     label = f"numpy_loss_function(loss, loss_grad) with a loss_grad that triples {name}_grad"
     (obs,) = _observe(numpy_loss_function, torch_probes.loss_calls,
