@@ -32,3 +32,30 @@ def functions_given(args, kwargs, limit=10_000):
 def code_of(fn):
     """The code object of a function or method (None for a builtin or a callable object)."""
     return getattr(getattr(fn, "__func__", fn), "__code__", None)
+
+
+class GivenCalls:
+    """For a profiler: whether an event happens inside a function the call was given.
+
+    ``inside(frame, event)`` is True from the call of a function whose code is in
+    ``given`` to its return, so what runs there is not counted as the graded
+    function's work -- except the notebook's own code (``__main__``) called back
+    from there, which counts again until it returns.
+    """
+
+    def __init__(self, given):
+        self.given = given
+        self.stack = []  # [(frame, exempt)]
+
+    def inside(self, frame, event):
+        stack = self.stack
+        if stack and event == "return" and frame is stack[-1][0]:
+            stack.pop()
+            return True
+        if event == "call":
+            if frame.f_code in self.given:
+                stack.append((frame, True))
+                return True
+            if stack and stack[-1][1] and frame.f_globals.get("__name__") == "__main__":
+                stack.append((frame, False))
+        return bool(stack and stack[-1][1])

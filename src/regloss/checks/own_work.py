@@ -82,19 +82,12 @@ def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_fu
         return fn.regloss_forbidden_calls(args, kwargs, wanted), None
     seen = []
     own_file = __file__
-    given, stack = given_code(args, kwargs), []  # [(frame, exempt)]: inside a function fn was given?
+    from regloss.arguments import GivenCalls
+
+    given = GivenCalls(given_code(args, kwargs))
 
     def profiler(frame, event, arg):
-        if stack and event == "return" and frame is stack[-1][0]:
-            stack.pop()
-            return
-        if event == "call":
-            if frame.f_code in given:
-                stack.append((frame, True))
-                return
-            if stack and stack[-1][1] and frame.f_globals.get("__name__") == "__main__":
-                stack.append((frame, False))  # the notebook's code called back from there: it counts
-        if stack and stack[-1][1]:
+        if given.inside(frame, event):
             return
         if event not in ("call", "c_call"):
             return

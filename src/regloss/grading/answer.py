@@ -273,22 +273,14 @@ class Answer:
         seen = []
         forbidden = [str(f) for f in profile if not str(f).startswith("module:")]
         modules = {str(f)[len("module:"):] for f in profile if str(f).startswith("module:")}
-        # as regloss.checks.own_work.given_code; the student's own functions are not exempt
-        given, stack = _given_code(args, kwargs, exclude=self.handles.values()), []  # [(frame, exempt)]
+        # inside a function the test passed in (a noise model, a fit): not the student's work;
+        # the student's own functions are not exempt
+        from regloss.arguments import GivenCalls
+
+        given = GivenCalls(_given_code(args, kwargs, exclude=self.handles.values()))
 
         def profiler(frame, event, arg):
-            # inside a function the test passed in (a noise model, a fit): not the student's work,
-            # unless the student's own code (__main__) is called back from there
-            if stack and event == "return" and frame is stack[-1][0]:
-                stack.pop()
-                return
-            if event == "call":
-                if frame.f_code in given:
-                    stack.append((frame, True))
-                    return
-                if stack and stack[-1][1] and frame.f_globals.get("__name__") == "__main__":
-                    stack.append((frame, False))
-            if stack and stack[-1][1]:
+            if given.inside(frame, event):
                 return
             if event == "c_call":
                 mod = getattr(arg, "__module__", None) or ""

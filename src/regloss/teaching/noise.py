@@ -35,6 +35,11 @@ def _check_rng(rng):
         raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), not {type(rng).__name__}")
 
 
+def _check_probability(name, value):
+    if not (isinstance(value, (int, float, np.integer, np.floating)) and 0.0 <= value <= 1.0):
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+
+
 def _check_positive(name, value):
     if not (isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
@@ -136,8 +141,7 @@ def contaminated_normal(rng, size, eps=0.1, scale=1.0, factor=10.0):
     _check_rng(rng)
     _check_positive("scale", scale)
     _check_positive("factor", factor)
-    if not (isinstance(eps, (int, float, np.integer, np.floating)) and 0.0 <= eps <= 1.0):
-        raise ValueError(f"eps must be a probability in [0, 1], got {eps!r}")
+    _check_probability("eps", eps)
     z = rng.normal(0.0, 1.0, size=size)
     wide = rng.random(size=size) < eps
     return scale * np.where(wide, factor * z, z)
@@ -179,8 +183,7 @@ def one_sided_contamination(rng, size, eps=0.1, shift=8.0, factor=3.0, scale=1.0
     _check_rng(rng)
     _check_positive("scale", scale)
     _check_positive("factor", factor)
-    if not (isinstance(eps, (int, float, np.integer, np.floating)) and 0.0 <= eps <= 1.0):
-        raise ValueError(f"eps must be a probability in [0, 1], got {eps!r}")
+    _check_probability("eps", eps)
     if not (isinstance(shift, (int, float, np.integer, np.floating)) and math.isfinite(shift)):
         raise ValueError(f"shift must be a finite number, got {shift!r}")
     z = rng.normal(0.0, 1.0, size=size)
