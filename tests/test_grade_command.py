@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -176,6 +177,20 @@ def test_good_students_are_unaffected(bad_class):
     # notebooks whose harm is contained keep the points of their correct functions
     for sid in ("edited", "deleted", "wrongname", "noise", "snoop", "sysexit", "crash", "flood", "loop", "hog"):
         assert float(rows[sid]["auto_score"]) >= 6, (sid, rows[sid])
+
+
+def test_figures_reach_the_graded_notebook_and_the_feedback(bad_class):
+    """The release's plots appear in the graded notebook and in the student's feedback,
+    as when nbgrader runs the notebook in a fresh kernel (a kernel forked with
+    matplotlib already imported must still pick the inline backend)."""
+    out = bad_class["out"]
+    plotting = [i for i, c in enumerate(_release().cells) if c.cell_type == "code" and re.search(r"plot_\w+\(", c.source)]
+    assert plotting, "01 has no plotting cell to check"
+    nb = nbformat.read(str(out / "autograded" / "good" / A / NB), as_version=4)
+    images = [i for i, c in enumerate(nb.cells) for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert set(plotting) <= set(images), (plotting, images)
+    html = next((out / "feedback" / "good" / A).glob("*.html")).read_text()
+    assert html.count("data:image/png;base64,") >= len(plotting)
 
 
 LOST_ONE = "one function lost"  # the broken cell's function is undefined: its tests (and tests using it) fail

@@ -177,6 +177,43 @@ def _watch_access(shell, log_path, allowed):
     sys.addaudithook(hook)
 
 
+def preload_matplotlib():
+    """In the kernel zygote: import pyplot (its backend still unresolved) and build
+    matplotlib's font list and first-drawing caches once, instead of in every student's first cells.
+
+    A sandboxed kernel cannot keep matplotlib's font cache (its home folder's cache
+    is hidden or read-only), so a fresh kernel rebuilt the font list from every
+    font file on each start. Nothing is drawn with pyplot: no figure, no
+    backend choice, reaches the kernels forked afterwards."""
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot  # noqa: F401 - with the backend unresolved (rcParams' auto sentinel)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    import regloss.teaching.plotting  # noqa: F401
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], label="$e^2$")
+    ax.set_title("loss")
+    ax.legend()
+    fig.savefig(io.BytesIO(), format="png")
+    assert matplotlib.rcParams._get_backend_or_none() is None  # still chosen by the kernel, as when fresh
+
+
+def _matplotlib_backend_from_env():
+    """What ``import matplotlib`` reads from ``MPLBACKEND`` when it runs after the
+    kernel set it (ipykernel's inline backend): a kernel forked by the zygote has
+    matplotlib imported already, and would otherwise fall back to Agg and show no figure."""
+    mpl = sys.modules.get("matplotlib")
+    backend = os.environ.get("MPLBACKEND")
+    if mpl is not None and backend and mpl.rcParams._get_backend_or_none() is None:
+        mpl.rcParams["backend"] = backend
+
+
 def kernel_main(argv):
     """Entry point of the ``regloss-sandbox`` kernel (see the module docstring)."""
     import argparse
@@ -207,6 +244,7 @@ def kernel_main(argv):
 
     app = IPKernelApp.instance()
     app.initialize(rest)
+    _matplotlib_backend_from_env()
     _cap_output(app.shell, sys.stdout, sys.stderr, a.max_output, DEFAULT_MAX_DISPLAYS)
     _guard_exits(app.shell, spec.cell_log)
     if spec.access_log:

@@ -154,11 +154,12 @@ def _serve(sock):
         import scipy.optimize  # noqa: F401 - the notebooks' prose cells compare with SciPy
         import scipy.stats  # noqa: F401
         import torch  # noqa: F401
-        import matplotlib  # noqa: F401
         from ipykernel.kernelapp import IPKernelApp  # noqa: F401
 
         import regloss.checks  # noqa: F401
-        from regloss.grading import kernel  # noqa: F401
+        from regloss.grading import kernel
+
+        kernel.preload_matplotlib()
 
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the zygote's children are reaped at once
         f = sock.makefile("rwb", buffering=0)
