@@ -139,6 +139,10 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     cfg.Execute.timeout = int(req.timeout)
     cfg.Execute.kernel_name = req.kernel
     cfg.Execute.startup_timeout = 120
+    # the kernel is killed when the notebook is done (its logs are written after each
+    # cell): a polite shutdown request waits up to 0.1 s more per student for nothing
+    cfg.Execute.shutdown_kernel = "immediate"
+    cfg.Execute.kernel_manager_class = "regloss.grading.kernel_manager.SandboxKernelManager"
     cfg.OverwriteCells.add_missing_cells = True
     feedback.configure(cfg)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
