@@ -24,7 +24,6 @@ this script's, so their CPU time never reaches its ``RUSAGE_CHILDREN``.)
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -38,6 +37,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from regloss.grading.run_state import read_students  # noqa: E402
 from tests.harness import solution_sources  # noqa: E402
 
 
@@ -95,7 +95,7 @@ def postgres_merge_rate(assignment, graded_out: Path, tmp: Path, n=300):
     from tests.services import create_database, postgres
 
     os.environ["PATH"] = course.tool_env()["PATH"]
-    state = json.loads((graded_out / "state.json").read_text())["students"]
+    state = read_students(graded_out)
     sid = sorted(state)[0]
     grades = gradebook.read_private(graded_out / "gradebook.db", assignment, sid)
     with postgres() as base:
@@ -154,7 +154,7 @@ def main(argv=None):
         print(f"2 workers vs plain nbgrader:       {t_plain / t2:.2f}x")
         if td is not None:
             print(f"2 Dask workers vs 2 local workers: {t2 / td:.2f}x")
-        state = json.loads((tmp / "w1" / "state.json").read_text())["students"].values()
+        state = read_students(tmp / "w1").values()
         worker_s = sorted(s["seconds"] for s in state)
         judge = [s.get("judge_seconds", 0.0) for s in state]
         per_student = worker_s[len(worker_s) // 2]

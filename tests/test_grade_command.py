@@ -6,7 +6,6 @@ the next one completes."""
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import signal
@@ -19,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from regloss.grading.run_state import read_students
 from tests.harness import solution_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -290,15 +290,14 @@ def test_interrupted_run_is_completed_by_the_next(tmp_path):
     proc = subprocess.Popen([*REGLOSS, "grade", A, str(subs), "--out", str(out), "--workers", "1",
                              "--timeout", TIMEOUT, "--no-progress"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    state = out / "state.json"
     deadline = time.monotonic() + 400
     while time.monotonic() < deadline:
-        if state.is_file() and len(json.loads(state.read_text())["students"]) >= 1:
+        if len(read_students(out)) >= 1:
             break
         time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
-    done = json.loads(state.read_text())["students"]
+    done = read_students(out)
     assert 1 <= len(done) < 3
     p = regloss("grade", A, str(subs), "--out", str(out), "--workers", "2", "--timeout", TIMEOUT,
                 "--no-progress", check=0, timeout=600)

@@ -10,13 +10,19 @@ completion order; the parent merges and reports them in its own process.
   (:class:`regloss.grading.warm.WarmAutograder`) kept for the whole run.
 * On a Dask distributed cluster (``--scheduler tcp://HOST:PORT``), each student
   is one task, :func:`grade_task`: it receives the job as bytes
-  (:meth:`StudentJob.to_bytes`: the submission and the assignment's files,
-  JSON, never a pickle of data), grades it in a scratch folder of the Dask
+  (:meth:`StudentJob.to_bytes`: the submission, JSON, never a pickle of data)
+  and the assignment's files (:meth:`InstructorBundle.to_bytes`, scattered to
+  the cluster once for the class), grades it in a scratch folder of the Dask
   worker's machine with that machine's own isolation (:func:`sandbox.probe`,
   once per worker process) and returns the :class:`StudentResult` as bytes
   (the private gradebook, the autograded notebook and the feedback inside). No
   shared filesystem is assumed; every worker needs the ``regloss`` package
   installed (same version) and ``unshare`` for the sandbox.
+
+Either way the jobs are read lazily and handed out a few at a time
+(:class:`InFlight`): twice as many as there are workers (threads of the
+cluster) are submitted and unfinished at once, so a class of ten thousand is
+never in the parent's memory, nor queued on the scheduler, at once.
 
 Dask's own documentation covers starting a cluster: by hand (``dask scheduler``
 and ``dask worker``), over SSH, on Kubernetes, or on an HPC job queue
@@ -113,13 +119,20 @@ def _isolation(enabled: bool):
         return _ISOLATION[enabled]
 
 
-def grade_task(job_bytes: bytes) -> bytes:
+_BUNDLES = {}  # digest -> InstructorBundle, per Dask worker process: decoded once per run, not per task
+
+
+def grade_task(job_bytes: bytes, bundle_bytes: bytes) -> bytes:
     """The Dask task: grade one student on whichever machine runs it.
 
     Parameters
     ----------
     job_bytes : bytes
-        :meth:`StudentJob.to_bytes` of the student's job.
+        :meth:`StudentJob.to_bytes` of the student's job, without the bundle
+        (``with_bundle=False``).
+    bundle_bytes : bytes
+        :meth:`InstructorBundle.to_bytes` of the assignment: the same for the whole
+        class, scattered to the cluster once (Dask hands each worker a copy).
 
     Returns
     -------
@@ -127,10 +140,13 @@ def grade_task(job_bytes: bytes) -> bytes:
         :meth:`StudentResult.to_bytes` of the result.
     """
     from regloss.course import tool_env
+    from regloss.grading.jobs import InstructorBundle
     from regloss.grading.worker import grade_student
 
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader's Gradebook API runs `alembic` from here
-    job = StudentJob.from_bytes(job_bytes)
+    with _ISOLATION_LOCK:
+        bundle = InstructorBundle.from_bytes(bundle_bytes, cache=_BUNDLES)
+    job = StudentJob.from_bytes(job_bytes, bundle=bundle)
     iso = _isolation(job.settings.sandbox)
     # the parent's idea of the machine's isolation does not hold here: use this machine's
     job.settings.network, job.settings.filesystem = iso.network, iso.filesystem
@@ -142,6 +158,45 @@ def grade_task(job_bytes: bytes) -> bytes:
         return grade_student(job, scratch, iso, warm=pool.get()).to_bytes()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+class InFlight:
+    """Hand out ``jobs`` (any iterable, read lazily) to ``submit`` with at most ``window``
+    of them submitted and unfinished; iterate for ``(job, future)`` as each finishes.
+
+    A class of ten thousand is then never in memory at once, nor queued at once on a
+    cluster: the next submission is read when a place frees up.
+
+    Parameters
+    ----------
+    jobs : iterable
+    submit : callable
+        ``submit(job) -> future``.
+    first_done : callable
+        ``first_done(futures) -> the finished ones`` (blocks until at least one is).
+    window : int
+    """
+
+    def __init__(self, jobs, submit, first_done, window):
+        self.jobs, self.submit, self.first_done = iter(jobs), submit, first_done
+        self.window = max(1, int(window))
+        self.pending = {}  # future -> job
+        self.most = 0  # the largest number in flight at once (for the tests)
+
+    def _fill(self):
+        while len(self.pending) < self.window:
+            job = next(self.jobs, None)
+            if job is None:
+                return
+            self.pending[self.submit(job)] = job
+            self.most = max(self.most, len(self.pending))
+
+    def __iter__(self):
+        self._fill()
+        while self.pending:
+            for f in self.first_done(list(self.pending)):
+                yield self.pending.pop(f), f
+            self._fill()
 
 
 def connect(address: str, timeout: float = 30):
@@ -183,21 +238,22 @@ def _local(jobs, workers, scratch, iso, procs, warm=None):
     def one(job):
         return grade_student(job, scratch, iso, procs, warm=warm.get())
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as ex:
-        pending = {ex.submit(one, j): j for j in jobs}
+    def first_done(futures):
+        return wait(futures, return_when=FIRST_COMPLETED).done
+
+    workers = max(1, workers)
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        flight = InFlight(jobs, lambda j: ex.submit(one, j), first_done, window=2 * workers)
         try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for f in done:
-                    j = pending.pop(f)
-                    try:
-                        yield j, f.result()
-                    except KeyboardInterrupt:
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - reported per student
-                        yield j, exc
+            for j, f in flight:
+                try:
+                    yield j, f.result()
+                except KeyboardInterrupt:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - reported per student
+                    yield j, exc
         except BaseException:
-            for f in pending:
+            for f in flight.pending:
                 f.cancel()
             if procs is not None:
                 procs.kill_all()
@@ -211,13 +267,27 @@ def _dask(jobs, address):
 
     client = connect(address)
     run = uuid.uuid4().hex[:8]
-    futures = {}
+    flight = None
     try:
-        for j in jobs:
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
+        bundle = None
+        finished = as_completed(loop=client.loop)  # every submitted future, yielded as it finishes
+
+        def submit(j):
+            nonlocal bundle
+            if bundle is None:  # the assignment's files, sent once for the class
+                bundle = client.scatter(j.bundle.to_bytes(), hash=False)
             key = f"regloss-{j.bundle.assignment}-{j.student_id}-{run}"
-            futures[client.submit(grade_task, j.to_bytes(), key=key, pure=False)] = j
-        for f in as_completed(list(futures), loop=client.loop):
-            j = futures.pop(f)
+            f = client.submit(grade_task, j.to_bytes(with_bundle=False), bundle, key=key, pure=False)
+            finished.add(f)
+            return f
+
+        def first_done(_futures):
+            return [next(finished)]
+
+        # enough queued that no worker waits for the parent; workers that join later get a share
+        flight = InFlight(jobs, submit, first_done, window=max(4, 2 * threads))
+        for j, f in flight:
             try:
                 yield j, StudentResult.from_bytes(f.result())
             except KeyboardInterrupt:
@@ -227,8 +297,8 @@ def _dask(jobs, address):
             finally:
                 f.release()
     finally:
-        if futures:  # stopped early: the cluster forgets the rest
-            client.cancel(list(futures), force=True)
+        if flight is not None and flight.pending:  # stopped early: the cluster forgets the rest
+            client.cancel(list(flight.pending), force=True)
         client.close()
 
 

@@ -15,6 +15,7 @@ never as a pickle.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -115,6 +116,22 @@ class InstructorBundle:
         d["template_db"] = base64.b64decode(d["template_db"])
         return cls(**d)
 
+    def to_bytes(self):
+        return json.dumps(self.to_dict()).encode()
+
+    @classmethod
+    def from_bytes(cls, data, cache=None):
+        """The bundle of :meth:`to_bytes`; with a ``cache`` dict, the same bytes are decoded
+        once (a handful of the latest bundles are kept)."""
+        if cache is None:
+            return cls.from_dict(json.loads(data))
+        key = hashlib.sha256(data).hexdigest()
+        if key not in cache:
+            while len(cache) >= 4:
+                cache.pop(next(iter(cache)))
+            cache[key] = cls.from_dict(json.loads(data))
+        return cache[key]
+
 
 @dataclass
 class StudentJob:
@@ -145,16 +162,22 @@ class StudentJob:
     key: str = ""
     index: int = 0
 
-    def to_bytes(self):
-        d = {"student_id": self.student_id, "files": _b64(self.files), "bundle": self.bundle.to_dict(),
+    def to_bytes(self, with_bundle=True):
+        """The job as JSON bytes; ``with_bundle=False`` leaves the assignment's files out
+        (they travel once for the class; give them back to :meth:`from_bytes`)."""
+        d = {"student_id": self.student_id, "files": _b64(self.files),
              "settings": asdict(self.settings), "problems": [p.to_dict() for p in self.problems],
              "digest": self.digest, "key": self.key, "index": self.index}
+        if with_bundle:
+            d["bundle"] = self.bundle.to_dict()
         return json.dumps(d).encode()
 
     @classmethod
-    def from_bytes(cls, data):
+    def from_bytes(cls, data, bundle=None):
         d = json.loads(data)
-        return cls(d["student_id"], _unb64(d["files"]), InstructorBundle.from_dict(d["bundle"]),
+        if bundle is None:
+            bundle = InstructorBundle.from_dict(d["bundle"])
+        return cls(d["student_id"], _unb64(d["files"]), bundle,
                    WorkerSettings(**d["settings"]), [Problem.from_dict(p) for p in d["problems"]],
                    d["digest"], d["key"], d["index"])
 

@@ -8,7 +8,8 @@ prepares the instructor area and the main gradebook
 as tasks of a Dask cluster (:mod:`regloss.grading.distributed`). It merges each
 finished :class:`~regloss.grading.jobs.StudentResult` into the main gradebook
 serially, over one connection, one transaction per student, keeps the student's autograded notebook
-and feedback, and records the student in ``DIR/state.json``: a re-run skips
+and feedback, and records the student in ``DIR/state.jsonl``
+(:mod:`regloss.grading.run_state`): a re-run skips
 students already graded from the same files, and an interrupted run is
 completed by the next one.
 """
@@ -28,11 +29,11 @@ import nbformat
 from regloss import course
 from regloss.course import CourseError
 from regloss.grading import distributed, gradebook, intake, sandbox
+from regloss.grading.run_state import RunState
 from regloss.grading import problems as P
 from regloss.grading.jobs import InstructorBundle, StudentJob, StudentResult, WorkerSettings, read_tree, write_tree
 from regloss.grading.worker import Processes
 
-STATE_VERSION = 2
 KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
 
 
@@ -50,28 +51,6 @@ class Settings:
     feedback_hidden: str = "message"
     judge: bool = True  # the out-of-kernel judge decides each test cell
     scheduler: str | None = None  # tcp://HOST:PORT of a Dask scheduler: grade on its cluster
-
-
-def load_state(out: Path):
-    import json
-
-    p = out / "state.json"
-    if p.is_file():
-        try:
-            s = json.loads(p.read_text())
-            if s.get("version") == STATE_VERSION:
-                return s
-        except (OSError, ValueError):
-            pass
-    return {"version": STATE_VERSION, "students": {}}
-
-
-def save_state(out: Path, state):
-    import json
-
-    tmp = out / "state.json.tmp"
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-    os.replace(tmp, out / "state.json")
 
 
 def make_bundle(ia: gradebook.InstructorArea, root: Path, hide) -> InstructorBundle:
@@ -180,13 +159,13 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
     if not subs:
         raise CourseError(f"no student folders in {subs_path} (expected one sub-folder per student)")
 
-    state = load_state(out)
+    state = RunState(out)
     settings_key = f"{ia.source_digest}:{s.timeout}:{s.memory_mb}:{s.max_output}:{s.judge}:{s.feedback_hidden}"
     results, todo = {}, []
     in_gradebook = gradebook.class_cells(db_url, assignment, [sub.student_id for sub in subs])
     for i, sub in enumerate(subs):
         key = f"{sub.digest}:{settings_key}"
-        prev = state["students"].get(sub.student_id)
+        prev = state.students.get(sub.student_id)
         if not s.force and prev and prev.get("key") == key and sub.student_id in in_gradebook:
             results[sub.student_id] = StudentResult.from_summary(prev)
         else:
@@ -206,8 +185,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
 
     def record(res):
         results[res.student_id] = res
-        state["students"][res.student_id] = res.summary()
-        save_state(out, state)
+        state.record(res.student_id, res.summary())
 
     bundle = make_bundle(ia, root, hide)
     wsettings = WorkerSettings(timeout=s.timeout, memory_mb=s.memory_mb, max_output=s.max_output,
@@ -222,22 +200,26 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
     try:
         gradable = []
         for i, sub, key in todo:
-            intake_problems = [P.Problem(P.INTAKE, p) for p in sub.problems]
             if not sub.gradable:  # nothing to run: 0, with the reason
                 said = any(p.rstrip().endswith("scored 0") for p in sub.problems)  # wording only
-                res = StudentResult(sub.student_id, [*intake_problems, *([] if said else [
-                    P.Problem(P.SCORED_ZERO, "scored 0")])], digest=sub.digest, key=key)
+                res = StudentResult(sub.student_id, [*(P.Problem(P.INTAKE, p) for p in sub.problems), *(
+                    [] if said else [P.Problem(P.SCORED_ZERO, "scored 0")])], digest=sub.digest, key=key)
                 finish(res, main, assignment, out)
                 record(res)
             else:
-                gradable.append(StudentJob(sub.student_id, submission_files(sub), bundle, wsettings,
-                                           intake_problems, sub.digest, key, i))
+                gradable.append((i, sub, key))
+
+        def jobs():  # each submission is read when a worker is about to need it, not the class at once
+            for i, sub, key in gradable:
+                yield StudentJob(sub.student_id, submission_files(sub), bundle, wsettings,
+                                 [P.Problem(P.INTAKE, p) for p in sub.problems], sub.digest, key, i)
+
         if gradable:
             from tqdm import tqdm
 
             bar = tqdm(total=len(gradable), desc=f"grading {assignment}", unit="student",
                        disable=not s.progress, file=sys.stderr)
-            finished = distributed.results(gradable, workers=workers, scheduler=s.scheduler,
+            finished = distributed.results(jobs(), workers=workers, scheduler=s.scheduler,
                                            scratch=scratch, iso=iso, procs=procs, warm=warm)
             try:
                 for j, res in finished:
@@ -252,6 +234,10 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
                 finished.close()
     finally:
         main.close()
+        try:
+            state.compact()
+        except OSError:  # the journal as appended still holds every student
+            state.close()
         if bar is not None:
             bar.close()
         if not wsettings.keep_workspace:
