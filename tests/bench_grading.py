@@ -61,7 +61,11 @@ def load():
     return f"load {os.getloadavg()[0]:.2f}"
 
 
+STARTED = {}  # output folder -> when its run started (epoch seconds)
+
+
 def time_regloss(assignment, subs, out, *extra):
+    STARTED[str(out)] = time.time()
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "regloss", "grade", assignment, str(subs), "--out", str(out),
                         "--no-progress", *extra], capture_output=True, text=True, env=env())
@@ -110,6 +114,27 @@ def postgres_merge_rate(assignment, graded_out: Path, tmp: Path, n=300):
     return n / dt
 
 
+def finish_times(out: Path):
+    """When each student of a run was recorded (epoch seconds, sorted)."""
+    return sorted(s["finished"] for s in read_students(out).values() if "finished" in s)
+
+
+def steady_rate(out: Path, workers: int):
+    """Students per second once every worker has finished its first student: the
+    grading alone, without the run's start (generating the assignment, starting the
+    warm processes) and its end (the report)."""
+    t = finish_times(out)
+    if len(t) <= workers or t[-1] <= t[workers - 1]:
+        return None
+    return (len(t) - workers) / (t[-1] - t[workers - 1])
+
+
+def first_grade(out: Path):
+    """Seconds from the start of the run (its command) to its first recorded student."""
+    t = finish_times(out)
+    return t[0] - STARTED[str(out)] if t else float("nan")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--assignment", default="01_l1_mse")
@@ -151,6 +176,11 @@ def main(argv=None):
                        lambda: time_regloss(a.assignment, subs, tmp / "w1n", "--workers", "1", "--no-judge"))
         print(f"\n1 worker vs plain serial nbgrader: {t_plain / t1:.2f}x (target >= 2)")
         print(f"2 workers vs 1 worker:             {t1 / t2:.2f}x (target >= 1.85)")
+        r1, r2 = steady_rate(tmp / "w1", 1), steady_rate(tmp / "w2", 2)
+        if r1 and r2:
+            print(f"  once started (students per second after each worker's first): {r1:.3f} vs {r2:.3f}, "
+                  f"{r2 / r1:.2f}x; the first grade came {first_grade(tmp / 'w1'):.1f} s and "
+                  f"{first_grade(tmp / 'w2'):.1f} s into the runs")
         print(f"2 workers vs plain nbgrader:       {t_plain / t2:.2f}x")
         if td is not None:
             print(f"2 Dask workers vs 2 local workers: {t2 / td:.2f}x")

@@ -275,8 +275,8 @@ def _dask(jobs, address):
 
         def submit(j):
             nonlocal bundle
-            if bundle is None:  # the assignment's files, sent once for the class
-                bundle = client.scatter(j.bundle.to_bytes(), hash=False)
+            if bundle is None:  # the assignment's files, sent once for the class, a copy on each worker
+                bundle = client.scatter(j.bundle.to_bytes(), hash=False, broadcast=True)
             key = f"regloss-{j.bundle.assignment}-{j.student_id}-{run}"
             f = client.submit(grade_task, j.to_bytes(with_bundle=False), bundle, key=key, pure=False)
             finished.add(f)

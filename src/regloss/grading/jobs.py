@@ -244,7 +244,7 @@ class StudentResult:
     outputs: dict = field(default_factory=dict)
 
     def summary(self):
-        """The JSON-able record the parent keeps in ``state.json`` (no bytes)."""
+        """The JSON-able record the parent keeps in ``state.jsonl`` (no bytes)."""
         return {"student_id": self.student_id, "problems": [p.to_dict() for p in self.problems],
                 "graded": self.graded, "feedback": self.feedback, "seconds": self.seconds,
                 "digest": self.digest, "key": self.key, "verdicts": [asdict(v) for v in self.verdicts],

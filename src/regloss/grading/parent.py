@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,7 +186,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
 
     def record(res):
         results[res.student_id] = res
-        state.record(res.student_id, res.summary())
+        state.record(res.student_id, {**res.summary(), "finished": round(time.time(), 3)})  # when: for benchmarks
 
     bundle = make_bundle(ia, root, hide)
     wsettings = WorkerSettings(timeout=s.timeout, memory_mb=s.memory_mb, max_output=s.max_output,
