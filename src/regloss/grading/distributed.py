@@ -58,24 +58,33 @@ class WarmPool:
         self.local = threading.local()
         self.all = []
         self.ready = []  # (server, the thread starting it)
+        self.templates = []  # the processes the prestarted servers were forked from
         self.lock = threading.Lock()
 
     def prestart(self, n, env):
-        """Start ``n`` servers now, each in a thread of its own (a failed start is retried at first use)."""
-        from regloss.grading.warm import WarmAutograder
+        """Start ``n`` servers now, in the background: one template process does the
+        imports and forks them (:func:`regloss.grading.warm.start_copies`); a server
+        that does not come up starts on its own at first use."""
+        from regloss.grading.warm import WarmAutograder, start_copies
 
-        for _ in range(n):
-            w = WarmAutograder(self.iso)
+        if n <= 0:
+            return
+        servers = [WarmAutograder(self.iso) for _ in range(n)]
 
-            def start(w=w):
-                try:
-                    w.start(env)
-                except Exception:  # noqa: BLE001 - started again when first used
+        def start():
+            try:
+                template = start_copies(self.iso, servers, env)
+            except Exception:  # noqa: BLE001 - each starts on its own when first used
+                for w in servers:
                     w.close()
-
-            t = threading.Thread(target=start, daemon=True, name="regloss-warm-start")
-            t.start()
+                return
             with self.lock:
+                self.templates.append(template)
+
+        t = threading.Thread(target=start, daemon=True, name="regloss-warm-start")
+        t.start()
+        with self.lock:
+            for w in servers:
                 self.all.append(w)
                 self.ready.append((w, t))
 
@@ -104,6 +113,17 @@ class WarmPool:
             for w in self.all:
                 w.close()
             self.all.clear()
+            templates, self.templates = self.templates, []
+        for t in templates:
+            from regloss.grading.worker import kill_tree
+
+            kill_tree(t.pid, wait=False)
+            try:
+                t.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - killed; nothing more to do
+                pass
+            if t.stdin is not None:
+                t.stdin.close()
 
 
 _TASK_WARM = {}

@@ -23,6 +23,14 @@ folder and log file (its standard output and error point at that student's
 log); a request that exceeds its wall-clock limit gets the whole server killed
 and a new one started for the next student.
 
+The local workers' servers come from one template (:func:`start_copies`): a
+``python -m regloss.grading.warm --copies ...`` process that does the imports
+once, forks each worker's zygotes at the right points, then forks one server per
+worker over pipes the parent passed it, and waits. Each server is alone with its
+pipes and zygotes, so stopping one (:meth:`WarmAutograder.close` kills it, its
+children and its zygotes' trees) leaves the others running; one that must be
+started again (after a student exceeded the wall-clock limit) starts on its own.
+
 Protocol (one JSON object a line): the parent writes
 ``{"kind": "autograde" | "judge", "request": PATH, "env": {...}, "cwd": PATH, "log": PATH}`` on the server's
 standard input; the server answers ``{"done": true}`` on its original standard
@@ -34,6 +42,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,6 +75,22 @@ class WarmAutograder:
         if not line or not json.loads(line).get("ready"):
             self.close()
             raise RuntimeError("the warm nbgrader process did not start")
+
+    def adopt(self, requests_fd, answers_fd, seconds=300):
+        """Take a server a template forked (:func:`start_copies`) over the two pipe ends
+        given; wait until it is ready. Returns False (nothing kept) if it never is."""
+        self.proc = _Copy(os.fdopen(requests_fd, "wb", buffering=0), os.fdopen(answers_fd, "rb", buffering=0))
+        line = self._readline(seconds)
+        try:
+            info = json.loads(line) if line else {}
+        except ValueError:
+            info = {}
+        if not info.get("ready") or not isinstance(info.get("pid"), int):
+            self.proc.close_pipes()
+            self.proc = None
+            return False
+        self.proc.pid, self.proc.helpers = info["pid"], [int(h) for h in info.get("helpers", [])]
+        return True
 
     def _readline(self, seconds):
         """One line of the server's answer, or None after ``seconds`` or at its exit."""
@@ -122,11 +147,13 @@ class WarmAutograder:
         return True
 
     def close(self):
-        """Stop the server (and anything it started)."""
+        """Stop the server (and anything it started, and the zygotes only it used)."""
         if self.proc is not None:
             from regloss.grading.worker import kill_tree
 
-            kill_tree(self.proc.pid, wait=False)  # all killed; only the server is ours to reap
+            for pid in [self.proc.pid, *getattr(self.proc, "helpers", [])]:
+                if pid:
+                    kill_tree(pid, wait=False)  # all killed; only the server is ours to reap
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -137,6 +164,72 @@ class WarmAutograder:
                 except OSError:
                     pass
             self.proc = None
+
+
+class _Copy:
+    """A ``subprocess.Popen`` look-alike for a server a template forked (the template's child,
+    not ours: it is reaped there). ``helpers`` are the zygotes that only it used."""
+
+    def __init__(self, stdin, stdout):
+        self.stdin, self.stdout = stdin, stdout
+        self.pid, self.helpers, self.returncode = None, [], None
+
+    def poll(self):
+        if self.returncode is None and self.pid:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0  # its status is the template's to read
+            except PermissionError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired([str(self.pid)], timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def close_pipes(self):
+        for f in (self.stdin, self.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+def start_copies(iso, servers, env, seconds=300):
+    """Start one template process that does the warm imports once and forks a server
+    for each of ``servers`` (unstarted :class:`WarmAutograder`), each with its own
+    pipes and zygotes; wait until they are ready. Returns the template (a ``Popen``:
+    killing it, with all it started, stops them all). A server whose copy never
+    comes up stays unstarted and starts on its own at first use.
+
+    Two workers thus pay for Python, torch, SciPy and nbgrader once, not twice."""
+    pairs, ours = [], []
+    for _ in servers:
+        req_r, req_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        pairs.append((req_r, ans_w))
+        ours.append((req_w, ans_r))
+    cmd = [*iso.net_prefix(), sys.executable, "-m", "regloss.grading.warm",
+           "--netns" if iso.network else "--no-netns", "--copies", ",".join(f"{r}:{w}" for r, w in pairs)]
+    try:
+        template = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=None if os.environ.get("REGLOSS_DEBUG_WARM") else subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir(),
+                                    start_new_session=True, pass_fds=[fd for p in pairs for fd in p])
+    except BaseException:
+        for fd in [*(fd for p in pairs for fd in p), *(fd for p in ours for fd in p)]:
+            os.close(fd)
+        raise
+    for r, w in pairs:
+        os.close(r)
+        os.close(w)
+    for server, (req_w, ans_r) in zip(servers, ours):
+        server.adopt(req_w, ans_r, seconds)
+    return template
 
 
 def _enter(msg):
@@ -151,8 +244,12 @@ def _enter(msg):
     os.close(fd)
 
 
-def serve(netns: bool):
-    """The server's loop (see the module docstring)."""
+def serve(netns: bool, copies=()):
+    """The server's loop (see the module docstring).
+
+    With ``copies`` (pairs of file descriptors: requests in, answers out), this
+    process is a template: it does the imports once, then forks one server per
+    pair, each with zygotes of its own, and only waits (see :func:`start_copies`)."""
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
@@ -163,28 +260,30 @@ def serve(netns: bool):
     from regloss.startup import skip_slow_optional_imports
 
     skip_slow_optional_imports()
+    n = max(1, len(copies))
     # Imports shared with the zygotes come first, so each is paid once: the answer
-    # zygote is forked before anything a policy blocks (torch, SciPy) is imported,
-    # the kernel zygote after them but before ZeroMQ and asyncio exist here.
+    # zygotes are forked before anything a policy blocks (torch, SciPy) is imported,
+    # the kernel zygotes after them but before ZeroMQ and asyncio exist here.
     import numpy  # noqa: F401
     from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
 
-    zygote = answers = None
+    kernels, answers = [None] * n, [None] * n
     use_zygotes = os.environ.get("REGLOSS_NO_ZYGOTE") != "1"
     if use_zygotes:
         from regloss.grading import zygote as zg
 
-        try:
-            answers = zg.start_answer_zygote()
-        except OSError:
-            answers = None
+        for i in range(n):
+            try:
+                answers[i] = zg.AnswerZygote()
+            except OSError:
+                answers[i] = None
     import matplotlib
     import scipy.optimize  # noqa: F401
     import scipy.stats  # noqa: F401
     import torch  # noqa: F401
 
     if use_zygotes:
-        zygote = zg.Zygote()
+        kernels = [zg.Zygote() for _ in range(n)]
     # the imports each per-student process used to pay for
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
@@ -201,15 +300,62 @@ def serve(netns: bool):
     from regloss import course
 
     os.environ["PATH"] = course.tool_env()["PATH"]
-    if zygote is not None:
-        zg.install(zygote)
-        if answers is not None:
+    for i, a in enumerate(answers):
+        if a is not None:
             try:  # here, not in each forked judge: readiness is read once
-                answers.wait_ready()
+                a.wait_ready()
             except (OSError, RuntimeError, ValueError):
-                zg.stop_answer_zygote()
-    proto.write(json.dumps({"ready": True}) + "\n")
-    for line in sys.stdin:
+                a.close()
+                answers[i] = None
+    if not copies:
+        _serve_one(proto, sys.stdin, devnull, kernels[0], answers[0], {"ready": True})
+        return
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the template reaps its servers at once
+    for i, (rfd, wfd) in enumerate(copies):
+        pid = os.fork()
+        if pid == 0:  # one server: its own pipes to the parent and its own zygotes
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for its judges
+            for j, (r, w) in enumerate(copies[i + 1:], i + 1):  # the earlier ones are closed already
+                os.close(r)
+                os.close(w)
+                _forget(kernels[j], answers[j])
+            proto.close()
+            os.dup2(rfd, 0)
+            os.close(rfd)
+            helpers = [z.pid for z in (kernels[i], answers[i]) if z is not None]
+            _serve_one(os.fdopen(wfd, "w", buffering=1), os.fdopen(0, "r"), devnull, kernels[i], answers[i],
+                       {"ready": True, "pid": os.getpid(), "helpers": helpers})
+            os._exit(0)
+        os.close(rfd)
+        os.close(wfd)
+        _forget(kernels[i], answers[i])  # the server's alone: when it dies, they see the end of their socket
+    proto.write(json.dumps({"ready": True, "copies": len(copies)}) + "\n")
+    for _ in sys.stdin:  # until the parent closes the pipe (or kills the template and all it started)
+        pass
+
+
+def _forget(kernels, answers):
+    """Close this process's end of a server's zygote sockets (the zygotes live on for that server)."""
+    for z in (kernels, answers):
+        if z is not None:
+            for f in (getattr(z, "file", None), z.sock):
+                if f is not None:
+                    try:
+                        f.close()
+                    except OSError:
+                        pass
+
+
+def _serve_one(proto, requests, devnull, kernels, answers, ready):
+    """One server's loop: requests from ``requests``, answers to ``proto``."""
+    from regloss.grading import autograde, judge
+    from regloss.grading import zygote as zg
+
+    if kernels is not None:
+        zg.install(kernels)
+    zg.use_answer_zygote(answers)
+    proto.write(json.dumps(ready) + "\n")
+    for line in requests:
         if not line.strip():
             continue
         msg = json.loads(line)
@@ -253,5 +399,13 @@ def serve(netns: bool):
         proto.write(json.dumps({"done": True}) + "\n")
 
 
+def _parse_copies(args):
+    """``--copies R:W,R:W,...`` of the command line: the descriptor pairs of :func:`serve`."""
+    for i, a in enumerate(args):
+        if a == "--copies" and i + 1 < len(args):
+            return [tuple(int(x) for x in pair.split(":")) for pair in args[i + 1].split(",") if pair]
+    return []
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1:2] == ["--netns"])
+    serve(sys.argv[1:2] == ["--netns"], _parse_copies(sys.argv[2:]))

@@ -356,6 +356,13 @@ def start_answer_zygote():
     return _ANSWER
 
 
+def use_answer_zygote(zygote):
+    """Make ``zygote`` (or None) this process's answer zygote: a warm server forked from a
+    template (:func:`regloss.grading.warm.serve`) takes its own."""
+    global _ANSWER
+    _ANSWER = zygote
+
+
 def stop_answer_zygote():
     """Stop this process's answer zygote (judges then start answer processes afresh)."""
     global _ANSWER
