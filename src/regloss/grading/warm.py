@@ -48,6 +48,8 @@ import sys
 import tempfile
 import time
 
+from regloss.grading.zygote import Forked
+
 
 class WarmAutograder:
     """The worker's side of one warm nbgrader process (started on first use).
@@ -166,31 +168,16 @@ class WarmAutograder:
             self.proc = None
 
 
-class _Copy:
-    """A ``subprocess.Popen`` look-alike for a server a template forked (the template's child,
-    not ours: it is reaped there). ``helpers`` are the zygotes that only it used."""
+class _Copy(Forked):
+    """A ``subprocess.Popen`` look-alike for a server a template forked (the template's
+    child, not ours: it is reaped there). ``helpers`` are the zygotes that only it used."""
 
     def __init__(self, stdin, stdout):
-        self.stdin, self.stdout = stdin, stdout
-        self.pid, self.helpers, self.returncode = None, [], None
+        super().__init__(None)
+        self.stdin, self.stdout, self.helpers = stdin, stdout, []
 
     def poll(self):
-        if self.returncode is None and self.pid:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0  # its status is the template's to read
-            except PermissionError:
-                pass
-        return self.returncode
-
-    def wait(self, timeout=None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired([str(self.pid)], timeout)
-            time.sleep(0.01)
-        return self.returncode
+        return None if self.pid is None else super().poll()
 
     def close_pipes(self):
         for f in (self.stdin, self.stdout):
