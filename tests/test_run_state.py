@@ -20,7 +20,7 @@ def summary(i):
 
 def test_recording_a_student_appends_one_line(tmp_path):
     """The file is appended to, never rewritten, while the run goes on (rewriting it per
-    student wrote O(n^2) bytes: 140 GB for 10,000 students)."""
+    student wrote O(n^2) bytes: about 70 GB for 10,000 students)."""
     state = RunState(tmp_path)
     path = tmp_path / JOURNAL
     state.record("s0000", summary(0))
