@@ -205,7 +205,7 @@ def start_copies(iso, servers, env, seconds=300):
            "--netns" if iso.network else "--no-netns", "--copies", ",".join(f"{r}:{w}" for r, w in pairs)]
     try:
         template = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=None if os.environ.get("REGLOSS_DEBUG_WARM") else subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir(),
+                                    stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir(),
                                     start_new_session=True, pass_fds=[fd for p in pairs for fd in p])
     except BaseException:
         for fd in [*(fd for p in pairs for fd in p), *(fd for p in ours for fd in p)]:
@@ -301,18 +301,22 @@ def serve(netns: bool, copies=()):
     for i, (rfd, wfd) in enumerate(copies):
         pid = os.fork()
         if pid == 0:  # one server: its own pipes to the parent and its own zygotes
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for its judges
-            for j, (r, w) in enumerate(copies[i + 1:], i + 1):  # the earlier ones are closed already
-                os.close(r)
-                os.close(w)
-                _forget(kernels[j], answers[j])
-            proto.close()
-            os.dup2(rfd, 0)
-            os.close(rfd)
-            helpers = [z.pid for z in (kernels[i], answers[i]) if z is not None]
-            _serve_one(os.fdopen(wfd, "w", buffering=1), os.fdopen(0, "r"), devnull, kernels[i], answers[i],
-                       {"ready": True, "pid": os.getpid(), "helpers": helpers})
-            os._exit(0)
+            code = 1
+            try:  # never back into the template's loop
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for its judges
+                for j, (r, w) in enumerate(copies[i + 1:], i + 1):  # the earlier ones are closed already
+                    os.close(r)
+                    os.close(w)
+                    _forget(kernels[j], answers[j])
+                proto.close()
+                os.dup2(rfd, 0)
+                os.close(rfd)
+                helpers = [z.pid for z in (kernels[i], answers[i]) if z is not None]
+                _serve_one(os.fdopen(wfd, "w", buffering=1), os.fdopen(0, "r"), devnull, kernels[i], answers[i],
+                           {"ready": True, "pid": os.getpid(), "helpers": helpers})
+                code = 0
+            finally:
+                os._exit(code)
         os.close(rfd)
         os.close(wfd)
         _forget(kernels[i], answers[i])  # the server's alone: when it dies, they see the end of their socket
