@@ -139,7 +139,7 @@ def _isolation(enabled: bool):
         return _ISOLATION[enabled]
 
 
-_BUNDLES = {}  # digest -> InstructorBundle, per Dask worker process: decoded once per run, not per task
+_BUNDLES = {}  # sha256 of the bytes -> InstructorBundle, per Dask worker process: decoded once per run, not per task
 
 
 def grade_task(job_bytes: bytes, bundle_bytes: bytes) -> bytes:

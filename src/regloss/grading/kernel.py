@@ -201,7 +201,8 @@ def preload_matplotlib():
     ax.set_title("loss")
     ax.legend()
     fig.savefig(io.BytesIO(), format="png")
-    assert matplotlib.rcParams._get_backend_or_none() is None  # still chosen by the kernel, as when fresh
+    if matplotlib.rcParams._get_backend_or_none() is not None:  # the kernel must still choose, as when fresh
+        raise RuntimeError(f"matplotlib's backend was chosen in the zygote: {matplotlib.rcParams['backend']}")
 
 
 def _matplotlib_backend_from_env():
