@@ -12,7 +12,8 @@
 then, on paper from those costs, the wall time of a 10,000-student class on N
 Dask workers. A script, not a test (pytest does not collect ``bench_*.py``)::
 
-    .venv/bin/python tests/bench_grading.py [--students 8] [--assignment 01_l1_mse] [--no-dask] [--no-postgres]
+    .venv/bin/python tests/bench_grading.py [--students 8] [--assignment 01_l1_mse]
+        [--no-dask] [--no-postgres] [--no-judge-run] [--no-plain]
 
 Each way starts from nothing (fresh output folder and gradebook), so every time
 includes generating the assignment once. Other work on the machine slows every
@@ -24,6 +25,7 @@ this script's, so their CPU time never reaches its ``RUSAGE_CHILDREN``.)
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import subprocess
@@ -135,6 +137,34 @@ def first_grade(out: Path):
     return t[0] - STARTED[str(out)] if t else float("nan")
 
 
+def fixed_part(total, n, rate):
+    """Seconds of a run of ``n`` students that its steady rate (students per second)
+    does not explain: the start (generating the assignment, the warm processes, each
+    worker's first student beyond the others) and the end (the report)."""
+    return total - n / rate
+
+
+def ratio_at(m, fixed1, rate1, fixed2, rate2):
+    """2 workers against 1 on a class of ``m`` students, if each run took its fixed
+    part plus ``m`` students at its steady rate."""
+    return (fixed1 + m / rate1) / (fixed2 + m / rate2)
+
+
+def class_for_ratio(target, fixed1, rate1, fixed2, rate2):
+    """The smallest class (students) on which :func:`ratio_at` reaches ``target``, or
+    None when the steady rates alone stay below it."""
+    gain = 1 / rate1 - target / rate2  # seconds gained per student
+    if gain <= 0:
+        return None
+    return max(1, math.ceil((target * fixed2 - fixed1) / gain))
+
+
+def fixed_allowed(target, n, rate1, rate2):
+    """The largest fixed part (the same for both runs) with which ``n`` students reach
+    ``target``: (F + n/r1) / (F + n/r2) >= target; negative when none does."""
+    return (n / rate1 - target * n / rate2) / (target - 1)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--assignment", default="01_l1_mse")
@@ -142,6 +172,8 @@ def main(argv=None):
     ap.add_argument("--no-dask", action="store_true", help="skip the Dask cluster")
     ap.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL merge rate")
     ap.add_argument("--no-judge-run", action="store_true", help="skip the --no-judge run")
+    ap.add_argument("--no-plain", action="store_true",
+                    help="skip plain nbgrader (a large class: 2 workers against 1 only)")
     a = ap.parse_args(argv)
     n = a.students
     with tempfile.TemporaryDirectory(prefix="regloss-bench-") as tmp:
@@ -158,7 +190,9 @@ def main(argv=None):
             print(f"{label:<44} {t:7.1f} s  {t / n:5.2f} s/student  ({load()} after)", flush=True)
             return t
 
-        t_plain = show("plain serial nbgrader", lambda: time_plain_nbgrader(a.assignment, subs, tmp / "plain"))
+        t_plain = None
+        if not a.no_plain:
+            t_plain = show("plain serial nbgrader", lambda: time_plain_nbgrader(a.assignment, subs, tmp / "plain"))
         t1 = show("regloss grade --workers 1",
                   lambda: time_regloss(a.assignment, subs, tmp / "w1", "--workers", "1"))
         t2 = show("regloss grade --workers 2",
@@ -174,14 +208,26 @@ def main(argv=None):
         if not a.no_judge_run:
             t1n = show("regloss grade --workers 1 --no-judge",
                        lambda: time_regloss(a.assignment, subs, tmp / "w1n", "--workers", "1", "--no-judge"))
-        print(f"\n1 worker vs plain serial nbgrader: {t_plain / t1:.2f}x (target >= 2)")
+        print()
+        if t_plain is not None:
+            print(f"1 worker vs plain serial nbgrader: {t_plain / t1:.2f}x (target >= 2)")
         print(f"2 workers vs 1 worker:             {t1 / t2:.2f}x (target >= 1.85)")
         r1, r2 = steady_rate(tmp / "w1", 1), steady_rate(tmp / "w2", 2)
         if r1 and r2:
             print(f"  once started (students per second after each worker's first): {r1:.3f} vs {r2:.3f}, "
                   f"{r2 / r1:.2f}x; the first grade came {first_grade(tmp / 'w1'):.1f} s and "
                   f"{first_grade(tmp / 'w2'):.1f} s into the runs")
-        print(f"2 workers vs plain nbgrader:       {t_plain / t2:.2f}x")
+            f1, f2 = fixed_part(t1, n, r1), fixed_part(t2, n, r2)
+            at, allowed = class_for_ratio(1.85, f1, r1, f2, r2), fixed_allowed(1.85, n, r1, r2)
+            print(f"  what the steady rates do not explain (the start, each worker's first student, the report): "
+                  f"{f1:.1f} s and {f2:.1f} s;\n  with them, 2 workers would reach "
+                  + ", ".join(f"{ratio_at(m, f1, r1, f2, r2):.2f}x on {m}" for m in (8, 32, 128, 1024))
+                  + " students;\n  1.85x " + (f"from {at} students on" if at else "on no class (the steady rates "
+                                               "alone stay below it)")
+                  + f"; on {n} students 1.85x needs that part to be "
+                  + (f"at most {allowed:.1f} s in both runs" if allowed >= 0 else "below 0 s: no start reaches it"))
+        if t_plain is not None:
+            print(f"2 workers vs plain nbgrader:       {t_plain / t2:.2f}x")
         if td is not None:
             print(f"2 Dask workers vs 2 local workers: {t2 / td:.2f}x")
         state = read_students(tmp / "w1").values()
