@@ -5,7 +5,9 @@
 * ``regloss grade --workers 1`` and ``--workers 2``;
 * ``regloss grade --workers 1 --no-judge`` (what the out-of-kernel judge costs per student);
 * ``regloss grade --scheduler`` on a real Dask cluster of two workers on this machine
-  (``dask scheduler`` + 2 x ``dask worker --nworkers 1 --nthreads 1``), against two local workers;
+  (``dask scheduler`` + 2 x ``dask worker --nworkers 1 --nthreads 1``), against two local workers,
+  and again on the same cluster, whose workers kept their warm processes; the same on one
+  worker (two warm Dask workers against one);
 * the PostgreSQL merge rate: students merged per second into a throw-away
   PostgreSQL server (:class:`regloss.grading.gradebook.MainGradebook`);
 
@@ -201,9 +203,15 @@ def main(argv=None):
         if not a.no_dask:
             from tests.services import dask_cluster
 
-            with dask_cluster(2) as address:
-                td = show("regloss grade --scheduler (2 Dask workers)",
-                          lambda: time_regloss(a.assignment, subs, tmp / "dask", "--scheduler", address))
+            warm_runs = {}
+            for k in (2, 1):  # a cluster that stays up: its workers keep their warm processes for the next run
+                with dask_cluster(k) as address:
+                    cold = show(f"regloss grade --scheduler ({k} Dask worker{'s' * (k > 1)})",
+                                lambda: time_regloss(a.assignment, subs, tmp / f"dask{k}", "--scheduler", address))
+                    td = cold if k == 2 else td
+                    warm_runs[k] = show("  the same again, on that cluster (warm)",
+                                        lambda: time_regloss(a.assignment, subs, tmp / f"dask{k}-again",
+                                                             "--scheduler", address))
         t1n = None
         if not a.no_judge_run:
             t1n = show("regloss grade --workers 1 --no-judge",
@@ -230,6 +238,8 @@ def main(argv=None):
             print(f"2 workers vs plain nbgrader:       {t_plain / t2:.2f}x")
         if td is not None:
             print(f"2 Dask workers vs 2 local workers: {t2 / td:.2f}x")
+            print(f"2 warm Dask workers vs 1:          {warm_runs[1] / warm_runs[2]:.2f}x (a cluster that stays up: "
+                  "the warm processes are started, the run pays only the parent's part)")
         state = read_students(tmp / "w1").values()
         worker_s = sorted(s["seconds"] for s in state)
         judge = [s.get("judge_seconds", 0.0) for s in state]
