@@ -35,7 +35,10 @@ _CODE_SPAN = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 
 
 def configure(cfg):
-    """Nothing to configure in nbgrader (kept as the one place to add template options)."""
+    """nbgrader's configuration for the feedback: its page is rendered by
+    :class:`regloss.grading.feedback_exporter.FeedbackExporter` (nbconvert's
+    ``HTMLExporter``, keeping compiled templates between students)."""
+    cfg.GenerateFeedback.exporter_class = "regloss.grading.feedback_exporter.FeedbackExporter"
     return cfg
 
 

@@ -276,7 +276,7 @@ def serve(netns: bool, copies=()):
     import nbgrader.converters  # noqa: F401
     from nbconvert.exporters import HTMLExporter  # noqa: F401
 
-    from regloss.grading import autograde, feedback, judge  # noqa: F401
+    from regloss.grading import autograde, feedback, feedback_exporter, judge  # noqa: F401
     # what the judge and the instructor's cells it runs import, once (the forked judge inherits them)
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
