@@ -3,7 +3,7 @@ renders one student's feedback after another (:mod:`regloss.grading.warm`).
 
 nbgrader's ``GenerateFeedback`` makes a new exporter for every student, and with it
 a new Jinja environment, which compiles the feedback template and the templates it
-extends again (about a tenth of a second per student). :class:`FeedbackExporter`
+extends again (on 01, 0.035 s of the 0.18 s a page takes). :class:`FeedbackExporter`
 gives each environment a :class:`TemplateCodeCache` shared by the process: a
 template's compiled code is kept under its name, file and the checksum of its
 source, and reused while the source is unchanged (Jinja's own bytecode-cache
