@@ -169,6 +169,42 @@ def close_inherited(keep=()):
         lo = k + 1
 
 
+#: What a sandbox kernel's start (``IPKernelApp.initialize``) imports beyond
+#: ``ipykernel.kernelapp``: the kernel class and its debugger support (debugpy and
+#: pydevd, about 110 modules), IPython's debugger, completer and inspector, the
+#: history's sqlite3, psutil, tornado's queues. Imported once in the zygote instead of
+#: in every student's kernel (0.1 CPU-seconds each).
+KERNEL_START_IMPORTS = ("ipykernel.ipkernel", "ipykernel.debugger", "IPython.core.debugger",
+                        "IPython.core.completerlib", "IPython.core.oinspect", "IPython.extensions.storemagic",
+                        "sqlite3", "psutil", "tornado.gen", "tornado.locks", "tornado.queues",
+                        "tornado.platform.asyncio", "faulthandler", "encodings.idna", "http.server", "xmlrpc.server")
+
+
+def preload_kernel():
+    """The kernel zygote's imports: what the notebooks' cells use (numpy, SciPy, torch,
+    pyplot with its font list, ``regloss.checks``) and what a kernel's start imports
+    (:data:`KERNEL_START_IMPORTS`); nothing that starts a thread or opens a socket."""
+    import importlib
+
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # as in the kernels' environment: pydevd's warning
+    import numpy  # noqa: F401
+    import scipy.optimize  # noqa: F401 - the notebooks' prose cells compare with SciPy
+    import scipy.stats  # noqa: F401
+    import torch  # noqa: F401
+    from ipykernel.kernelapp import IPKernelApp  # noqa: F401
+
+    for name in KERNEL_START_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional part of ipykernel (the debugger without debugpy): the kernel goes without
+            pass
+
+    import regloss.checks  # noqa: F401
+    from regloss.grading import kernel
+
+    kernel.preload_matplotlib()
+
+
 def _serve(sock):
     """The zygote: import what kernels need, then fork one per request."""
     code = 0
@@ -177,16 +213,7 @@ def _serve(sock):
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
         close_inherited(keep=[sock.fileno()])
-        import numpy  # noqa: F401
-        import scipy.optimize  # noqa: F401 - the notebooks' prose cells compare with SciPy
-        import scipy.stats  # noqa: F401
-        import torch  # noqa: F401
-        from ipykernel.kernelapp import IPKernelApp  # noqa: F401
-
-        import regloss.checks  # noqa: F401
-        from regloss.grading import kernel
-
-        kernel.preload_matplotlib()
+        preload_kernel()
 
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the zygote's children are reaped at once
         f = sock.makefile("rwb", buffering=0)
