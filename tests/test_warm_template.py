@@ -65,6 +65,29 @@ def test_each_server_has_its_own_process_and_zygotes(servers):
     assert all(alive(p) for p in [a.proc.pid, b.proc.pid, *a.proc.helpers, *b.proc.helpers])
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parent(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["kernel zygote", "answer zygote"])
+def test_the_copies_zygotes_share_one_preload(servers, which):
+    """The second copy's zygote is forked from the first once its imports are done (it
+    has used next to no CPU of its own), then orphaned to the template, so that
+    stopping the first copy's server does not take it along."""
+    template, (a, b) = servers
+    za, zb = a.proc.helpers[which], b.proc.helpers[which]
+    ca, cb = cpu_seconds(za), cpu_seconds(zb)
+    assert min(ca, cb) < 0.2 * max(ca, cb), (ca, cb)
+    assert parent(za) == parent(zb) == template.pid
+
+
 def test_a_server_holds_no_pipe_of_the_other(servers):
     _, (a, b) = servers
     assert not pipes_held(b.proc.pid) & (pipe_ids(a.proc.stdin) | pipe_ids(a.proc.stdout))

@@ -259,18 +259,19 @@ def serve(netns: bool, copies=()):
     if use_zygotes:
         from regloss.grading import zygote as zg
 
-        for i in range(n):
-            try:
-                answers[i] = zg.AnswerZygote()
-            except OSError:
-                answers[i] = None
+        if copies:  # the zygotes' copies, orphaned on purpose, stay in this process's tree
+            zg.become_subreaper()
+        try:  # one preload for every copy's answer zygote
+            answers = zg.AnswerZygote.many(n)
+        except OSError:
+            answers = [None] * n
     import matplotlib
     import scipy.optimize  # noqa: F401
     import scipy.stats  # noqa: F401
     import torch  # noqa: F401
 
     if use_zygotes:
-        kernels = [zg.Zygote() for _ in range(n)]
+        kernels = zg.Zygote.many(n)  # one preload for every copy's kernel zygote
     # the imports each per-student process used to pay for
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
@@ -294,6 +295,14 @@ def serve(netns: bool, copies=()):
             except (OSError, RuntimeError, ValueError):
                 a.close()
                 answers[i] = None
+    if copies:  # each copy's kernel zygote is its own process once ready (its pid is a helper of its server)
+        for i, k in enumerate(kernels):
+            if k is not None:
+                try:
+                    k.wait_ready()
+                except (OSError, RuntimeError, ValueError):
+                    _forget(k, None)
+                    kernels[i] = None
     if not copies:
         _serve_one(proto, sys.stdin, devnull, kernels[0], answers[0], {"ready": True})
         return

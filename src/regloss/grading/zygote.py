@@ -120,26 +120,37 @@ class Forked:
 
 
 class Zygote:
-    """Fork the zygote now (call before ZeroMQ or asyncio exist in this process)."""
+    """Fork the zygote now (call before ZeroMQ or asyncio exist in this process).
 
-    def __init__(self):
-        here, there = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:
-            here.close()
-            _serve(there)  # never returns
-        there.close()
-        self.pid = pid
-        self.sock = here
-        self.file = here.makefile("rwb", buffering=0)
+    :meth:`many` forks ``n`` of them that share one preload: one process imports,
+    then forks the others, each serving its own socket."""
+
+    def __init__(self, _sock=None, _pid=None):
+        if _sock is None:
+            _sock, _pid = _fork_zygotes(1, socket.SOCK_STREAM, _serve)[0]
+        self.pid = _pid  # the first's until the zygote says which process it is (ready)
+        self.sock = _sock
+        self.file = _sock.makefile("rwb", buffering=0)
         self.lock = threading.Lock()
         self.ready = False
+
+    @classmethod
+    def many(cls, n):
+        """``n`` kernel zygotes, the imports paid once (see the class docstring)."""
+        return [cls(sock, pid) for sock, pid in _fork_zygotes(n, socket.SOCK_STREAM, _serve)]
+
+    def wait_ready(self):
+        """Wait for the zygote's imports; afterwards :attr:`pid` is its own process."""
+        with self.lock:
+            self._wait_ready()
 
     def _wait_ready(self):
         if not self.ready:
             line = self.file.readline()
-            if not line or not json.loads(line).get("ready"):
+            info = json.loads(line) if line else {}
+            if not info.get("ready"):
                 raise RuntimeError("the kernel zygote did not start")
+            self.pid = int(info.get("pid", self.pid))
             self.ready = True
 
     def spawn(self, args, env, cwd, namespaces):
@@ -205,19 +216,67 @@ def preload_kernel():
     kernel.preload_matplotlib()
 
 
-def _serve(sock):
+def _fork_zygotes(n, kind, serve):
+    """Fork one zygote process that will serve ``n`` sockets: ``serve(socks)`` preloads
+    once and then forks a copy per socket but the first (:func:`_one_per_copy`).
+    Returns ``[(our end, pid of the first)]``."""
+    pairs = [socket.socketpair(socket.AF_UNIX, kind) for _ in range(max(1, n))]
+    pid = os.fork()
+    if pid == 0:
+        for here, _ in pairs:
+            here.close()
+        serve([there for _, there in pairs])  # never returns
+    for _, there in pairs:
+        there.close()
+    return [(here, pid) for here, _ in pairs]
+
+
+def _one_per_copy(socks):
+    """In a zygote that has done its imports: fork a copy of this process for every
+    socket but the first; each copy keeps only its socket. Returns the socket this
+    process serves.
+
+    A copy is forked twice (its first parent exits at once), so it is no child of
+    this zygote: stopping one warm server, which kills its zygote and everything
+    under it, leaves the other servers' zygotes alone. The orphan goes to the
+    nearest subreaper (the warm template, see :func:`become_subreaper`)."""
+    mine = socks[0]
+    for s in socks[1:]:
+        if os.fork() == 0:
+            if os.fork() != 0:
+                os._exit(0)
+            for other in socks:
+                if other is not s:
+                    other.close()
+            return s
+        s.close()
+    return mine
+
+
+def become_subreaper():
+    """Make this process adopt its descendants' orphans (``PR_SET_CHILD_SUBREAPER``):
+    the zygote copies of :func:`_one_per_copy` stay in its tree. False where Linux
+    does not allow it."""
+    try:
+        return _libc().prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _serve(socks):
     """The zygote: import what kernels need, then fork one per request."""
     code = 0
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
-        close_inherited(keep=[sock.fileno()])
+        close_inherited(keep=[s.fileno() for s in socks])
         preload_kernel()
 
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the zygote's children are reaped at once
+        sock = _one_per_copy(socks)
         f = sock.makefile("rwb", buffering=0)
-        f.write(b'{"ready": true}\n')
+        f.write((json.dumps({"ready": True, "pid": os.getpid()}) + "\n").encode())
         for line in f:
             req = json.loads(line)
             try:
@@ -356,16 +415,17 @@ class AnswerZygote:
     changes dies with their answer process.
     """
 
-    def __init__(self):
-        here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
-            here.close()
-            _serve_answers(there)  # never returns
-        there.close()
-        self.pid, self.sock = pid, here
+    def __init__(self, _sock=None, _pid=None):
+        if _sock is None:
+            _sock, _pid = _fork_zygotes(1, socket.SOCK_SEQPACKET, _serve_answers)[0]
+        self.pid, self.sock = _pid, _sock  # pid: the first's until the zygote says which process it is
         self.lock = threading.Lock()
         self.ready = False
+
+    @classmethod
+    def many(cls, n):
+        """``n`` answer zygotes that share one preload (see :meth:`Zygote.many`)."""
+        return [cls(sock, pid) for sock, pid in _fork_zygotes(n, socket.SOCK_SEQPACKET, _serve_answers)]
 
     def wait_ready(self):
         """Wait for the zygote's imports (call it in the process that started the zygote,
@@ -375,8 +435,10 @@ class AnswerZygote:
 
     def _wait_ready(self):
         if not self.ready:
-            if json.loads(self.sock.recv(4096) or b"{}").get("ready") is not True:
+            info = json.loads(self.sock.recv(4096) or b"{}")
+            if info.get("ready") is not True:
                 raise RuntimeError("the answer zygote did not start")
+            self.pid = int(info.get("pid", self.pid))
             self.ready = True
 
     def spawn(self, cfg, env, cwd, namespaces, fds):
@@ -430,13 +492,13 @@ def answer_zygote():
     return _ANSWER
 
 
-def _serve_answers(sock):
+def _serve_answers(socks):
     code = 0
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
-        close_inherited(keep=[sock.fileno()])
+        close_inherited(keep=[s.fileno() for s in socks])
         os.environ["MPLBACKEND"] = "Agg"
         import importlib
 
@@ -446,10 +508,12 @@ def _serve_answers(sock):
 
         loaded = [m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in BLOCKED)]
         if loaded:  # never hand a student a process that holds a blocked module
-            sock.send(json.dumps({"ready": False, "error": f"preloaded {loaded[:3]}"}).encode())
+            for sock in socks:
+                sock.send(json.dumps({"ready": False, "error": f"preloaded {loaded[:3]}"}).encode())
             return
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-        sock.send(b'{"ready": true}')
+        sock = _one_per_copy(socks)
+        sock.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
         while True:
             msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
             if not msg:
