@@ -14,12 +14,10 @@ PROBE = textwrap.dedent('''
     import json, os, sys, tempfile
     out = os.dup(1)  # the kernel captures descriptors 1 and 2
     from regloss.grading import zygote
+    from ipykernel.kernelapp import IPKernelApp  # imported by the zygote in either case
     if sys.argv[1] == "preload":
         zygote.preload_kernel()
-    else:
-        from ipykernel.kernelapp import IPKernelApp
     before = set(sys.modules)
-    from ipykernel.kernelapp import IPKernelApp
     conn = os.path.join(tempfile.mkdtemp(), "kernel.json")
     app = IPKernelApp.instance()
     app.initialize(["-f", conn, "--IPKernelApp.log_level=CRITICAL"])
