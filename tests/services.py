@@ -124,9 +124,11 @@ def dask_command():
 
 
 @contextlib.contextmanager
-def dask_cluster(n_workers=2, env=None):
+def dask_cluster(n_workers=2, env=None, worker_env=None):
     """Start ``dask scheduler`` and ``n_workers`` ``dask worker`` processes on
-    127.0.0.1; yields the scheduler's address ``tcp://127.0.0.1:PORT``."""
+    127.0.0.1 (named ``w0``, ``w1``, ...); yields the scheduler's address
+    ``tcp://127.0.0.1:PORT``. ``env`` is added to every process's environment,
+    ``worker_env[i]`` to worker i's."""
     from distributed import Client
 
     base = Path(tempfile.mkdtemp(prefix="regloss-dask-"))
@@ -135,10 +137,11 @@ def dask_cluster(n_workers=2, env=None):
     env = dict(os.environ, **(env or {}))
     procs = []
 
-    def start(args, name):
+    def start(args, name, extra=None):
         log = open(base / f"{name}.log", "wb")
         p = subprocess.Popen([*dask_command(), *args], stdout=log, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, cwd=base, env=env, start_new_session=True)
+                             stdin=subprocess.DEVNULL, cwd=base, env=dict(env, **(extra or {})),
+                             start_new_session=True)
         procs.append(p)
         return p, base / f"{name}.log"
 
@@ -147,7 +150,8 @@ def dask_cluster(n_workers=2, env=None):
         _wait_port(port, p, 60, "dask scheduler", log)
         for i in range(n_workers):
             start(["worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
-                   "--host", "127.0.0.1", "--local-directory", str(base / f"w{i}"), "--name", f"w{i}"], f"worker{i}")
+                   "--host", "127.0.0.1", "--local-directory", str(base / f"w{i}"), "--name", f"w{i}"], f"worker{i}",
+                  (worker_env or {}).get(i))
         with Client(address, timeout=60) as client:
             client.wait_for_workers(n_workers, timeout=120)
         yield address

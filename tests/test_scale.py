@@ -177,6 +177,71 @@ def test_an_unreachable_scheduler_is_an_instructor_error(tmp_path):
     assert "cannot reach the Dask scheduler" in p.stderr + p.stdout
 
 
+def test_a_worker_that_would_grade_differently_stops_the_run_before_anyone_is_graded(tmp_path):
+    """A worker whose regloss is an edited copy (on its PYTHONPATH, ahead of the installed one)."""
+    import shutil
+
+    from tests.services import dask_cluster
+
+    edited = tmp_path / "edited"
+    shutil.copytree(ROOT / "src" / "regloss", edited / "regloss", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(edited / "regloss" / "checks" / "compare.py", "a") as f:
+        f.write("\n# a worker's own edit\n")
+    subs = make_class(tmp_path / "class", "01_l1_mse", n_wrong=0, blank=False)
+    out = tmp_path / "out"
+    with dask_cluster(2, worker_env={1: {"PYTHONPATH": str(edited)}}) as address:
+        p = subprocess.run(grade_cmd("01_l1_mse", subs, out, "--scheduler", address), capture_output=True,
+                           text=True, cwd=ROOT, env=env(), timeout=600)
+    said = p.stdout + p.stderr
+    assert p.returncode == 2, said
+    assert "worker w1 (tcp://127.0.0.1:" in said and "regloss's files differ" in said, said
+    assert "worker w0" not in said, said  # the worker like this machine is not blamed
+    assert not (out / "grades.csv").exists() and not (out / "state.jsonl").exists()
+
+
+def test_students_whose_worker_died_are_graded_by_the_next_run(tmp_path):
+    """A Dask worker killed (SIGKILL) while it grades; the scheduler gives up on its tasks at
+    once (``allowed-failures`` 0): those students get 0 with the reason, the others are graded,
+    and the same command run again grades just the ones that failed."""
+    import signal
+    import time
+
+    from distributed import Client
+
+    from tests.services import dask_cluster
+
+    subs = make_class(tmp_path / "class", "01_l1_mse", n_good=2)
+    out = tmp_path / "out"
+    with dask_cluster(2, env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}) as address:
+        with Client(address, timeout=60) as client:
+            pids = client.run(os.getpid)
+            run = subprocess.Popen(grade_cmd("01_l1_mse", subs, out, "--scheduler", address),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env())
+            killed, deadline = None, time.monotonic() + 300
+            while killed is None and run.poll() is None and time.monotonic() < deadline:
+                for addr, keys in client.processing().items():
+                    if any(str(k).startswith("regloss-") for k in keys):
+                        os.kill(pids[addr], signal.SIGKILL)
+                        killed = addr
+                        break
+                time.sleep(0.05)
+            said = run.communicate(timeout=600)[0]
+        assert killed, "no task was seen running"
+        assert run.returncode == 0, said
+        first = read_grades(out)
+        failed = {sid for sid, r in first.items() if "grading failed" in r["problems"]}
+        assert failed, first  # those the killed worker held (the scheduler may have given it all four)
+        assert all(first[sid]["score"] == "0" for sid in failed)
+        assert "could not be graded, through no fault of their own" in said, said
+        again = regloss_grade("01_l1_mse", subs, out, "--scheduler", address)
+    assert f"4 students ({4 - len(failed)} already graded)" in again.stdout, again.stdout
+    second = read_grades(out)
+    assert not any("grading failed" in r["problems"] for r in second.values()), second
+    assert second["good0"]["score"] == second["good1"]["score"] != "0"
+    assert all(second[sid] == first[sid] for sid in set(first) - failed)  # kept as they were
+    assert float(second["wrong0"]["score"]) < float(second["good0"]["score"])
+
+
 # --------------------------------------------------------------------------- one student after another
 
 POLLUTE = r'''

@@ -17,7 +17,9 @@ completion order; the parent merges and reports them in its own process.
   once per worker process) and returns the :class:`StudentResult` as bytes
   (the private gradebook, the autograded notebook and the feedback inside). No
   shared filesystem is assumed; every worker needs the ``regloss`` package
-  installed (same version) and ``unshare`` for the sandbox.
+  installed (the same code and dependencies as the parent's: checked before
+  the class is sent, :mod:`regloss.grading.cluster_match`) and ``unshare`` for
+  the sandbox.
 
 Either way the jobs are read lazily and handed out a few at a time
 (:class:`InFlight`): twice as many as there are workers (threads of the
@@ -142,7 +144,7 @@ def _isolation(enabled: bool):
 _BUNDLES = {}  # sha256 of the bytes -> InstructorBundle, per Dask worker process: decoded once per run, not per task
 
 
-def grade_task(job_bytes: bytes, bundle_bytes: bytes) -> bytes:
+def grade_task(job_bytes: bytes, bundle_bytes: bytes, expected: dict | None = None) -> bytes:
     """The Dask task: grade one student on whichever machine runs it.
 
     Parameters
@@ -163,6 +165,10 @@ def grade_task(job_bytes: bytes, bundle_bytes: bytes) -> bytes:
     from regloss.grading.jobs import InstructorBundle
     from regloss.grading.worker import grade_student
 
+    if expected is not None:
+        from regloss.grading.cluster_match import this_worker
+
+        this_worker(expected)
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader's Gradebook API runs `alembic` from here
     with _ISOLATION_LOCK:
         bundle = InstructorBundle.from_bytes(bundle_bytes, cache=_BUNDLES)
@@ -220,7 +226,9 @@ class InFlight:
 
 
 def connect(address: str, timeout: float = 30):
-    """A Dask client of the scheduler at ``address`` (``tcp://HOST:PORT``), or a
+    """A Dask client of the scheduler at ``address`` (``tcp://HOST:PORT``) whose
+    workers all grade as this machine does
+    (:func:`regloss.grading.cluster_match.check_workers`), or a
     :class:`CourseError` saying why not."""
     try:
         from distributed import Client
@@ -236,6 +244,13 @@ def connect(address: str, timeout: float = 30):
         except (OSError, TimeoutError) as exc:
             client.close()
             raise CourseError(f"the Dask scheduler {address} has no workers") from exc
+    from regloss.grading.cluster_match import check_workers
+
+    try:
+        check_workers(client)
+    except BaseException:
+        client.close()
+        raise
     return client
 
 
@@ -285,7 +300,10 @@ def _local(jobs, workers, scratch, iso, procs, warm=None):
 def _dask(jobs, address):
     from distributed import as_completed
 
+    from regloss.grading.cluster_match import probe
+
     client = connect(address)
+    expected = probe()
     run = uuid.uuid4().hex[:8]
     flight = None
     try:
@@ -298,7 +316,7 @@ def _dask(jobs, address):
             if bundle is None:  # the assignment's files, sent once for the class, a copy on each worker
                 bundle = client.scatter(j.bundle.to_bytes(), hash=False, broadcast=True)
             key = f"regloss-{j.bundle.assignment}-{j.student_id}-{run}"
-            f = client.submit(grade_task, j.to_bytes(with_bundle=False), bundle, key=key, pure=False)
+            f = client.submit(grade_task, j.to_bytes(with_bundle=False), bundle, expected, key=key, pure=False)
             finished.add(f)
             return f
 

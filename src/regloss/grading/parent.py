@@ -110,6 +110,15 @@ def finish(res: StudentResult, main: gradebook.MainGradebook, assignment, out: P
     res.gradebook, res.outputs = b"", {}
 
 
+def not_graded(job: StudentJob, exc: BaseException) -> StudentResult:
+    """The result of a student whose grading raised (a Dask worker that died or
+    differs, a lost connection): 0 for this run, with the reason, and no key, so
+    that the next run of the same command grades them again."""
+    return StudentResult(job.student_id, [*job.problems, P.Problem(
+        P.WORKER_FAILED, f"grading failed ({type(exc).__name__}: {exc}); scored 0 for now: grading the class "
+                         "again grades this student again")], digest=job.digest, key="")
+
+
 def grade_class(assignment, submissions, out=None, db=None, settings=None, root=None, log=print):
     """Grade every student of ``submissions`` for ``assignment``; see ``regloss grade --help``.
 
@@ -225,9 +234,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
             try:
                 for j, res in finished:
                     if isinstance(res, BaseException):  # one student must not stop the class
-                        res = StudentResult(j.student_id, [*j.problems, P.Problem(
-                            P.WORKER_FAILED, f"grading failed ({type(res).__name__}: {res}); scored 0")],
-                            digest=j.digest, key=j.key)
+                        res = not_graded(j, res)
                     finish(res, main, assignment, out)
                     record(res)
                     bar.update(1)
@@ -244,6 +251,11 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         if not wsettings.keep_workspace:
             shutil.rmtree(scratch, ignore_errors=True)
     ordered = [results[sub.student_id] for sub in subs]
+    again = [r.student_id for r in ordered if not r.key and any(p.kind == P.WORKER_FAILED for p in r.problems)]
+    if again:
+        log(f"{len(again)} student(s) could not be graded, through no fault of their own "
+            f"({', '.join(again[:10])}{', ...' if len(again) > 10 else ''}): run the same command again "
+            "to grade just them")
     unjudged = sorted({v.grade_id for r in ordered for v in r.verdicts if not v.judged})
     if unjudged:
         log(f"judge: {len(unjudged)} test cell(s) of {assignment} cannot be checked outside the kernel "
