@@ -146,6 +146,33 @@ def test_two_runs_of_different_assignments_merge_into_one_server_at_once(pg_serv
         assert conn.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone()[0] == 8
 
 
+def test_a_password_in_the_url_is_never_printed_and_only_its_owner_can_read_it(pg_server, tmp_path):
+    import psycopg
+
+    secret = "s3cret-Pw:x"
+    with psycopg.connect(pg_server + "/postgres", autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS pw_class")
+        conn.execute("DROP ROLE IF EXISTS grader")
+        conn.execute(f"CREATE ROLE grader LOGIN PASSWORD '{secret}'")
+        conn.execute("CREATE DATABASE pw_class OWNER grader")
+    host = pg_server.split("@", 1)[1]
+    db = f"postgresql://grader:{secret}@{host}/pw_class"
+    subs = make_class(tmp_path / "class", "01_l1_mse", n_wrong=0, blank=False)
+    out = tmp_path / "out"
+    p = regloss_grade("01_l1_mse", subs, out, "--db", db)
+    assert secret not in p.stdout + p.stderr
+    assert f"postgresql://grader:***@{host}/pw_class" in p.stdout
+    config = out / "nbgrader_config.py"
+    assert secret in config.read_text()  # formgrader on this run still reaches the server
+    assert config.stat().st_mode & 0o077 == 0, oct(config.stat().st_mode)
+    holding = [f.relative_to(out) for f in out.rglob("*") if f.is_file() and secret.encode() in f.read_bytes()]
+    assert holding == [Path("nbgrader_config.py")], holding
+    bad = subprocess.run(grade_cmd("01_l1_mse", subs, tmp_path / "out2", "--db", db.replace("pw_class", "nope")),
+                         capture_output=True, text=True, cwd=ROOT, env=env(), timeout=300)
+    assert bad.returncode == 2 and 'database "nope" does not exist' in bad.stderr, bad.stdout + bad.stderr
+    assert secret not in bad.stdout + bad.stderr and "grader:***@" in bad.stderr
+
+
 # --------------------------------------------------------------------------- Dask
 
 

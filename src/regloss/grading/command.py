@@ -118,7 +118,7 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
 def write_report(assignment, results, loose, db_url, out: Path, roster=None):
     """Write every report file of a graded class under ``out`` (:func:`write_files`);
     return the summary text."""
-    from regloss.grading import intake, report
+    from regloss.grading import gradebook, intake, report
 
     rep = write_files(assignment, results, loose, db_url, out, roster)
     rows, tallies, loose = rep.rows, rep.tallies, rep.loose
@@ -138,7 +138,7 @@ def write_report(assignment, results, loose, db_url, out: Path, roster=None):
     n_prob = sum(1 for r in rows if r.problems)
     lines.append(f"\n{len(rows)} students graded, {n_prob} with problems. Written to {out}:")
     lines.append(f"  grades.csv, canvas.csv, moodle.csv, mistakes.csv, mistakes.png, scores.png, "
-                 f"feedback/<student>/{assignment}/*.html, gradebook {db_url}")
+                 f"feedback/<student>/{assignment}/*.html, gradebook {gradebook.shown_url(db_url)}")
     lines.append(f"Written answers: cd {out} && jupyter lab   (then Nbgrader -> Formgrader)")
     return "\n".join(lines)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,12 @@ def engine_url(db_url: str) -> str:
         if db_url.startswith(prefix):
             return "postgresql+psycopg://" + db_url[len(prefix):]
     return db_url
+
+
+def shown_url(db_url: str) -> str:
+    """``db_url`` as it may be printed or logged: a password in it becomes ``***``
+    (``postgresql://grader:***@host/course``)."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):[^@]*@", r"\1:***@", db_url)
 
 
 def is_postgres(db_url: str) -> bool:
@@ -166,9 +173,9 @@ def prepare_main_gradebook(ia: InstructorArea, db_url: str):
     except CourseError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad URL, an unreachable server
-        raise CourseError(f"cannot open the gradebook {db_url}: {exc}") from exc
+        raise CourseError(f"cannot open the gradebook {shown_url(db_url)}: {exc}") from exc
     if not ok:
-        raise CourseError(f"registering {ia.assignment} in the gradebook {db_url} failed:\n{log}")
+        raise CourseError(f"registering {ia.assignment} in the gradebook {shown_url(db_url)} failed:\n{log}")
     marker.write_text(ia.source_digest)
 
 

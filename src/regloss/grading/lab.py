@@ -26,6 +26,7 @@ nbgrader's instructor tools.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,9 +67,19 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 
 def write_formgrader_config(out: Path, db_url: str) -> Path:
-    """Write ``out/nbgrader_config.py`` for formgrader on this run; returns its path."""
+    """Write ``out/nbgrader_config.py`` for formgrader on this run; returns its path.
+    It holds the gradebook's URL: when that has a password, only its owner may read it."""
+    from regloss.grading.gradebook import shown_url
+
     path = Path(out) / FORMGRADER_CONFIG
-    path.write_text(formgrader_config_text(db_url))
+    text = formgrader_config_text(db_url)
+    if shown_url(db_url) != db_url:  # a password in the URL: for the instructor's eyes only
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+    else:
+        path.write_text(text)
     return path
 
 

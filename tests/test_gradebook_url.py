@@ -1,0 +1,30 @@
+"""How a gradebook URL is spelled for the driver and shown to people (``regloss.grading.gradebook``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from regloss.grading.gradebook import engine_url, is_postgres, shown_url
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://grader:s3cret@db:5432/course", "postgresql://grader:***@db:5432/course"),
+    ("postgresql+psycopg://u:p@h/d?sslmode=require", "postgresql+psycopg://u:***@h/d?sslmode=require"),
+    ("postgres://u:a:b%40c@h/d", "postgres://u:***@h/d"),  # a colon, an encoded @ in the password
+    ("postgresql://:pw@h/d", "postgresql://:***@h/d"),
+    ("postgresql://grader@db/course", "postgresql://grader@db/course"),  # no password: as given
+    ("sqlite:////tmp/a:b@c/gradebook.db", "sqlite:////tmp/a:b@c/gradebook.db"),  # a path, not a password
+])
+def test_a_password_is_hidden_and_nothing_else_changes(url, shown):
+    assert shown_url(url) == shown
+
+
+@pytest.mark.parametrize("url, driver", [
+    ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+    ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+    ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+    ("sqlite:////tmp/gradebook.db", "sqlite:////tmp/gradebook.db"),
+])
+def test_postgresql_urls_go_to_psycopg_3(url, driver):
+    assert engine_url(url) == driver
+    assert is_postgres(url) == url.startswith("postgres")
