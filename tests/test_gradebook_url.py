@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from regloss.grading.gradebook import engine_url, is_postgres, shown_url
+from regloss.grading.gradebook import engine_url, is_postgres, shown_url, without_password
 
 
 @pytest.mark.parametrize("url, shown", [
@@ -28,3 +28,12 @@ def test_a_password_is_hidden_and_nothing_else_changes(url, shown):
 def test_postgresql_urls_go_to_psycopg_3(url, driver):
     assert engine_url(url) == driver
     assert is_postgres(url) == url.startswith("postgres")
+
+
+def test_a_password_is_hidden_wherever_a_message_repeats_it():
+    url = "postgresql://grader:p%40ss-word@db/course"
+    text = f"cannot connect to {url}: password authentication failed (p@ss-word) [p%40ss-word]"
+    shown = without_password(text, url)
+    assert "p@ss-word" not in shown and "p%40ss-word" not in shown
+    assert shown == "cannot connect to postgresql://grader:***@db/course: password authentication failed (***) [***]"
+    assert without_password("no secret here", "sqlite:////tmp/g.db") == "no secret here"

@@ -55,10 +55,26 @@ def engine_url(db_url: str) -> str:
     return db_url
 
 
+_USER_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):([^@]*)@")
+
+
 def shown_url(db_url: str) -> str:
     """``db_url`` as it may be printed or logged: a password in it becomes ``***``
     (``postgresql://grader:***@host/course``)."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):[^@]*@", r"\1:***@", db_url)
+    return _USER_PASSWORD.sub(r"\1:***@", db_url)
+
+
+def without_password(text: str, db_url: str) -> str:
+    """``text`` (a driver's error, a tool's log) with ``db_url``'s password, as
+    written in the URL and decoded, replaced by ``***`` wherever it appears."""
+    from urllib.parse import unquote
+
+    m = _USER_PASSWORD.match(db_url)
+    text = text.replace(db_url, shown_url(db_url))
+    if m and m.group(2):
+        for secret in {m.group(2), unquote(m.group(2))}:
+            text = text.replace(secret, "***")
+    return text
 
 
 def is_postgres(db_url: str) -> bool:
@@ -173,9 +189,10 @@ def prepare_main_gradebook(ia: InstructorArea, db_url: str):
     except CourseError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad URL, an unreachable server
-        raise CourseError(f"cannot open the gradebook {shown_url(db_url)}: {exc}") from exc
+        raise CourseError(without_password(f"cannot open the gradebook {db_url}: {exc}", db_url)) from exc
     if not ok:
-        raise CourseError(f"registering {ia.assignment} in the gradebook {shown_url(db_url)} failed:\n{log}")
+        raise CourseError(without_password(f"registering {ia.assignment} in the gradebook {db_url} failed:\n{log}",
+                                           db_url))
     marker.write_text(ia.source_digest)
 
 
