@@ -129,3 +129,13 @@ def test_a_student_whose_grading_raised_is_graded_again_by_the_next_run():
     assert res.graded is False and res.key == ""  # a key would make the next run skip them
     assert res.problems[-1].kind == "worker_failed"
     assert "ConnectionError: the worker died" in res.problems[-1] and "again" in res.problems[-1]
+
+
+def test_the_reason_is_the_gist_of_the_error_not_the_clusters_details():
+    job = StudentJob("ada", {}, None, None, [], "digest", "key", 0)
+    killed = RuntimeError("Attempted to run task 'regloss-01-ada' on 1 different workers, but all those workers "
+                          "died while running it. The last worker that attempt to run the task was "
+                          "tcp://10.0.0.7:43309. Inspecting worker logs is often a good next step.")
+    said = not_graded(job, killed).problems[-1]
+    assert "all those workers died while running it" in said and "tcp://" not in said, said
+    assert len(not_graded(job, OSError("x" * 500)).problems[-1]) < 300

@@ -115,8 +115,16 @@ def not_graded(job: StudentJob, exc: BaseException) -> StudentResult:
     differs, a lost connection): 0 for this run, with the reason, and no key, so
     that the next run of the same command grades them again."""
     return StudentResult(job.student_id, [*job.problems, P.Problem(
-        P.WORKER_FAILED, f"grading failed ({type(exc).__name__}: {exc}); scored 0 for now: grading the class "
-                         "again grades this student again")], digest=job.digest, key="")
+        P.WORKER_FAILED, f"grading failed ({type(exc).__name__}: {_first_sentence(str(exc))}); scored 0 for now: "
+                         "grading the class again grades this student again")], digest=job.digest, key="")
+
+
+def _first_sentence(text, limit=160):
+    """The gist of an exception's message for the student's feedback and the table (Dask's
+    KilledWorker, say, goes on about worker addresses and logs)."""
+    first = (text.strip().splitlines() or [""])[0]
+    first = first.split(". ")[0].rstrip(".")
+    return first if len(first) <= limit else first[:limit - 3] + "..."
 
 
 def grade_class(assignment, submissions, out=None, db=None, settings=None, root=None, log=print):
