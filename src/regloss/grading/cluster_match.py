@@ -103,16 +103,20 @@ def _label(addr, info):
 _HERE = {}
 
 
+def here():
+    """:func:`probe` of this process, made once (the code does not change under a running process)."""
+    if "probe" not in _HERE:
+        _HERE["probe"] = probe()
+    return _HERE["probe"]
+
+
 def this_worker(expected: dict):
     """In a Dask task: raise :class:`~regloss.course.CourseError` when this worker
     differs from ``expected`` (the parent's :func:`probe`); a worker that joined the
-    cluster after :func:`check_workers` is caught here, before it grades anyone.
-    The probe is made once per worker process."""
+    cluster after :func:`check_workers` is caught here, before it grades anyone."""
     from regloss.course import CourseError
 
-    if "probe" not in _HERE:
-        _HERE["probe"] = probe()
-    lines = mismatches(expected, {"this Dask worker": _HERE["probe"]})
+    lines = mismatches(expected, {"this Dask worker": here()})
     if lines:
         raise CourseError(lines[0] + "; install the same versions there and start it again")
 
@@ -131,7 +135,7 @@ def check_workers(client):
         cloudpickle.register_pickle_by_value(module)  # the workers need not have regloss to run it
     answers = client.run(probe, on_error="return")
     info = client.scheduler_info().get("workers", {})
-    lines = mismatches(probe(), {_label(addr, info.get(addr, {})): got for addr, got in answers.items()})
+    lines = mismatches(here(), {_label(addr, info.get(addr, {})): got for addr, got in answers.items()})
     if lines:
         raise CourseError("these Dask workers would not grade as this machine does; install the same "
                           "versions there (pip install this course's package and its pinned "
