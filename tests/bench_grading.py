@@ -9,7 +9,7 @@
   and again on the same cluster, whose workers kept their warm processes; the same on one
   worker (two warm Dask workers against one);
 * the PostgreSQL merge rate: students merged per second into a throw-away
-  PostgreSQL server (:class:`regloss.grading.gradebook.MainGradebook`);
+  PostgreSQL server (:class:`regloss.grading.run.gradebook.MainGradebook`);
 
 then, on paper from those costs, the wall time of a 10,000-student class on N
 Dask workers. A script, not a test (pytest does not collect ``bench_*.py``)::
@@ -41,7 +41,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from regloss.grading.run_state import read_students  # noqa: E402
+from regloss.grading.run.state import read_students  # noqa: E402
 from tests.harness import solution_sources  # noqa: E402
 
 
@@ -99,7 +99,7 @@ def time_plain_nbgrader(assignment, subs, base):
 def postgres_merge_rate(assignment, graded_out: Path, tmp: Path, n=300):
     """Students per second merged (one transaction each) into a fresh PostgreSQL server."""
     from regloss import course
-    from regloss.grading import gradebook
+    from regloss.grading.run import gradebook
     from tests.services import create_database, postgres
 
     os.environ["PATH"] = course.tool_env()["PATH"]

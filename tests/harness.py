@@ -199,8 +199,8 @@ def judge_class(assignment, submissions, timeout=60, only=None):
     import os
     import sys
 
-    from regloss.grading import judge
-    from regloss.grading.policy import policy_for
+    from regloss.grading.judge import judging as judge
+    from regloss.grading.sandboxed.policy import policy_for
 
     source_path = notebook_path(assignment)
     source = json.loads(source_path.read_text(encoding="utf-8"))

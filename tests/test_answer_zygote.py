@@ -16,18 +16,18 @@ import textwrap
 
 import pytest
 
-from regloss.grading.sandbox import probe
+from regloss.grading.sandboxed.isolation import probe
 from tests.harness import ROOT
 
 SCRIPT = textwrap.dedent("""
     import json, os, sys
     from regloss.startup import skip_slow_optional_imports
     skip_slow_optional_imports()  # as the warm process does
-    from regloss.grading import zygote as zg
+    from regloss.grading.sandboxed import zygote as zg
     z = zg.start_answer_zygote()
     z.wait_ready()
-    from regloss.grading import judge
-    from regloss.grading.policy import policy_for
+    from regloss.grading.judge import judging as judge
+    from regloss.grading.sandboxed.policy import policy_for
 
     answer_dir, secret, filesystem = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
     out = {}
@@ -95,7 +95,7 @@ def test_a_zygote_that_would_hold_a_blocked_module_refuses_to_start(tmp_path):
     script = tmp_path / "tainted.py"
     script.write_text(textwrap.dedent("""
         import torch
-        from regloss.grading import zygote as zg
+        from regloss.grading.sandboxed import zygote as zg
         z = zg.start_answer_zygote()
         try:
             z.wait_ready()

@@ -1,4 +1,4 @@
-"""Which Dask workers would not grade as this machine does (``regloss.grading.cluster_match``):
+"""Which Dask workers would not grade as this machine does (``regloss.grading.run.cluster_match``):
 the pure comparison, this machine's own probe, and the probe run where regloss is not installed.
 The real cluster with a worker that differs: ``tests/test_scale.py``."""
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from regloss.course import CourseError
-from regloss.grading import cluster_match as cm
-from regloss.grading.jobs import StudentJob
-from regloss.grading.parent import not_graded
+from regloss.grading.run import cluster_match as cm
+from regloss.grading.wire.jobs import StudentJob
+from regloss.grading.run.parent import not_graded
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +71,7 @@ def test_this_machines_probe_sees_its_own_installation():
 def test_the_digest_changes_with_one_edited_file(tmp_path):
     pkg = tmp_path / "copy" / "regloss"
     shutil.copytree(ROOT / "src" / "regloss", pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    code = "from regloss.grading.cluster_match import source_digest; print(source_digest())"
+    code = "from regloss.grading.run.cluster_match import source_digest; print(source_digest())"
 
     def digest():
         return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from regloss.course import assignments
-from regloss.grading import sample
+from regloss.grading.run import sample
 from tests.catalogue import CORRECT, WRONG, all_entries
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -157,7 +157,7 @@ def test_a_gradient_wrong_only_at_zero_speaks_of_a_subgradient_only_at_a_kink(lo
 
 def test_the_class_report_counts_a_failed_check_as_a_wrong_value_not_a_crash():
     """Autograded notebooks now carry ename "CheckFailed": still an assertion, not an error."""
-    from regloss.grading.mistakes import classify
+    from regloss.grading.report.mistakes import classify
 
     assert classify("gave 1, PyTorch gives 2", "CheckFailed") == classify("gave 1, PyTorch gives 2") == "other"
     assert classify("name 'x' is not defined", "NameError") == "error"

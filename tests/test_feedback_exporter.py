@@ -1,12 +1,12 @@
 """The feedback page's exporter keeps compiled templates for the process, and renders
-the same page as nbconvert's HTMLExporter (regloss.grading.feedback_exporter)."""
+the same page as nbconvert's HTMLExporter (regloss.grading.worker.feedback_exporter)."""
 
 import nbformat
 import pytest
 from jinja2 import DictLoader, Environment
 from nbconvert.exporters import HTMLExporter
 
-from regloss.grading import feedback_exporter as fe
+from regloss.grading.worker import feedback_exporter as fe
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_nbgrader_renders_feedback_with_it():
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    from regloss.grading import feedback
+    from regloss.grading.worker import feedback
 
     cfg = feedback.configure(Config())
     app = GenerateFeedback(coursedir=CourseDirectory(config=cfg), config=cfg)

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from regloss.grading.run_state import read_students
+from regloss.grading.run.state import read_students
 from tests.harness import solution_sources
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,10 +1,10 @@
-"""How a gradebook URL is spelled for the driver and shown to people (``regloss.grading.gradebook``)."""
+"""How a gradebook URL is spelled for the driver and shown to people (``regloss.grading.run.gradebook``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from regloss.grading.gradebook import engine_url, is_postgres, shown_url, without_password
+from regloss.grading.run.gradebook import engine_url, is_postgres, shown_url, without_password
 
 
 @pytest.mark.parametrize("url, shown", [

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from regloss.course import CourseError
-from regloss.grading import intake
+from regloss.grading.run import intake
 
 NB = "01_l1_mse.ipynb"
 

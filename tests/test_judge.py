@@ -13,9 +13,13 @@ import nbformat
 import numpy as np
 import pytest
 
-from regloss.grading import judge, problems as P, protocol
-from regloss.grading.jobs import CellVerdict, InstructorBundle, StudentJob, StudentResult, WorkerSettings
-from regloss.grading.policy import policy_for
+from regloss.grading.judge import judging as judge
+
+from regloss.grading.wire import problems as P
+
+from regloss.grading.wire import protocol
+from regloss.grading.wire.jobs import CellVerdict, InstructorBundle, StudentJob, StudentResult, WorkerSettings
+from regloss.grading.sandboxed.policy import policy_for
 from tests.harness import ROOT, solution_sources
 
 # --------------------------------------------------------------------------- problems
@@ -219,7 +223,7 @@ def test_os_exit_in_a_cell_only_ends_that_cell(judged):
 
 
 def test_feedback_hides_hidden_sources_and_puts_the_message_first(tmp_path):
-    from regloss.grading import feedback
+    from regloss.grading.worker import feedback
 
     nb = nbformat.read(str(ROOT / "solutions" / "01_l1_mse" / "01_l1_mse.ipynb"), as_version=4)
     tb = ["\x1b[0;31mAssertionError\x1b[0m  Traceback", "File \x1b[0;32m/x/site-packages/regloss/checks/compare.py:9\x1b[0m",
@@ -245,7 +249,7 @@ def test_feedback_hides_hidden_sources_and_puts_the_message_first(tmp_path):
 
 
 def test_feedback_code_mode_keeps_the_hidden_source(tmp_path):
-    from regloss.grading import feedback
+    from regloss.grading.worker import feedback
 
     path = tmp_path / "a.ipynb"
     shutil.copy(ROOT / "solutions" / "01_l1_mse" / "01_l1_mse.ipynb", path)
@@ -257,7 +261,7 @@ def test_feedback_code_mode_keeps_the_hidden_source(tmp_path):
 @pytest.mark.parametrize("md, has_math", [("the error $e = x - t$ here", True), ("$$\\sum_i e_i^2$$", True),
                                           ("costs $5 and $6", False), ("code `$x$` stays", False)])
 def test_render_math(md, has_math):
-    from regloss.grading.feedback import render_math
+    from regloss.grading.worker.feedback import render_math
 
     out = render_math(md)
     assert ("<math" in out) == has_math
@@ -265,7 +269,7 @@ def test_render_math(md, has_math):
 
 def test_torch_stays_out_of_reach_without_the_import_blocker(tmp_path):
     """In the mount namespace, removing the import blocker does not bring torch back."""
-    from regloss.grading.sandbox import probe
+    from regloss.grading.sandboxed.isolation import probe
 
     iso = probe(True)
     if not iso.filesystem:
@@ -308,7 +312,7 @@ def test_a_test_that_cannot_cross_keeps_the_kernels_verdict_and_says_so():
 
 
 def test_unjudged_cells_carry_the_kernels_verdict():
-    from regloss.grading.worker import _kernel_stands
+    from regloss.grading.worker.student import _kernel_stands
 
     nb = nbformat.v4.new_notebook()
     c = nbformat.v4.new_code_cell("x")

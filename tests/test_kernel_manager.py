@@ -1,4 +1,4 @@
-"""The grader's tuned kernel manager (:mod:`regloss.grading.kernel_manager`): a real
+"""The grader's tuned kernel manager (:mod:`regloss.grading.worker.kernel_manager`): a real
 kernel started, run and stopped through it behaves as with jupyter_client's own."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from regloss.grading.kernel_manager import POLL_S, SandboxKernelClient, SandboxKernelManager, _FirstWaits
+from regloss.grading.worker.kernel_manager import POLL_S, SandboxKernelClient, SandboxKernelManager, _FirstWaits
 
 
 def run(coro):

@@ -1,5 +1,5 @@
 """The kernel zygote imports what a sandbox kernel's start would import in every
-student's kernel (regloss.grading.zygote.preload_kernel)."""
+student's kernel (regloss.grading.sandboxed.zygote.preload_kernel)."""
 
 import json
 import subprocess
@@ -13,7 +13,7 @@ HEAVY = ("debugpy", "_pydevd_bundle", "_pydev_bundle", "sqlite3", "psutil", "IPy
 PROBE = textwrap.dedent('''
     import json, os, sys, tempfile
     out = os.dup(1)  # the kernel captures descriptors 1 and 2
-    from regloss.grading import zygote
+    from regloss.grading.sandboxed import zygote
     from ipykernel.kernelapp import IPKernelApp  # imported by the zygote in either case
     if sys.argv[1] == "preload":
         zygote.preload_kernel()
@@ -45,7 +45,7 @@ def test_a_kernel_forked_from_the_zygote_imports_nothing_heavy_at_start():
     assert len(preloaded) < len(fresh) / 10, (len(preloaded), len(fresh), preloaded)
 
 
-@pytest.mark.parametrize("name", __import__("regloss.grading.zygote", fromlist=["x"]).KERNEL_START_IMPORTS)
+@pytest.mark.parametrize("name", __import__("regloss.grading.sandboxed.zygote", fromlist=["x"]).KERNEL_START_IMPORTS)
 def test_each_start_import_exists(name):
     import importlib.util
 

@@ -6,7 +6,7 @@ import runpy
 import pytest
 
 from regloss.course import CourseError
-from regloss.grading import lab
+from regloss.grading.report import formgrader as lab
 
 
 def test_formgrader_config_points_at_the_run(tmp_path):

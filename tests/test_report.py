@@ -16,8 +16,10 @@ from regloss.checks import diagnose
 from regloss.checks.cases import case
 from regloss.checks.reference import PARAMETER, torch_grad, torch_loss
 from regloss.course import CourseError
-from regloss.grading import lms, mistakes, report
-from regloss.grading.intake import StudentInfo
+from regloss.grading.report import lms
+from regloss.grading.report import mistakes
+from regloss.grading.report import tables as report
+from regloss.grading.run.intake import StudentInfo
 
 
 def _row(sid, score, max_score=15, auto=None, auto_max=12, pending=0, problems="", graded=True, late=False,

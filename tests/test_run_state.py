@@ -1,5 +1,5 @@
-"""What a run records as it goes (:mod:`regloss.grading.run_state`) and how it hands
-out a class (:class:`regloss.grading.distributed.InFlight`): both must cost the same
+"""What a run records as it goes (:mod:`regloss.grading.run.state`) and how it hands
+out a class (:class:`regloss.grading.run.pool.InFlight`): both must cost the same
 per student for a class of ten thousand as for a class of ten."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
 
-from regloss.grading.distributed import InFlight
-from regloss.grading.jobs import InstructorBundle, StudentJob
-from regloss.grading.run_state import JOURNAL, LEGACY, RunState, parse_journal, read_students
+from regloss.grading.run.pool import InFlight
+from regloss.grading.wire.jobs import InstructorBundle, StudentJob
+from regloss.grading.run.state import JOURNAL, LEGACY, RunState, parse_journal, read_students
 
 
 def summary(i):

@@ -1,4 +1,4 @@
-"""Warm servers forked from one template (:func:`regloss.grading.warm.start_copies`):
+"""Warm servers forked from one template (:func:`regloss.grading.worker.warm.start_copies`):
 the imports are paid once for all the local workers, yet each server has its own
 pipes and zygotes, and stopping one (as after a student who exceeds the wall-clock
 limit) stops what only it used and nothing of the others."""
@@ -11,9 +11,9 @@ import time
 import pytest
 
 from regloss import course
-from regloss.grading import warm
-from regloss.grading.sandbox import probe
-from regloss.grading.worker import kill_tree
+from regloss.grading.worker import warm
+from regloss.grading.sandboxed.isolation import probe
+from regloss.grading.worker.student import kill_tree
 
 
 def alive(pid):

@@ -1,7 +1,7 @@
 """The functions a call is given: :func:`functions_given`.
 
 Shared by the own-work check in the kernel (:mod:`regloss.checks.own_work`) and
-in the judge's answer process (:mod:`regloss.grading.answer`, which cannot import
+in the judge's answer process (:mod:`regloss.grading.sandboxed.answer`, which cannot import
 ``regloss.checks``): what runs inside a function the test passes in (a noise model
 handed to a Monte Carlo study) is the caller's work, not the graded function's.
 """

@@ -10,7 +10,7 @@ makes jsonschema go without those two format checks, as it does wherever the
 package is not installed.
 
 Called by the ``regloss`` command and the warm grading process
-(:mod:`regloss.grading.warm`); never by the library a notebook imports. The
+(:mod:`regloss.grading.worker.warm`); never by the library a notebook imports. The
 processes those zygotes fork for students call :func:`restore_optional_imports`
 first, so student code finds the module as it would anywhere.
 """

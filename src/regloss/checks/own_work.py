@@ -74,7 +74,7 @@ def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_fu
         What ``fn`` returned (``None`` if it raised).
     """
     remote = getattr(type(fn), "regloss_forbidden_calls", None)
-    if remote is not None and type(fn).__module__ == "regloss.grading.judge":
+    if remote is not None and type(fn).__module__ == "regloss.grading.judge.judging":
         # the student's function runs in the grader's answer process: profile it there
         # modules travel as "module:<name>" beside the functions (torch is importable in some
         # assignments' answer processes, so the module check must be made there too)

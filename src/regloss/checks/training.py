@@ -64,7 +64,7 @@ def _observe(student, probe, *args):
     """``probe(student, *args)``: directly in the kernel, or in the answer process beside
     the student's function under the judge (``student.regloss_call_beside``)."""
     beside = getattr(student, "regloss_call_beside", None)
-    if beside is not None and type(student).__module__ == "regloss.grading.judge":
+    if beside is not None and type(student).__module__ == "regloss.grading.judge.judging":
         return beside(probe, student, *args)
     with quiet():
         return probe(student, *args)
@@ -360,12 +360,12 @@ def _own_work_calls(numpy_loss_function, loss, loss_grad, params):
     torch = _torch()
     x = torch.tensor([0.5, -3.0, 2.0], dtype=torch.float64, requires_grad=True)
     t = torch.zeros(3, dtype=torch.float64)
-    if type(numpy_loss_function).__module__ == "regloss.grading.judge":
+    if type(numpy_loss_function).__module__ == "regloss.grading.judge.judging":
         try:
             f = numpy_loss_function(loss, loss_grad, **params)
         except Exception:  # noqa: BLE001 - a crash is judged by the value checks
             return []
-        if type(f).__module__ != "regloss.grading.judge":
+        if type(f).__module__ != "regloss.grading.judge.judging":
             return []
         calls, _ = forbidden_calls(f, x, t, "mean", forbidden_modules=NOT_TORCH, forbidden_functions=TORCH_LOSSES)
         return calls

@@ -24,26 +24,26 @@ def _release(args):
 
 
 def _grade(args):
-    from regloss.grading.command import grade
+    from regloss.grading.run.command import grade
 
     return grade(args.assignment, args.submissions, out=args.out, db=args.db, options=_options(args),
                  roster=args.roster)
 
 
 def _demo(args):
-    from regloss.grading.command import demo
+    from regloss.grading.run.command import demo
 
     return demo(out=args.out, options=_options(args), assignments=args.assignments or None)
 
 
 def _student_setup(args):
-    from regloss.grading.lab import student_setup
+    from regloss.grading.report.formgrader import student_setup
 
     return student_setup(args.level)
 
 
 def _options(args):
-    from regloss.grading.command import Options
+    from regloss.grading.run.command import Options
 
     return Options(workers=args.workers, timeout=args.timeout, memory=args.memory, max_output=args.max_output,
                    force=args.force, sandbox=not args.no_sandbox, progress=not args.no_progress,

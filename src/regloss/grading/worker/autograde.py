@@ -1,13 +1,13 @@
 """The worker's nbgrader process: autograde one student, record the judge's verdicts,
 write the feedback.
 
-The worker (:mod:`regloss.grading.worker`) starts ``python -m
-regloss.grading.autograde REQUEST.json`` (without network where allowed). It
+The worker (:mod:`regloss.grading.worker.student`) starts ``python -m
+regloss.grading.worker.autograde REQUEST.json`` (without network where allowed). It
 runs nbgrader's ``autograde`` through its Python API, in the student's private
 course, with the sandbox kernel; then, when the request holds the judge's
 verdicts, writes them into the private gradebook (a test cell scores its points
 only when the judge passed it) and generates the feedback from a copy of the
-autograded notebook prepared by :mod:`regloss.grading.feedback`. It reports in
+autograded notebook prepared by :mod:`regloss.grading.worker.feedback`. It reports in
 ``REPORT.json`` (:class:`AutogradeReport`).
 """
 
@@ -122,15 +122,15 @@ def kernel_scores(db_url, assignment, student_id, tests):
 def run(req: AutogradeRequest) -> AutogradeReport:
     """Autograde, apply the verdicts, write the feedback (see the module docstring)."""
     if req.netns:
-        from regloss.grading.sandbox import bring_up_loopback
+        from regloss.grading.sandboxed.isolation import bring_up_loopback
 
         bring_up_loopback()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    from regloss.grading import feedback
-    from regloss.grading.gradebook import sqlite_url
+    from regloss.grading.worker import feedback
+    from regloss.grading.run.gradebook import sqlite_url
 
     course = Path(req.course)
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course / "grading")).load_config()
@@ -142,7 +142,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     # the kernel is killed when the notebook is done (its logs are written after each
     # cell): a polite shutdown request waits up to 0.1 s more per student for nothing
     cfg.Execute.shutdown_kernel = "immediate"
-    cfg.Execute.kernel_manager_class = "regloss.grading.kernel_manager.SandboxKernelManager"
+    cfg.Execute.kernel_manager_class = "regloss.grading.worker.kernel_manager.SandboxKernelManager"
     cfg.OverwriteCells.add_missing_cells = True
     feedback.configure(cfg)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)

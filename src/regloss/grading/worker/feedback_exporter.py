@@ -1,5 +1,5 @@
 """The feedback page's exporter: nbconvert's ``HTMLExporter``, for a process that
-renders one student's feedback after another (:mod:`regloss.grading.warm`).
+renders one student's feedback after another (:mod:`regloss.grading.worker.warm`).
 
 nbgrader's ``GenerateFeedback`` makes a new exporter for every student, and with it
 a new Jinja environment, which compiles the feedback template and the templates it
@@ -10,7 +10,7 @@ source, and reused while the source is unchanged (Jinja's own bytecode-cache
 protocol; nothing is written to disk). The page is the same: same templates,
 filters and output.
 
-Selected with ``GenerateFeedback.exporter_class`` (:func:`regloss.grading.feedback.configure`);
+Selected with ``GenerateFeedback.exporter_class`` (:func:`regloss.grading.worker.feedback.configure`);
 the exporter's configuration stays under ``HTMLExporter``, which it is.
 """
 

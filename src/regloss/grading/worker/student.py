@@ -4,15 +4,15 @@
 its own: the nbgrader configuration, the assignment's support files, the
 student's submission, a private copy of the template gradebook), then
 
-1. runs the judge (:mod:`regloss.grading.judge`), which runs the instructor's
+1. runs the judge (:mod:`regloss.grading.judge.judging`), which runs the instructor's
    test cells against proxies of the student's functions, the student's code
-   living in a separate sandboxed answer process (:mod:`regloss.grading.answer`);
-2. runs nbgrader (:mod:`regloss.grading.autograde`) in its own process, without
-   network, with the sandbox kernel (:mod:`regloss.grading.kernel`): it executes
+   living in a separate sandboxed answer process (:mod:`regloss.grading.sandboxed.answer`);
+2. runs nbgrader (:mod:`regloss.grading.worker.autograde`) in its own process, without
+   network, with the sandbox kernel (:mod:`regloss.grading.sandboxed.kernel`): it executes
    the notebook for the feedback, records the judge's verdict per test cell in
    the private gradebook and writes the feedback; a cell that kills the kernel
    is replaced by one that raises and the student is graded again;
-3. collects the problems (:mod:`regloss.grading.problems`) and returns the
+3. collects the problems (:mod:`regloss.grading.wire.problems`) and returns the
    private gradebook, the autograded notebook and the feedback as bytes.
 
 It needs nothing of the parent but the job: it can run in a thread of the
@@ -36,10 +36,10 @@ from pathlib import Path
 import nbformat
 
 from regloss import course
-from regloss.grading import problems as P
-from regloss.grading.jobs import CellVerdict, StudentJob, StudentResult, read_tree, write_tree
-from regloss.grading.kernel import KERNEL_NAME, write_kernelspec
-from regloss.grading.sandbox import Isolation, SandboxSpec
+from regloss.grading.wire import problems as P
+from regloss.grading.wire.jobs import CellVerdict, StudentJob, StudentResult, read_tree, write_tree
+from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
+from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
 
 #: The kernel's notes, in its runtime folder.
 CELL_LOG = "last_cell.txt"
@@ -192,7 +192,7 @@ def _neutralise_crash(ws: Workspace):
 
 def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, warm=None):
     """Run the judge on each notebook; returns (verdicts, problems, seconds)."""
-    from regloss.grading import judge
+    from regloss.grading.judge import judging as judge
 
     t0 = time.monotonic()
     b = job.bundle
@@ -221,7 +221,7 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
             ok = warm.run(req_path, env, ws.judge, ws.root / "judge.log", wall, procs, (job.index, "judge"),
                           kind="judge")
         else:
-            ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.judge", str(req_path)],
+            ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.judge.judging", str(req_path)],
                              ws.root / "judge.log", env, ws.judge, wall, procs, (job.index, "judge"))
         report = judge.JudgeReport.read(req.report) if Path(req.report).is_file() else None
         if report is None:
@@ -269,13 +269,13 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
         A private folder (mode 0700) for the worker's files; the student's
         sub-folder is removed at the end unless ``job.settings.keep_workspace``.
     iso : Isolation
-        What the machine allows (:func:`regloss.grading.sandbox.probe`).
+        What the machine allows (:func:`regloss.grading.sandboxed.isolation.probe`).
     procs : Processes, optional
         Where the started processes are registered (for the parent's Ctrl-C).
     warm : WarmAutograder, optional
-        A long-lived nbgrader process (:mod:`regloss.grading.warm`) to autograde in, and
-        to fork the judge from, instead of new ``python -m regloss.grading.autograde``
-        and ``python -m regloss.grading.judge`` processes.
+        A long-lived nbgrader process (:mod:`regloss.grading.worker.warm`) to autograde in, and
+        to fork the judge from, instead of new ``python -m regloss.grading.worker.autograde``
+        and ``python -m regloss.grading.judge.judging`` processes.
 
     Returns
     -------
@@ -320,7 +320,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
         n_code = sum(1 for n in b.notebook_names()
                      for c in nbformat.reads(b.source[n].decode("utf-8"), as_version=4).cells if c.cell_type == "code")
         wall = s.timeout * (n_code + 4) + 180
-        from regloss.grading.autograde import AutogradeReport, AutogradeRequest
+        from regloss.grading.worker.autograde import AutogradeReport, AutogradeRequest
 
         req = AutogradeRequest(course=str(ws.course), db=str(ws.db), assignment=b.assignment,
                                student_id=job.student_id, timeout=s.timeout, kernel=KERNEL_NAME,
@@ -335,7 +335,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
                 ok = warm.run(ws.root / "autograde.request.json", env, ws.root, ws.root / "worker.log", wall,
                               procs, (job.index, "autograde"))
             else:
-                ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.autograde",
+                ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.worker.autograde",
                                   str(ws.root / "autograde.request.json")], ws.root / "worker.log", env, ws.root,
                                  wall, procs, (job.index, "autograde"))
             if (ws.root / "autograde.json").is_file():

@@ -1,8 +1,8 @@
 """``regloss grade`` and ``regloss demo``: grade a class of submissions in one call
 (``demo``: a sample class for every assignment, made from the tests' catalogue).
 
-:func:`grade` runs the whole class (:mod:`regloss.grading.parent`), writes the
-report files (:mod:`regloss.grading.report`) and returns the summary text the
+:func:`grade` runs the whole class (:mod:`regloss.grading.run.parent`), writes the
+report files (:mod:`regloss.grading.report.tables`) and returns the summary text the
 command prints.
 """
 
@@ -51,10 +51,11 @@ def grade(assignment, submissions, out=None, db=None, options=Options(), root=No
     ``moodle.csv``), the misconceptions (``mistakes.csv``, ``mistakes.png``),
     ``scores.png`` and the feedback under ``out``, and return the summary to print.
 
-    ``roster`` (a CSV, see :func:`regloss.grading.lms.read_roster`) fills names,
+    ``roster`` (a CSV, see :func:`regloss.grading.report.lms.read_roster`) fills names,
     sections and SIS ids in the LMS gradebooks.
     """
-    from regloss.grading import parent, report
+    from regloss.grading.run import parent
+    from regloss.grading.report import tables as report
 
     try:  # SIGTERM stops a run as cleanly as Ctrl-C: workers killed, gradebook consistent
         signal.signal(signal.SIGTERM, _terminate)
@@ -75,7 +76,7 @@ def grade(assignment, submissions, out=None, db=None, options=Options(), root=No
 
 
 def _roster(roster):
-    from regloss.grading import lms
+    from regloss.grading.report import lms
 
     return lms.read_roster(roster) if roster else {}
 
@@ -94,7 +95,11 @@ class ClassReport:
 def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> ClassReport:
     """Write every report file of a graded class under ``out``: grades.csv, canvas.csv,
     moodle.csv, mistakes.csv, mistakes.png, scores.png and the formgrader config."""
-    from regloss.grading import intake, lab, lms, mistakes, report
+    from regloss.grading.run import intake
+    from regloss.grading.report import formgrader as lab
+    from regloss.grading.report import lms
+    from regloss.grading.report import mistakes
+    from regloss.grading.report import tables as report
 
     lab.write_formgrader_config(out, db_url)
     layout, infos = intake.class_info(out / "intake" / intake.CLASS_INFO)
@@ -118,7 +123,9 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
 def write_report(assignment, results, loose, db_url, out: Path, roster=None):
     """Write every report file of a graded class under ``out`` (:func:`write_files`);
     return the summary text."""
-    from regloss.grading import gradebook, intake, report
+    from regloss.grading.run import gradebook
+    from regloss.grading.run import intake
+    from regloss.grading.report import tables as report
 
     rep = write_files(assignment, results, loose, db_url, out, roster)
     rows, tallies, loose = rep.rows, rep.tallies, rep.loose
@@ -154,14 +161,16 @@ def _loose_of(out: Path):
 
 def demo(out=None, options=Options(), root=None, assignments=None):
     """Grade a sample class for every assignment, generated from the catalogue of the
-    course's tests (:mod:`regloss.grading.sample`), each on its own embedded SQLite
+    course's tests (:mod:`regloss.grading.run.sample`), each on its own embedded SQLite
     gradebook under ``out/<assignment>/``; returns one summary for the course.
 
     An assignment that cannot be graded (no release yet, a broken source) is
     reported in the summary and does not stop the others.
     """
     from regloss import course
-    from regloss.grading import parent, report, sample
+    from regloss.grading.run import parent
+    from regloss.grading.report import tables as report
+    from regloss.grading.run import sample
 
     root = Path(root) if root else find_root()
     out = Path(out).resolve() if out else root / "grading" / "demo-out"
@@ -189,7 +198,8 @@ def demo(out=None, options=Options(), root=None, assignments=None):
 def demo_summary(reports, failed, out: Path) -> str:
     """One table for the course (assignment x student, autograded score), the course's
     misconceptions ranked, and where everything was written."""
-    from regloss.grading import mistakes, report
+    from regloss.grading.report import mistakes
+    from regloss.grading.report import tables as report
 
     students = list(dict.fromkeys(r.student_id for rep, _ in reports for r in rep.rows))
     aw = max([len("assignment")] + [len(rep.assignment) for rep, _ in reports])

@@ -19,7 +19,7 @@ keeps, not for one kernel per student (on 01 they made each student's kernel tak
   keeps only the messages whose parent is the cell it runs.
 * **stopping.** ``shutdown_kernel`` polls the killed kernel every 0.1 s; here every
   :data:`POLL_S`. (Whether the kernel is killed at once or asked to stop first is
-  nbgrader's ``Execute.shutdown_kernel``, set in :mod:`regloss.grading.autograde`.)
+  nbgrader's ``Execute.shutdown_kernel``, set in :mod:`regloss.grading.worker.autograde`.)
 
 Nothing else changes: the same messages, the same timeouts, and a kernel that
 never answers still fails after ``startup_timeout``.
@@ -76,7 +76,7 @@ class _FirstWaits:
 class SandboxKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` for one short-lived kernel (see the module docstring)."""
 
-    client_class = DottedObjectName("regloss.grading.kernel_manager.SandboxKernelClient")
+    client_class = DottedObjectName("regloss.grading.worker.kernel_manager.SandboxKernelClient")
     client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
 
     @default("context")

@@ -1,15 +1,15 @@
 """The judge: the instructor's test cells, run against proxies of the student's functions.
 
-The worker starts ``python -m regloss.grading.judge REQUEST.json`` (a
+The worker starts ``python -m regloss.grading.judge.judging REQUEST.json`` (a
 :class:`JudgeRequest`); the judge writes a :class:`JudgeReport` (one
-:class:`~regloss.grading.jobs.CellVerdict` per test cell). It never executes
+:class:`~regloss.grading.wire.jobs.CellVerdict` per test cell). It never executes
 student code:
 
 * the test cells, and the instructor's set-up cells they need (imports, data;
   found by the names the test cells read), come from the SOURCE notebook --
   hidden tests included -- and run here, in the judge's own namespace;
 * the student's code cells (their notebook's code cells, test cells left out)
-  are sent as text to a separate answer process (:mod:`regloss.grading.answer`),
+  are sent as text to a separate answer process (:mod:`regloss.grading.sandboxed.answer`),
   sandboxed, where torch, SciPy, ... and regloss's reference cannot be imported;
   before each test cell, the student's cells that precede it in their notebook
   are run there, as in a kernel;
@@ -42,9 +42,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from regloss.grading import protocol
-from regloss.grading.jobs import CellVerdict
-from regloss.grading.problems import JUDGE_FAILED, Problem
+from regloss.grading.wire import protocol
+from regloss.grading.wire.jobs import CellVerdict
+from regloss.grading.wire.problems import JUDGE_FAILED, Problem
 
 
 @dataclass
@@ -127,7 +127,7 @@ class AnswerClient:
     answer_dir : str
         Its working folder.
     blocked : tuple of str
-        Modules it cannot import (:mod:`regloss.grading.policy`).
+        Modules it cannot import (:mod:`regloss.grading.sandboxed.policy`).
     timeout : int
         Seconds per cell and per call (the answer process enforces it with an
         alarm; the judge gives up ``timeout + 5`` s after, and kills it).
@@ -143,8 +143,8 @@ class AnswerClient:
         self.errors = []
 
     def start(self):
-        from regloss.grading.sandbox import Isolation, SandboxSpec
-        from regloss.grading.zygote import answer_zygote
+        from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
+        from regloss.grading.sandboxed.zygote import answer_zygote
 
         j2a_r, j2a_w = os.pipe()
         a2j_r, a2j_w = os.pipe()
@@ -163,7 +163,7 @@ class AnswerClient:
         if self.proc is None:
             prefix = Isolation(filesystem=self.filesystem).fs_prefix()
             self.proc = subprocess.Popen(
-                [*prefix, sys.executable, "-m", "regloss.grading.answer", str(j2a_r), str(a2j_w), cfg],
+                [*prefix, sys.executable, "-m", "regloss.grading.sandboxed.answer", str(j2a_r), str(a2j_w), cfg],
                 pass_fds=(j2a_r, a2j_w), cwd=self.answer_dir, env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         os.close(j2a_r)
@@ -299,9 +299,9 @@ def write_back(args, kwargs, back):
     kwargs : dict
         The judge's arguments of the call.
     back : list
-        The reply's ``"back"``: ``[[path, value], ...]`` (:func:`regloss.grading.protocol.changed`).
+        The reply's ``"back"``: ``[[path, value], ...]`` (:func:`regloss.grading.wire.protocol.changed`).
         A path must name an array or Generator among ``args``/``kwargs``
-        (:func:`~regloss.grading.protocol.mutable_arguments`) and the value must be of
+        (:func:`~regloss.grading.wire.protocol.mutable_arguments`) and the value must be of
         the same kind: an array with the same shape and dtype is copied in (``np.copyto``)
         if the judge's array is writeable, otherwise left; a Generator over the same
         bit generator gets its state.
@@ -698,7 +698,7 @@ def judge_notebook(source_nb, student_nb, client: AnswerClient, timeout=60, log=
 
 def run(req: JudgeRequest) -> JudgeReport:
     """Judge one notebook (see the module docstring)."""
-    from regloss.grading.policy import policy_for
+    from regloss.grading.sandboxed.policy import policy_for
 
     t0 = time.monotonic()
     os.chdir(req.workdir)
@@ -727,7 +727,7 @@ def run(req: JudgeRequest) -> JudgeReport:
 def main(argv):
     req = JudgeRequest(**json.loads(Path(argv[0]).read_text()))
     if req.network_isolated:
-        from regloss.grading.sandbox import bring_up_loopback
+        from regloss.grading.sandboxed.isolation import bring_up_loopback
 
         try:
             bring_up_loopback()
@@ -738,7 +738,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    # run as regloss.grading.judge, not __main__: the own-work check recognises the proxies by their module
-    from regloss.grading import judge as _judge
+    # run as regloss.grading.judge.judging, not __main__: the own-work check recognises the proxies by their module
+    from regloss.grading.judge import judging as _judge
 
     _judge.main(sys.argv[1:])

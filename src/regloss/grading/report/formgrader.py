@@ -69,7 +69,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 def write_formgrader_config(out: Path, db_url: str) -> Path:
     """Write ``out/nbgrader_config.py`` for formgrader on this run; returns its path.
     It holds the gradebook's URL: when that has a password, only its owner may read it."""
-    from regloss.grading.gradebook import shown_url
+    from regloss.grading.run.gradebook import shown_url
 
     path = Path(out) / FORMGRADER_CONFIG
     text = formgrader_config_text(db_url)

@@ -184,7 +184,7 @@ def judge_disagreements(kernel_passed, verdicts):
     ----------
     kernel_passed : dict
         grade id -> bool, the kernel's (nbgrader's) pass or fail.
-    verdicts : iterable of regloss.grading.jobs.CellVerdict
+    verdicts : iterable of regloss.grading.wire.jobs.CellVerdict
         The judge's.
     """
     found = []

@@ -2,21 +2,21 @@
 
 Starting Python and importing nbgrader (traitlets, nbconvert, SQLAlchemy,
 jupyter_client, ...) costs more than running a student's cells. Instead of one
-``python -m regloss.grading.autograde`` process per student, a worker thread
+``python -m regloss.grading.worker.autograde`` process per student, a worker thread
 keeps one :class:`WarmAutograder`: a long-lived ``python -m
-regloss.grading.warm`` (without network where the machine allows it, like the
+regloss.grading.worker.warm`` (without network where the machine allows it, like the
 per-student process it replaces) that has imported nbgrader and the feedback
-renderer once and then serves :class:`~regloss.grading.autograde.AutogradeRequest`
-files one after another through :func:`regloss.grading.autograde.main`.
+renderer once and then serves :class:`~regloss.grading.worker.autograde.AutogradeRequest`
+files one after another through :func:`regloss.grading.worker.autograde.main`.
 
-It also runs each student's judge (:mod:`regloss.grading.judge`, the
+It also runs each student's judge (:mod:`regloss.grading.judge.judging`, the
 instructor's test cells against proxies) in a child it forks for that student,
 with numpy, torch and ``regloss.checks`` already imported: the judge process is
 new for every student, as before, but does not pay for Python and those imports.
 
 Nothing of a student runs in this process: student code runs only in the
 sandbox kernel nbgrader starts for that student (a fresh process in its own
-namespaces, see :mod:`regloss.grading.kernel`) and in the judge's answer
+namespaces, see :mod:`regloss.grading.sandboxed.kernel`) and in the judge's answer
 process (started fresh by the judge, in its own sandbox), and the judge itself
 is a forked child that exits after the student. Per request the server takes the student's environment, working
 folder and log file (its standard output and error point at that student's
@@ -24,7 +24,7 @@ log); a request that exceeds its wall-clock limit gets the whole server killed
 and a new one started for the next student.
 
 The local workers' servers come from one template (:func:`start_copies`): a
-``python -m regloss.grading.warm --copies ...`` process that does the imports
+``python -m regloss.grading.worker.warm --copies ...`` process that does the imports
 once, forks each worker's zygotes at the right points, then forks one server per
 worker over pipes the parent passed it, and waits. Each server is alone with its
 pipes and zygotes, so stopping one (:meth:`WarmAutograder.close` kills it, its
@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 
-from regloss.grading.zygote import Forked
+from regloss.grading.sandboxed.zygote import Forked
 
 
 class WarmAutograder:
@@ -67,7 +67,7 @@ class WarmAutograder:
 
     def start(self, env, procs=None, key=None):
         """Start the server (and wait until it is ready)."""
-        cmd = [*self.iso.net_prefix(), sys.executable, "-m", "regloss.grading.warm",
+        cmd = [*self.iso.net_prefix(), sys.executable, "-m", "regloss.grading.worker.warm",
                "--netns" if self.iso.network else "--no-netns"]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=tempfile.gettempdir(), start_new_session=True, bufsize=0)
@@ -151,7 +151,7 @@ class WarmAutograder:
     def close(self):
         """Stop the server (and anything it started, and the zygotes only it used)."""
         if self.proc is not None:
-            from regloss.grading.worker import kill_tree
+            from regloss.grading.worker.student import kill_tree
 
             for pid in [self.proc.pid, *getattr(self.proc, "helpers", [])]:
                 if pid:
@@ -201,7 +201,7 @@ def start_copies(iso, servers, env, seconds=300):
         ans_r, ans_w = os.pipe()
         pairs.append((req_r, ans_w))
         ours.append((req_w, ans_r))
-    cmd = [*iso.net_prefix(), sys.executable, "-m", "regloss.grading.warm",
+    cmd = [*iso.net_prefix(), sys.executable, "-m", "regloss.grading.worker.warm",
            "--netns" if iso.network else "--no-netns", "--copies", ",".join(f"{r}:{w}" for r, w in pairs)]
     try:
         template = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -241,7 +241,7 @@ def serve(netns: bool, copies=()):
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
     if netns:
-        from regloss.grading.sandbox import bring_up_loopback
+        from regloss.grading.sandboxed.isolation import bring_up_loopback
 
         bring_up_loopback()
     from regloss.startup import skip_slow_optional_imports
@@ -257,7 +257,7 @@ def serve(netns: bool, copies=()):
     kernels, answers = [None] * n, [None] * n
     use_zygotes = os.environ.get("REGLOSS_NO_ZYGOTE") != "1"
     if use_zygotes:
-        from regloss.grading import zygote as zg
+        from regloss.grading.sandboxed import zygote as zg
 
         if copies:  # the zygotes' copies, orphaned on purpose, stay in this process's tree
             zg.become_subreaper()
@@ -277,7 +277,13 @@ def serve(netns: bool, copies=()):
     import nbgrader.converters  # noqa: F401
     from nbconvert.exporters import HTMLExporter  # noqa: F401
 
-    from regloss.grading import autograde, feedback, feedback_exporter, judge  # noqa: F401
+    from regloss.grading.worker import autograde  # noqa: F401
+
+    from regloss.grading.worker import feedback
+
+    from regloss.grading.worker import feedback_exporter
+
+    from regloss.grading.judge import judging as judge
     # what the judge and the instructor's cells it runs import, once (the forked judge inherits them)
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
@@ -348,8 +354,9 @@ def _forget(kernels, answers):
 
 def _serve_one(proto, requests, devnull, kernels, answers, ready):
     """One server's loop: requests from ``requests``, answers to ``proto``."""
-    from regloss.grading import autograde, judge
-    from regloss.grading import zygote as zg
+    from regloss.grading.worker import autograde
+    from regloss.grading.judge import judging as judge
+    from regloss.grading.sandboxed import zygote as zg
 
     if kernels is not None:
         zg.install(kernels)

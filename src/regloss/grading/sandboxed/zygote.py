@@ -1,9 +1,9 @@
 """Warm sandbox kernels: a zygote process, with the kernel's imports done, forks each student's kernel.
 
-A student's sandbox kernel (:func:`regloss.grading.kernel.kernel_main`) used to
+A student's sandbox kernel (:func:`regloss.grading.sandboxed.kernel.kernel_main`) used to
 be a new Python process that imported ipykernel, and then, in the student's
 first cells, numpy, torch, matplotlib and ``regloss.checks``: most of the time a
-short notebook takes. The warm nbgrader process (:mod:`regloss.grading.warm`)
+short notebook takes. The warm nbgrader process (:mod:`regloss.grading.worker.warm`)
 starts one :class:`Zygote` (forked before nbgrader's ZeroMQ and asyncio exist)
 that imports all of that once and then, per kernel, forks a child that
 
@@ -41,7 +41,7 @@ import time
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
-KERNEL_MODULE = "regloss.grading.kernel"
+KERNEL_MODULE = "regloss.grading.sandboxed.kernel"
 
 
 def _libc():
@@ -211,7 +211,7 @@ def preload_kernel():
             pass
 
     import regloss.checks  # noqa: F401
-    from regloss.grading import kernel
+    from regloss.grading.sandboxed import kernel
 
     kernel.preload_matplotlib()
 
@@ -364,7 +364,7 @@ def _run_main(req, module, argv, load_main):
 
 def _kernel(req):
     def load():
-        from regloss.grading.kernel import kernel_main
+        from regloss.grading.sandboxed.kernel import kernel_main
 
         return kernel_main
 
@@ -398,19 +398,19 @@ def install(zygote: Zygote):
 #: What the answer zygote imports before forking: what the student's cells and the
 #: answer process need, never a module an answer policy may block (checked).
 ANSWER_PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "IPython.core.inputtransformer2",
-                  "regloss.grading.answer", "regloss.grading.sandbox", "regloss.teaching")
+                  "regloss.grading.sandboxed.answer", "regloss.grading.sandboxed.isolation", "regloss.teaching")
 
 _ANSWER = None  # this process's AnswerZygote (the warm process starts one; its forked judges use it)
 
 
 class AnswerZygote:
-    """A zygote for the judge's answer processes (:mod:`regloss.grading.answer`).
+    """A zygote for the judge's answer processes (:mod:`regloss.grading.sandboxed.answer`).
 
     Forked (call before ZeroMQ, asyncio or torch exist in this process), it imports
     :data:`ANSWER_PRELOAD` with the Agg backend -- and checks that nothing of
-    :data:`regloss.grading.policy.BLOCKED` came with them -- then forks one answer
+    :data:`regloss.grading.sandboxed.policy.BLOCKED` came with them -- then forks one answer
     process per :meth:`spawn`: in its own process group, in new mount and PID
-    namespaces when asked, running :func:`regloss.grading.answer.main` on the two pipe
+    namespaces when asked, running :func:`regloss.grading.sandboxed.answer.main` on the two pipe
     ends it was sent (``SCM_RIGHTS`` over a ``SOCK_SEQPACKET`` pair). What a student
     changes dies with their answer process.
     """
@@ -474,7 +474,7 @@ def start_answer_zygote():
 
 def use_answer_zygote(zygote):
     """Make ``zygote`` (or None) this process's answer zygote: a warm server forked from a
-    template (:func:`regloss.grading.warm.serve`) takes its own."""
+    template (:func:`regloss.grading.worker.warm.serve`) takes its own."""
     global _ANSWER
     _ANSWER = zygote
 
@@ -504,7 +504,7 @@ def _serve_answers(socks):
 
         for name in ANSWER_PRELOAD:
             importlib.import_module(name)
-        from regloss.grading.policy import BLOCKED
+        from regloss.grading.sandboxed.policy import BLOCKED
 
         loaded = [m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in BLOCKED)]
         if loaded:  # never hand a student a process that holds a blocked module
@@ -545,9 +545,9 @@ def _serve_answers(socks):
 
 def _answer(req):
     def load():
-        from regloss.grading import answer
+        from regloss.grading.sandboxed import answer
 
         return answer.main
 
     rfd, wfd = req["fds"]
-    _run_main(req, "regloss.grading.answer", [str(rfd), str(wfd), req["cfg"]], load)
+    _run_main(req, "regloss.grading.sandboxed.answer", [str(rfd), str(wfd), req["cfg"]], load)

@@ -1,15 +1,15 @@
 """The parent of a grading run: intake, the pool of workers, merging, the run's state.
 
-:func:`grade_class` reads the submissions (:mod:`regloss.grading.intake`),
+:func:`grade_class` reads the submissions (:mod:`regloss.grading.run.intake`),
 prepares the instructor area and the main gradebook
-(:mod:`regloss.grading.gradebook`), turns each gradable student into a
-:class:`~regloss.grading.jobs.StudentJob` and hands it to a worker
-(:func:`regloss.grading.worker.grade_student`), N at a time in local threads or
-as tasks of a Dask cluster (:mod:`regloss.grading.distributed`). It merges each
-finished :class:`~regloss.grading.jobs.StudentResult` into the main gradebook
+(:mod:`regloss.grading.run.gradebook`), turns each gradable student into a
+:class:`~regloss.grading.wire.jobs.StudentJob` and hands it to a worker
+(:func:`regloss.grading.worker.student.grade_student`), N at a time in local threads or
+as tasks of a Dask cluster (:mod:`regloss.grading.run.pool`). It merges each
+finished :class:`~regloss.grading.wire.jobs.StudentResult` into the main gradebook
 serially, over one connection, one transaction per student, keeps the student's autograded notebook
 and feedback, and records the student in ``DIR/state.jsonl``
-(:mod:`regloss.grading.run_state`): a re-run skips
+(:mod:`regloss.grading.run.state`): a re-run skips
 students already graded from the same files, and an interrupted run is
 completed by the next one.
 """
@@ -29,11 +29,14 @@ import nbformat
 
 from regloss import course
 from regloss.course import CourseError
-from regloss.grading import distributed, gradebook, intake, sandbox
-from regloss.grading.run_state import RunState
-from regloss.grading import problems as P
-from regloss.grading.jobs import InstructorBundle, StudentJob, StudentResult, WorkerSettings, read_tree, write_tree
-from regloss.grading.worker import Processes
+from regloss.grading.run import pool as distributed
+from regloss.grading.run import gradebook
+from regloss.grading.run import intake
+from regloss.grading.sandboxed import isolation as sandbox
+from regloss.grading.run.state import RunState
+from regloss.grading.wire import problems as P
+from regloss.grading.wire.jobs import InstructorBundle, StudentJob, StudentResult, WorkerSettings, read_tree, write_tree
+from regloss.grading.worker.student import Processes
 
 KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
 
@@ -195,7 +198,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         f"{where}, {s.timeout} s per cell, {s.memory_mb} MB per kernel")
     log(f"isolation: {iso.describe()}")
     if s.judge:
-        from regloss.grading.policy import describe_policy
+        from regloss.grading.sandboxed.policy import describe_policy
 
         log(f"judge: {describe_policy(assignment, iso)}")
     else:

@@ -95,12 +95,12 @@ def probe(enabled=True):
         iso.reasons.append("no `unshare` on this system")
         return iso
     net = Isolation(network=True).net_prefix()
-    p = _run_quiet([*net, sys.executable, "-m", "regloss.grading.sandbox", "--probe-net"])
+    p = _run_quiet([*net, sys.executable, "-m", "regloss.grading.sandboxed.isolation", "--probe-net"])
     iso.network = p.returncode == 0 and "loopback-up" in p.stdout
     if not iso.network:
         iso.reasons.append("network namespaces not permitted: " + (p.stderr.strip().splitlines() or ["?"])[-1])
     prefix = iso.net_prefix()
-    p = _run_quiet([*prefix, *_fs_prefix(), sys.executable, "-m", "regloss.grading.sandbox", "--probe-fs"])
+    p = _run_quiet([*prefix, *_fs_prefix(), sys.executable, "-m", "regloss.grading.sandboxed.isolation", "--probe-fs"])
     iso.filesystem = p.returncode == 0 and "hidden" in p.stdout
     if not iso.filesystem:
         iso.reasons.append("mount namespaces not permitted: " + (p.stderr.strip().splitlines() or ["?"])[-1])

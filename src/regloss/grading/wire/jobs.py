@@ -1,7 +1,7 @@
 """The boundary between the parent and a worker: ``StudentJob -> StudentResult``.
 
-The parent (:mod:`regloss.grading.parent`) turns each gradable submission into a
-:class:`StudentJob`; a worker (:func:`regloss.grading.worker.grade_student`)
+The parent (:mod:`regloss.grading.run.parent`) turns each gradable submission into a
+:class:`StudentJob`; a worker (:func:`regloss.grading.worker.student.grade_student`)
 grades it and returns a :class:`StudentResult`. Both are self-contained values:
 the job carries the student's files and (through :class:`InstructorBundle`) the
 assignment's source, release and template gradebook as bytes, the result carries
@@ -20,7 +20,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from regloss.grading.problems import Problem
+from regloss.grading.wire.problems import Problem
 
 
 def _b64(files):

@@ -4,7 +4,7 @@ Student code runs (for the executed notebook and the feedback the student
 reads) in a Jupyter kernel started through :func:`kernel_main` (the
 ``regloss-sandbox`` kernel), which
 
-* enters the sandbox (:func:`regloss.grading.sandbox.enter`): its own mount and
+* enters the sandbox (:func:`regloss.grading.sandboxed.isolation.enter`): its own mount and
   PID namespaces with everything but its working copy hidden, where allowed;
   its own (sanitised, hidden-test holding) notebook file hidden too;
 * caps the kernel's address space (``resource.setrlimit(RLIMIT_AS)``);
@@ -13,7 +13,7 @@ reads) in a Jupyter kernel started through :func:`kernel_main` (the
 * logs the running cell and the paths cells look at outside their folder.
 
 Nothing the kernel reports decides a grade on its own: the judge
-(:mod:`regloss.grading.judge`) re-checks every test cell outside it.
+(:mod:`regloss.grading.judge.judging`) re-checks every test cell outside it.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import os
 import sys
 from pathlib import Path
 
-from regloss.grading import sandbox
-from regloss.grading.problems import TRUNCATION_MARK
+from regloss.grading.sandboxed import isolation as sandbox
+from regloss.grading.wire.problems import TRUNCATION_MARK
 
 KERNEL_NAME = "regloss-sandbox"
 DEFAULT_MEMORY_MB = 2048
@@ -34,12 +34,12 @@ DEFAULT_MAX_DISPLAYS = 50  # rich displays (figures, ...) per cell
 
 def write_kernelspec(share_dir: Path, isolation, memory_mb: int, max_output: int):
     """Write the ``regloss-sandbox`` kernelspec under ``share_dir/kernels`` (put
-    ``share_dir`` on ``JUPYTER_PATH``); ``isolation`` is a :class:`regloss.grading.sandbox.Isolation`."""
+    ``share_dir`` on ``JUPYTER_PATH``); ``isolation`` is a :class:`regloss.grading.sandboxed.isolation.Isolation`."""
     d = Path(share_dir) / "kernels" / KERNEL_NAME
     d.mkdir(parents=True, exist_ok=True)
     argv = [
         *isolation.fs_prefix(),
-        sys.executable, "-m", "regloss.grading.kernel",
+        sys.executable, "-m", "regloss.grading.sandboxed.kernel",
         "--memory-mb", str(memory_mb), "--max-output", str(max_output),
         "--", "-f", "{connection_file}",
     ]

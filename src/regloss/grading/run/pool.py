@@ -1,13 +1,13 @@
 """Where the parent's students are graded: local worker threads, or a Dask cluster.
 
-:func:`results` takes the run's :class:`~regloss.grading.jobs.StudentJob` values
+:func:`results` takes the run's :class:`~regloss.grading.wire.jobs.StudentJob` values
 and yields ``(job, StudentResult or exception)`` as each student finishes, in
 completion order; the parent merges and reports them in its own process.
 
 * Locally (``--workers N``), N threads each call
-  :func:`regloss.grading.worker.grade_student` (which starts the student's
+  :func:`regloss.grading.worker.student.grade_student` (which starts the student's
   processes on this machine), each thread with its own warm nbgrader process
-  (:class:`regloss.grading.warm.WarmAutograder`) kept for the whole run.
+  (:class:`regloss.grading.worker.warm.WarmAutograder`) kept for the whole run.
 * On a Dask distributed cluster (``--scheduler tcp://HOST:PORT``), each student
   is one task, :func:`grade_task`: it receives the job as bytes
   (:meth:`StudentJob.to_bytes`: the submission, JSON, never a pickle of data)
@@ -18,7 +18,7 @@ completion order; the parent merges and reports them in its own process.
   (the private gradebook, the autograded notebook and the feedback inside). No
   shared filesystem is assumed; every worker needs the ``regloss`` package
   installed (the same code and dependencies as the parent's: checked before
-  the class is sent, :mod:`regloss.grading.cluster_match`) and ``unshare`` for
+  the class is sent, :mod:`regloss.grading.run.cluster_match`) and ``unshare`` for
   the sandbox.
 
 Either way the jobs are read lazily and handed out a few at a time
@@ -42,14 +42,14 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from regloss.course import CourseError
-from regloss.grading.jobs import StudentJob, StudentResult
+from regloss.grading.wire.jobs import StudentJob, StudentResult
 
 _ISOLATION = {}
 _ISOLATION_LOCK = threading.Lock()
 
 
 class WarmPool:
-    """One :class:`~regloss.grading.warm.WarmAutograder` per thread that asks; :meth:`close` stops them all.
+    """One :class:`~regloss.grading.worker.warm.WarmAutograder` per thread that asks; :meth:`close` stops them all.
 
     :meth:`prestart` starts servers in the background (while the parent generates the
     assignment, say); a thread's first :meth:`get` takes one of them.
@@ -65,9 +65,9 @@ class WarmPool:
 
     def prestart(self, n, env):
         """Start ``n`` servers now, in the background: one template process does the
-        imports and forks them (:func:`regloss.grading.warm.start_copies`); a server
+        imports and forks them (:func:`regloss.grading.worker.warm.start_copies`); a server
         that does not come up starts on its own at first use."""
-        from regloss.grading.warm import WarmAutograder, start_copies
+        from regloss.grading.worker.warm import WarmAutograder, start_copies
 
         if n <= 0:
             return
@@ -91,7 +91,7 @@ class WarmPool:
                 self.ready.append((w, t))
 
     def get(self):
-        from regloss.grading.warm import WarmAutograder
+        from regloss.grading.worker.warm import WarmAutograder
 
         w = getattr(self.local, "warm", None)
         if w is None:
@@ -117,7 +117,7 @@ class WarmPool:
             self.all.clear()
             templates, self.templates = self.templates, []
         for t in templates:
-            from regloss.grading.worker import kill_tree
+            from regloss.grading.worker.student import kill_tree
 
             kill_tree(t.pid, wait=False)
             try:
@@ -133,7 +133,7 @@ _TASK_WARM = {}
 
 def _isolation(enabled: bool):
     """This machine's isolation, probed once per process."""
-    from regloss.grading.sandbox import probe
+    from regloss.grading.sandboxed.isolation import probe
 
     with _ISOLATION_LOCK:
         if enabled not in _ISOLATION:
@@ -162,11 +162,11 @@ def grade_task(job_bytes: bytes, bundle_bytes: bytes, expected: dict | None = No
         :meth:`StudentResult.to_bytes` of the result.
     """
     from regloss.course import tool_env
-    from regloss.grading.jobs import InstructorBundle
-    from regloss.grading.worker import grade_student
+    from regloss.grading.wire.jobs import InstructorBundle
+    from regloss.grading.worker.student import grade_student
 
     if expected is not None:
-        from regloss.grading.cluster_match import this_worker
+        from regloss.grading.run.cluster_match import this_worker
 
         this_worker(expected)
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader's Gradebook API runs `alembic` from here
@@ -228,7 +228,7 @@ class InFlight:
 def connect(address: str, timeout: float = 30, check: bool = True):
     """A Dask client of the scheduler at ``address`` (``tcp://HOST:PORT``) whose
     workers all grade as this machine does (with ``check``:
-    :func:`regloss.grading.cluster_match.check_workers`), or a
+    :func:`regloss.grading.run.cluster_match.check_workers`), or a
     :class:`CourseError` saying why not."""
     try:
         from distributed import Client
@@ -245,7 +245,7 @@ def connect(address: str, timeout: float = 30, check: bool = True):
             client.close()
             raise CourseError(f"the Dask scheduler {address} has no workers") from exc
     if check:
-        from regloss.grading.cluster_match import check_workers
+        from regloss.grading.run.cluster_match import check_workers
 
         try:
             check_workers(client)
@@ -268,7 +268,7 @@ def describe(address: str) -> str:
 
 
 def _local(jobs, workers, scratch, iso, procs, warm=None):
-    from regloss.grading.worker import grade_student
+    from regloss.grading.worker.student import grade_student
 
     warm = warm or WarmPool(iso)
 
@@ -302,7 +302,7 @@ def _local(jobs, workers, scratch, iso, procs, warm=None):
 def _dask(jobs, address):
     from distributed import as_completed
 
-    from regloss.grading.cluster_match import here
+    from regloss.grading.run.cluster_match import here
 
     # the run's describe() checked the workers before anything was graded; one that
     # joined since refuses its tasks (grade_task's ``expected``)

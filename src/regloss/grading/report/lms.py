@@ -109,7 +109,7 @@ def read_roster(path) -> dict:
 
 def people(rows, infos: dict, roster: dict) -> dict:
     """``{student_id: Person}`` for the graded rows: the roster first, else what the
-    LMS export's file names said (:class:`regloss.grading.intake.StudentInfo`)."""
+    LMS export's file names said (:class:`regloss.grading.run.intake.StudentInfo`)."""
     out = {}
     for r in rows:
         p = roster.get(r.student_id)
@@ -129,7 +129,7 @@ def write_canvas(rows, people_by_id: dict, assignment: str, path: Path, column=N
 
     Parameters
     ----------
-    rows : list of regloss.grading.report.Row
+    rows : list of regloss.grading.report.tables.Row
     people_by_id : dict of str -> Person
     assignment : str
         The assignment column's header (Canvas matches it to an assignment by name,

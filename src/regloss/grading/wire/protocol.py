@@ -1,7 +1,7 @@
 """The judge/answer boundary: plain data in length-prefixed JSON frames.
 
-The judge (:mod:`regloss.grading.judge`) and the answer process
-(:mod:`regloss.grading.answer`) talk over a pair of pipes. A frame is a
+The judge (:mod:`regloss.grading.judge.judging`) and the answer process
+(:mod:`regloss.grading.sandboxed.answer`) talk over a pair of pipes. A frame is a
 4-byte big-endian length and that many bytes of UTF-8 JSON. Values cross as
 *plain data* only -- never a pickle, never code:
 
@@ -300,7 +300,7 @@ RESOLVE = "resolve"  # {"names": [...]} -> {"ok": {name: ["function"|"value"|"mi
 CALL = "call"  # {"handle": n, "args": [...], "kwargs": [[k, v], ...]} -> {"ok": value} | {"error": [...]}
 #   or {"fn": {"ref": [module, qualname]} | {"partial": ...}, "args": ..., "kwargs": ...}: a function
 #   importable by name, called in the answer process beside the student's functions
-#   (:meth:`regloss.grading.judge.RemoteFunction.regloss_call_beside`)
+#   (:meth:`regloss.grading.judge.judging.RemoteFunction.regloss_call_beside`)
 OWN_WORK = "own_work"  # CALL plus {"forbidden": [...]} -> {"ok": [calls]}
 RESET = "reset"  # {} -> {"ok": null}: a fresh namespace (for grading many trusted notebooks in one process)
 BYE = "bye"

@@ -36,9 +36,9 @@ _CODE_SPAN = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 
 def configure(cfg):
     """nbgrader's configuration for the feedback: its page is rendered by
-    :class:`regloss.grading.feedback_exporter.FeedbackExporter` (nbconvert's
+    :class:`regloss.grading.worker.feedback_exporter.FeedbackExporter` (nbconvert's
     ``HTMLExporter``, keeping compiled templates between students)."""
-    cfg.GenerateFeedback.exporter_class = "regloss.grading.feedback_exporter.FeedbackExporter"
+    cfg.GenerateFeedback.exporter_class = "regloss.grading.worker.feedback_exporter.FeedbackExporter"
     return cfg
 
 

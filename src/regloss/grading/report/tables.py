@@ -1,7 +1,7 @@
 """What a grading run hands back: grades.csv, the summary table, the class's common
 mistakes (failing cells, and the misconceptions diagnosed: mistakes.csv and a bar
 chart), and a PNG of the score distribution. The LMS gradebooks are in
-:mod:`regloss.grading.lms`."""
+:mod:`regloss.grading.report.lms`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regloss.grading import gradebook
+from regloss.grading.run import gradebook
 
 COLUMNS = ["student_id", "score", "max_score", "auto_score", "auto_max_score",
            "manual_pending", "problems", "feedback", "late"]
@@ -122,7 +122,7 @@ def plot_distribution(rows, path: Path, title):
 def write_mistakes(tallies, path: Path):
     """``mistakes.csv``: one row per (mistake, function), most students first.
 
-    Columns: ``mistake`` (a stable id of :data:`regloss.grading.mistakes.MISTAKES`),
+    Columns: ``mistake`` (a stable id of :data:`regloss.grading.report.mistakes.MISTAKES`),
     ``function``, ``students`` (how many made it), ``count`` (failing checks
     diagnosed so), ``description``, ``student_ids`` (space-separated).
     """

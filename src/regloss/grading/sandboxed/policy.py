@@ -1,6 +1,6 @@
 """Which modules the answer process may import, per assignment.
 
-The answer process (:mod:`regloss.grading.answer`) runs the student's code with
+The answer process (:mod:`regloss.grading.sandboxed.answer`) runs the student's code with
 the libraries that could do an exercise's work out of reach: PyTorch, SciPy,
 scikit-learn, statsmodels, JAX, TensorFlow, pandas and ``regloss.checks`` (the
 reference and the checks). An assignment whose exercises need one of them in

@@ -1,13 +1,13 @@
 """The answer process: the student's code, sandboxed, answering the judge's calls.
 
-Started by the judge (:class:`regloss.grading.judge.AnswerClient`) as ``python
--m regloss.grading.answer READ_FD WRITE_FD CONFIG_JSON``, inside the sandbox's
+Started by the judge (:class:`regloss.grading.judge.judging.AnswerClient`) as ``python
+-m regloss.grading.sandboxed.answer READ_FD WRITE_FD CONFIG_JSON``, inside the sandbox's
 mount and PID namespaces where the machine allows them. Before any student code
 runs it
 
-* hides (:func:`regloss.grading.sandbox.enter`) everything but its working
+* hides (:func:`regloss.grading.sandboxed.isolation.enter`) everything but its working
   folder, the Python installation and regloss, and over them the folders of
-  the modules its :class:`~regloss.grading.policy.AnswerPolicy` blocks (torch,
+  the modules its :class:`~regloss.grading.sandboxed.policy.AnswerPolicy` blocks (torch,
   SciPy, scikit-learn, statsmodels, ``regloss.checks``, ...): they cannot be
   imported at all;
 * installs an import blocker for the same modules (the only protection where
@@ -15,7 +15,7 @@ runs it
   use raises ``ImportError``, so a notebook's import cell still runs;
 * caps its memory, points stdin/stdout/stderr at ``/dev/null``.
 
-Then it serves requests (:mod:`regloss.grading.protocol`): run the student's
+Then it serves requests (:mod:`regloss.grading.wire.protocol`): run the student's
 cells (each under a time limit; an error ends that cell, as in a kernel),
 resolve names (a function becomes a *handle* that stays here; plain values
 cross), call a handle with plain data, and run a call under a profiler for the
@@ -37,7 +37,7 @@ import signal
 import sys
 import types
 
-from regloss.grading import protocol
+from regloss.grading.wire import protocol
 
 CONFIG_KEYS = ("blocked", "timeout", "memory_mb", "sandbox")
 
@@ -354,7 +354,7 @@ def serve(rfd, wfd, answer: Answer):
 def main(argv):
     rfd, wfd = int(argv[0]), int(argv[1])
     cfg = json.loads(argv[2])
-    from regloss.grading import sandbox
+    from regloss.grading.sandboxed import isolation as sandbox
 
     spec = sandbox.SandboxSpec.from_env()
     blocked = list(cfg["blocked"])

@@ -1,0 +1,1 @@
+"""What a run hands back: tables, misconceptions, the LMS files, formgrader on a run."""
