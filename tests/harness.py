@@ -35,7 +35,7 @@ def stock_sample(entries):
     """The catalogue entries that stock nbgrader grades as well as the judge.
 
     ``regloss grade`` scores with the judge, which grades every entry
-    (``tests/test_catalogue.py::*under_the_judge``). Stock nbgrader runs the same
+    (``tests/grading/test_catalogue.py::*under_the_judge``). Stock nbgrader runs the same
     test cells in the student's kernel; that it agrees is shown on the first entry
     of each kind (wrong, correct, delegating) of every exercise, or on every entry
     when the environment variable :data:`STOCK_CATALOGUE` is ``all``.

@@ -8,7 +8,7 @@ autograding must make of it:
 * ``CORRECT``   a differently written correct answer: full marks on every test;
 * ``DELEGATES`` hands the work to torch / scipy / regloss: the exercise earns 0.
 
-The next assignment only adds a module; ``tests/test_catalogue.py`` picks it up.
+The next assignment only adds a module; ``tests/grading/test_catalogue.py`` picks it up.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every entry's four graded functions are wrong (they return zeros) or right only
 because they hand the work to torch; a trick placed in an answer cell tries to
 make the tests pass anyway. Graded through the real command (``regloss grade``)
-by ``tests/test_judge_tamper.py``: each must score 0 of 12.
+by ``tests/tamper/test_judge_tamper.py``: each must score 0 of 12.
 
 The first nine are the tricks issue 10 lists (with the scores plain nbgrader gave
 them); the others are more.

@@ -2,7 +2,7 @@
 
 ``tests/catalogue/`` (in the course's checkout) holds, for every graded
 function, realistic wrong implementations and differently written correct ones
-(each checked by ``tests/test_catalogue.py``). A sample class for an assignment
+(each checked by ``tests/grading/test_catalogue.py``). A sample class for an assignment
 is built from its released notebook, never written by hand:
 
 * ``ada_perfect``: every solution cell of the source;

@@ -21,7 +21,7 @@ import pytest
 from regloss.grading.run.state import read_students
 from tests.harness import solution_sources
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 A = "01_l1_mse"
 NB = f"{A}.ipynb"
 REGLOSS = [sys.executable, "-m", "regloss"]

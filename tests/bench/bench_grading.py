@@ -14,7 +14,7 @@
 then, on paper from those costs, the wall time of a 10,000-student class on N
 Dask workers. A script, not a test (pytest does not collect ``bench_*.py``)::
 
-    .venv/bin/python tests/bench_grading.py [--students 8] [--assignment 01_l1_mse]
+    .venv/bin/python tests/bench/bench_grading.py [--students 8] [--assignment 01_l1_mse]
         [--no-dask] [--no-postgres] [--no-judge-run] [--no-plain]
 
 Each way starts from nothing (fresh output folder and gradebook), so every time
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from regloss.grading.run.state import read_students  # noqa: E402

@@ -1,7 +1,7 @@
 """An LMS round trip through the real command: Moodle's "Download all submissions" zip in,
 Moodle's grading worksheet (and Canvas's import, grades.csv, mistakes.csv) out; and an
 export in no known layout refused with a message naming the layouts. (Canvas's export
-goes through the command in tests/test_browser.py.)"""
+goes through the command in tests/grading/report/test_browser.py.)"""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import nbformat
 from tests.catalogue import all_entries
 from tests.harness import solution_sources
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 A = "01_l1_mse"
 NB = f"{A}.ipynb"
 

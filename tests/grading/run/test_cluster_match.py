@@ -1,6 +1,6 @@
 """Which Dask workers would not grade as this machine does (``regloss.grading.run.cluster_match``):
 the pure comparison, this machine's own probe, and the probe run where regloss is not installed.
-The real cluster with a worker that differs: ``tests/test_scale.py``."""
+The real cluster with a worker that differs: ``tests/grading/run/test_scale.py``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from regloss.grading.run import cluster_match as cm
 from regloss.grading.wire.jobs import StudentJob
 from regloss.grading.run.parent import not_graded
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 HERE = {"python": "3.11", "packages": {"regloss": "0.1.0", "torch": "2.13.0", "numpy": "2.3.5"},
         "regloss_source": "a" * 64}

@@ -1,7 +1,7 @@
 """08's probes under tampering: a student who rebinds the probes of
 regloss.teaching.torch_probes in the answer process, or delegates to torch through a
 patched autograd.Function, earns nothing for numpy_loss_function under the judge; the
-honest solution keeps full marks (tests/test_catalogue.py judges it too)."""
+honest solution keeps full marks (tests/grading/test_catalogue.py judges it too)."""
 
 from __future__ import annotations
 

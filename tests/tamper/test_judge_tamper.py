@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from tests.tamper import TAMPERS
-from tests.test_grade_command import A, FULL, NB, ROOT, TIMEOUT, read_grades, regloss, student
+from tests.grading.run.test_grade_command import A, FULL, NB, ROOT, TIMEOUT, read_grades, regloss, student
 
 
 @pytest.fixture(scope="module")

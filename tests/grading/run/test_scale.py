@@ -17,7 +17,7 @@ import pytest
 from tests.harness import solution_sources
 from tests.services import create_database, dask_scheduler, pg_server  # noqa: F401 - fixtures
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = "30"
 
 WRONG = {  # one realistic mistake per assignment, so the class's scores differ

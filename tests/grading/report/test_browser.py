@@ -36,7 +36,7 @@ import pytest
 from tests.catalogue import all_entries
 from tests.harness import solution_sources
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 A = "01_l1_mse"
 NB = f"{A}.ipynb"
 CHROMIUM = os.environ.get("REGLOSS_CHROMIUM", "/usr/bin/chromium")

@@ -16,7 +16,7 @@ from regloss.course import assignments
 from regloss.grading.run import sample
 from tests.catalogue import CORRECT, WRONG, all_entries
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 RELEASED = [a for a in assignments(ROOT) if any((ROOT / "notebooks" / a).glob("*.ipynb"))]
 
 

@@ -1,8 +1,8 @@
-"""The benchmark's arithmetic (tests/bench_grading.py): what a run's fixed part allows."""
+"""The benchmark's arithmetic (tests/bench/bench_grading.py): what a run's fixed part allows."""
 
 import pytest
 
-from tests.bench_grading import class_for_ratio, fixed_allowed, fixed_part, ratio_at
+from tests.bench.bench_grading import class_for_ratio, fixed_allowed, fixed_part, ratio_at
 
 
 def test_fixed_part_is_what_the_rate_leaves():
