@@ -199,13 +199,15 @@ def judge_class(assignment, submissions, timeout=60, only=None):
     import os
     import sys
 
+    from regloss.course import cells as nbcells
+    from regloss.grading.judge import client as jclient
     from regloss.grading.judge import judging as judge
     from regloss.grading.sandboxed.policy import policy_for
 
     source_path = notebook_path(assignment)
     source = json.loads(source_path.read_text(encoding="utf-8"))
     points = {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"].get("points", 0))
-              for c in source["cells"] if judge.is_test(c)}
+              for c in source["cells"] if nbcells.is_test(c)}
     out, messages = {}, {}
     cwd, path = os.getcwd(), list(sys.path)
     before = set(sys.modules)
@@ -213,7 +215,7 @@ def judge_class(assignment, submissions, timeout=60, only=None):
         work, answer = Path(tmp) / "judge", Path(tmp) / "answer"
         shutil.copytree(source_path.parent, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         shutil.copytree(source_path.parent, answer, ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
-        client = judge.AnswerClient(str(answer), policy_for(assignment, source.get("metadata")).blocked, timeout)
+        client = jclient.AnswerClient(str(answer), policy_for(assignment, source.get("metadata")).blocked, timeout)
         os.chdir(work)
         sys.path.insert(0, str(work))
         try:

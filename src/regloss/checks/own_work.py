@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from regloss.checks.remote import Elsewhere
+
 FORBIDDEN_MODULES = ("torch", "scipy", "sklearn", "statsmodels", "regloss", "jax", "tensorflow", "pandas")
 
 
@@ -73,13 +75,12 @@ def forbidden_calls(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_fu
     result : object or None
         What ``fn`` returned (``None`` if it raised).
     """
-    remote = getattr(type(fn), "regloss_forbidden_calls", None)
-    if remote is not None and type(fn).__module__ == "regloss.grading.judge.judging":
+    if isinstance(fn, Elsewhere):
         # the student's function runs in the grader's answer process: profile it there
         # modules travel as "module:<name>" beside the functions (torch is importable in some
         # assignments' answer processes, so the module check must be made there too)
         wanted = tuple(forbidden_functions) + tuple(f"module:{m}" for m in forbidden_modules)
-        return fn.regloss_forbidden_calls(args, kwargs, wanted), None
+        return fn.forbidden_calls(args, kwargs, wanted), None
     seen = []
     own_file = __file__
     from regloss.arguments import GivenCalls

@@ -3,7 +3,7 @@
 The test cells hand the student's *functions* to these helpers. Every observation
 of them is made by a probe of :mod:`regloss.teaching.torch_probes` (plain data in,
 plain data out): called directly in the notebook's kernel, and in the answer process
-beside the student's function under the grader's judge (``f.regloss_call_beside``).
+beside the student's function under the grader's judge (``f.call_beside``).
 The comparison with the truth is made here, in the judge; why a forged probe gains
 nothing is written in :mod:`regloss.teaching.torch_probes`. ``gradcheck`` is made
 here too, as ``torch.autograd.gradcheck`` makes it (central differences with its
@@ -22,6 +22,7 @@ import numpy as np
 
 from regloss.checks.compare import quiet, tolerance
 from regloss.checks.own_work import forbidden_calls
+from regloss.checks.remote import Elsewhere
 from regloss.teaching import torch_probes
 
 #: What ``numpy_loss_function`` may not call: the losses it must build from the NumPy callables.
@@ -62,10 +63,9 @@ class Probe:
 
 def _observe(student, probe, *args):
     """``probe(student, *args)``: directly in the kernel, or in the answer process beside
-    the student's function under the judge (``student.regloss_call_beside``)."""
-    beside = getattr(student, "regloss_call_beside", None)
-    if beside is not None and type(student).__module__ == "regloss.grading.judge.judging":
-        return beside(probe, student, *args)
+    the student's function under the judge (``student.call_beside``)."""
+    if isinstance(student, Elsewhere):
+        return student.call_beside(probe, student, *args)
     with quiet():
         return probe(student, *args)
 
@@ -360,12 +360,12 @@ def _own_work_calls(numpy_loss_function, loss, loss_grad, params):
     torch = _torch()
     x = torch.tensor([0.5, -3.0, 2.0], dtype=torch.float64, requires_grad=True)
     t = torch.zeros(3, dtype=torch.float64)
-    if type(numpy_loss_function).__module__ == "regloss.grading.judge.judging":
+    if isinstance(numpy_loss_function, Elsewhere):
         try:
             f = numpy_loss_function(loss, loss_grad, **params)
         except Exception:  # noqa: BLE001 - a crash is judged by the value checks
             return []
-        if type(f).__module__ != "regloss.grading.judge.judging":
+        if not isinstance(f, Elsewhere):
             return []
         calls, _ = forbidden_calls(f, x, t, "mean", forbidden_modules=NOT_TORCH, forbidden_functions=TORCH_LOSSES)
         return calls

@@ -37,25 +37,11 @@ import sys
 
 import nbformat
 
+from regloss.course import cells
+
 HEADER = re.compile(r"^# %%(?: \[(?P<md>markdown)\])?(?P<rest>.*)$")
 
 KINDS = ("code", "markdown", "solution", "tests", "manual", "readonly", "readonly-md", "task")
-
-
-def _meta(kind, grade_id, points):
-    m = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3, "solution": False,
-         "task": False}
-    if kind == "solution":
-        m["solution"] = True
-    elif kind == "tests":
-        m.update(grade=True, locked=True, points=points)
-    elif kind == "manual":
-        m.update(grade=True, solution=True, points=points)
-    elif kind in ("readonly", "readonly-md"):
-        m["locked"] = True
-    elif kind == "task":
-        m.update(task=True, locked=False, points=points)
-    return m
 
 
 def _parse_header(line):
@@ -115,32 +101,17 @@ def text_to_notebook(text, kernel="python3"):
         if kind not in ("code", "markdown"):
             if "id" not in opts:
                 raise ValueError(f"cell {n} of kind {kind!r} needs id=")
-            cell.metadata["nbgrader"] = _meta(kind, opts["id"], float(opts.get("points", 0)))
+            cell.metadata["nbgrader"] = cells.nbgrader_meta(kind, opts["id"], float(opts.get("points", 0)))
         nb.cells.append(cell)
     return nb
-
-
-def _kind_of(cell):
-    m = cell.metadata.get("nbgrader")
-    if not m:
-        return "markdown" if cell.cell_type == "markdown" else "code"
-    if m.get("task"):
-        return "task"
-    if m.get("grade") and m.get("solution"):
-        return "manual"
-    if m.get("grade"):
-        return "tests"
-    if m.get("solution"):
-        return "solution"
-    return "readonly"
 
 
 def notebook_to_text(nb):
     """The percent-format text of a notebook (inverse of :func:`text_to_notebook`)."""
     parts = []
     for cell in nb.cells:
-        kind = _kind_of(cell)
-        m = cell.metadata.get("nbgrader", {})
+        kind = cells.kind_of(cell)
+        m = cells.grading_meta(cell)
         head = "# %%"
         if cell.cell_type == "markdown":
             head += " [markdown]"

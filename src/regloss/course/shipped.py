@@ -23,15 +23,14 @@ This module holds no answer itself: it only copies the instructor's.
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from regloss.course import cells
 from regloss.course.root import CourseError, find_root
 
-_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
 
 
 @dataclass(frozen=True)
@@ -121,10 +120,9 @@ def solution_code(assignment, root=None):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            chunks.append(_MARKER.sub("", cell.source))
-        elif not meta.get("grade"):
+        if cells.is_solution(cell):
+            chunks.append(cells.without_solution_markers(cell.source))
+        elif not cells.is_graded(cell):
             try:
                 tree = ast.parse(cell.source)
             except SyntaxError:

@@ -3,7 +3,7 @@
 :mod:`regloss.checks.training` checks ``numpy_loss_function`` and ``train`` by
 *observations* that these probes make: in the notebook's kernel the checker calls
 them directly; under the grader's judge it calls them in the answer process, beside
-the student's functions, through ``f.regloss_call_beside(probe, f, ...)``. Every
+the student's functions, through ``f.call_beside(probe, f, ...)``. Every
 argument and every result is plain data (arrays, numbers, strings, lists, dicts), or
 a function importable by name (the shipped ``losses.py`` functions, the wrappers
 :func:`shifted_loss` and :func:`tripled_grad` below, through :func:`functools.partial`).

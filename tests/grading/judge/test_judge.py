@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from regloss.grading.judge import judging as judge
+from regloss.grading.judge import client as jclient, judging as judge, plan as jplan
 
 from regloss.grading.wire import problems as P
 
@@ -123,18 +123,18 @@ def test_frames_round_trip_and_refuse_garbage():
 
 
 def test_remote_exceptions_keep_their_builtin_base_and_never_exit():
-    e = judge.remote_exception(["LossError", "ValueError", "bad delta"])
+    e = jclient.remote_exception(["LossError", "ValueError", "bad delta"])
     assert isinstance(e, ValueError) and type(e).__name__ == "LossError" and str(e) == "bad delta"
-    assert type(judge.remote_exception(["ValueError", "ValueError", "x"])) is ValueError
-    assert isinstance(judge.remote_exception(["SystemExit", "SystemExit", "0"]), RuntimeError)
+    assert type(jclient.remote_exception(["ValueError", "ValueError", "x"])) is ValueError
+    assert isinstance(jclient.remote_exception(["SystemExit", "SystemExit", "0"]), RuntimeError)
 
 
 def test_callables_cross_by_name_or_are_refused():
-    assert judge._crossing(np.mean) == {"ref": ["numpy", "mean"]}
-    part = judge._crossing(functools.partial(np.clip, a_min=0))
+    assert jclient._crossing(np.mean) == {"ref": ["numpy", "mean"]}
+    part = jclient._crossing(functools.partial(np.clip, a_min=0))
     assert part["partial"][0] == {"ref": ["numpy", "clip"]}
-    with pytest.raises(judge.NotJudgeCompatible, match="lambda"):
-        judge._crossing(lambda x: x)
+    with pytest.raises(jclient.NotJudgeCompatible, match="lambda"):
+        jclient._crossing(lambda x: x)
 
 
 # --------------------------------------------------------------------------- plan and policy
@@ -147,7 +147,7 @@ def test_plan_runs_only_the_setup_the_tests_need_and_keeps_student_order():
               ("test_f__visible", "check_loss(f, 'l1_loss', [])", TEST))
     stud = _nb(("setup", "import numpy as np", {}), ("f", "def f(x):\n    return 2 * x", {"solution": True}),
                ("extra", "y = 1", {}), ("test_f__visible", "pass", TEST))
-    p = judge.plan(json.loads(nbformat.writes(src)), json.loads(nbformat.writes(stud)))
+    p = jplan.plan(json.loads(nbformat.writes(src)), json.loads(nbformat.writes(stud)))
     assert [s[0] for s in p.steps] == ["setup", "test"]
     assert "f" in p.student_names and "check_loss" not in p.student_names
     assert p.student_before["test_f__visible"] == ["import numpy as np", "def f(x):\n    return 2 * x", "y = 1"]
@@ -178,7 +178,7 @@ def judged(tmp_path):
         ans.mkdir(exist_ok=True)
         cwd = os.getcwd()
         os.chdir(tmp_path)
-        client = judge.AnswerClient(str(ans), policy_for(a).blocked, 20)
+        client = jclient.AnswerClient(str(ans), policy_for(a).blocked, 20)
         try:
             return {v.grade_id: v for v in judge.judge_notebook(src, stud, client, 20)}, client
         finally:
@@ -291,7 +291,7 @@ def test_torch_stays_out_of_reach_without_the_import_blocker(tmp_path):
     ans.mkdir()
     cwd = os.getcwd()
     os.chdir(tmp_path)
-    client = judge.AnswerClient(str(ans), policy_for(a).blocked, 20, filesystem=True, hide=[str(tmp_path)])
+    client = jclient.AnswerClient(str(ans), policy_for(a).blocked, 20, filesystem=True, hide=[str(tmp_path)])
     try:
         verdicts = {v.grade_id: v for v in judge.judge_notebook(src, stud, client, 20,
                                                                   only={"test_l1_loss__visible"})}
@@ -337,12 +337,12 @@ def student(tmp_path):
     def start(source, names):
         ans = tmp_path / "answer"
         ans.mkdir(exist_ok=True)
-        client = judge.AnswerClient(str(ans), policy_for("01_l1_mse").blocked, 20)
+        client = jclient.AnswerClient(str(ans), policy_for("01_l1_mse").blocked, 20)
         clients.append(client)
         client.run([source])
         assert client.errors == []
         got = client.resolve(names)
-        return {n: judge.RemoteFunction(client, n, got[n][1], client.generation) for n in names}
+        return {n: jclient.RemoteFunction(client, n, got[n][1], client.generation) for n in names}
 
     cwd = os.getcwd()
     os.chdir(tmp_path)
@@ -355,16 +355,16 @@ def student(tmp_path):
 def test_call_beside_runs_an_importable_function_with_the_student_function(student):
     f = student("def double(x):\n    return 2 * x\n", ["double"])["double"]
     # the proxy crosses as its handle: numpy applies the student's own function, over there
-    out = f.regloss_call_beside(np.apply_along_axis, f, 0, np.arange(6.0).reshape(2, 3))
+    out = f.call_beside(np.apply_along_axis, f, 0, np.arange(6.0).reshape(2, 3))
     assert type(out) is np.ndarray and np.array_equal(out, 2 * np.arange(6.0).reshape(2, 3))
-    assert f.regloss_call_beside(sorted, [3, -1, 2], key=f) == [-1, 2, 3]
-    assert f.regloss_call_beside(functools.partial(sorted, key=f, reverse=True), [3, -1, 2]) == [3, 2, -1]
+    assert f.call_beside(sorted, [3, -1, 2], key=f) == [-1, 2, 3]
+    assert f.call_beside(functools.partial(sorted, key=f, reverse=True), [3, -1, 2]) == [3, 2, -1]
     with pytest.raises(ValueError, match="axis 5"):  # numpy's AxisError, raised there, keeps its built-in base
-        f.regloss_call_beside(np.apply_along_axis, f, 5, np.ones(2))
-    with pytest.raises(judge.NotJudgeCompatible):
-        f.regloss_call_beside(lambda g, x: g(x), f, 1.0)
-    with pytest.raises(judge.NotJudgeCompatible):
-        f.regloss_call_beside(3, 1.0)
+        f.call_beside(np.apply_along_axis, f, 5, np.ones(2))
+    with pytest.raises(jclient.NotJudgeCompatible):
+        f.call_beside(lambda g, x: g(x), f, 1.0)
+    with pytest.raises(jclient.NotJudgeCompatible):
+        f.call_beside(3, 1.0)
 
 
 def test_a_call_names_its_function_only_by_handle_or_by_name(student):
@@ -458,7 +458,7 @@ def test_arguments_changed_in_place_come_back(student):
 def test_a_reply_may_write_only_the_arguments_of_the_call():
     x, rng, other = np.array([3.0, 1.0]), np.random.default_rng(0), np.zeros(2)
     enc = protocol.encode
-    judge.write_back((x,), {"rng": rng}, [[enc(["a", 0]), enc(np.array([1.0, 3.0]))]])
+    jclient.write_back((x,), {"rng": rng}, [[enc(["a", 0]), enc(np.array([1.0, 3.0]))]])
     assert x.tolist() == [1.0, 3.0]
     hostile = [[enc(["a", 1]), enc(np.ones(2))],  # no second argument
                [enc(["k", "other"]), enc(np.ones(2))],  # not a keyword of the call
@@ -469,12 +469,12 @@ def test_a_reply_may_write_only_the_arguments_of_the_call():
                [enc(["a", 0]), {"ref": ["os", "system"]}],  # not plain data
                [enc(["a", 0])]]
     for bad in hostile:
-        with pytest.raises(judge.AnswerGone):
-            judge.write_back((x,), {"rng": rng}, [[enc(["a", 0]), enc(np.array([9.0, 9.0]))], bad])
+        with pytest.raises(jclient.AnswerGone):
+            jclient.write_back((x,), {"rng": rng}, [[enc(["a", 0]), enc(np.array([9.0, 9.0]))], bad])
         assert x.tolist() == [1.0, 3.0] and other.tolist() == [0.0, 0.0]  # all or nothing
-    with pytest.raises(judge.AnswerGone):
-        judge.write_back((x,), {}, {"a": 1})
-    judge.write_back((x,), {}, [[enc(["a", 0]), enc(np.zeros(3))]])  # another shape: left alone
+    with pytest.raises(jclient.AnswerGone):
+        jclient.write_back((x,), {}, {"a": 1})
+    jclient.write_back((x,), {}, [[enc(["a", 0]), enc(np.zeros(3))]])  # another shape: left alone
     assert x.tolist() == [1.0, 3.0]
 
 

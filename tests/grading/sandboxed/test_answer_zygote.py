@@ -26,14 +26,14 @@ SCRIPT = textwrap.dedent("""
     from regloss.grading.sandboxed import zygote as zg
     z = zg.start_answer_zygote()
     z.wait_ready()
-    from regloss.grading.judge import judging as judge
+    from regloss.grading.judge import client as jclient
     from regloss.grading.sandboxed.policy import policy_for
 
     answer_dir, secret, filesystem = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
     out = {}
 
     def client():
-        c = judge.AnswerClient(answer_dir, policy_for("01_l1_mse").blocked, 20, filesystem=filesystem,
+        c = jclient.AnswerClient(answer_dir, policy_for("01_l1_mse").blocked, 20, filesystem=filesystem,
                                hide=[secret])
         c.start()
         out.setdefault("forked", []).append(type(c.proc).__name__)

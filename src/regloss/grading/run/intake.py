@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from regloss.course import CourseError
+from regloss.course import cells as nbcells
 
 MAX_ZIP_BYTES = 2 * 1024**3  # refuse archives that unpack to more than this
 MAX_EXTRA_BYTES = 20 * 1024**2
@@ -340,7 +341,7 @@ def check_notebook(path: Path):
 def _grade_ids(path: Path):
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
-        return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.get("cells", [])} - {None}
+        return nbcells.grade_ids(nb.get("cells", []))
     except Exception:  # noqa: BLE001
         return set()
 

@@ -29,6 +29,7 @@ import nbformat
 
 from regloss import course
 from regloss.course import CourseError
+from regloss.course import cells as nbcells
 from regloss.grading.run import pool as distributed
 from regloss.grading.run import gradebook
 from regloss.grading.run import intake
@@ -174,8 +175,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
     ia = gradebook.prepare_instructor_area(root, assignment, out)
     gradebook.prepare_main_gradebook(ia, db_url)
     expected = ia.notebook_names()
-    ids = {n: {c.metadata.get("nbgrader", {}).get("grade_id") for c in
-               nbformat.read(str(ia.source / n), as_version=4).cells} - {None} for n in expected}
+    ids = {n: nbcells.grade_ids(nbformat.read(str(ia.source / n), as_version=4).cells) for n in expected}
     subs, loose = intake.read_class(class_root, expected, ids)
     if not subs:
         raise CourseError(f"no student folders in {subs_path} (expected one sub-folder per student)")

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 import sys
 from pathlib import Path
 
 import nbformat
 
 from regloss.course import CourseError
+from regloss.course import cells as nbcells
 
 STUDENTS = ("ada_perfect", "ben_blank", "cleo_mistakes", "dan_mixed")
-_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
 
 
 def load_catalogue(root: Path) -> list:
@@ -50,16 +49,16 @@ def solution_sources(source_nb) -> dict:
     """``{grade_id: code}`` of the source's solution code cells, markers removed."""
     out = {}
     for c in source_nb.cells:
-        m = c.metadata.get("nbgrader", {})
-        if m.get("solution") and c.cell_type == "code":
-            out[m["grade_id"]] = _MARKER.sub("", c.source)
+        gid = nbcells.grade_id(c)
+        if gid and nbcells.is_solution(c) and nbcells.is_code(c):
+            out[gid] = nbcells.without_solution_markers(c.source)
     return out
 
 
 def _filled(release_nb, replacements: dict):
     nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
     for c in nb.cells:
-        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        gid = nbcells.grade_id(c)
         if gid in replacements:
             c.source = replacements[gid]
     return nb

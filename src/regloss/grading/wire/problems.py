@@ -10,6 +10,8 @@ pure logic: no process is started.
 
 from __future__ import annotations
 
+from regloss.course import cells as nbcells
+
 # the kinds, one constant each (code compares kinds, never texts)
 INTAKE = "intake"  # found while reading the submission (renamed, extra or invalid notebook, ...)
 TEST_DELETED = "test_deleted"
@@ -96,17 +98,6 @@ def unique(problems):
 # --------------------------------------------------------------------------- detection
 
 
-def _grade_meta(cell):
-    meta = cell.get("metadata") if isinstance(cell, dict) else None
-    return meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
-
-
-def is_test_cell(cell):
-    """An autograded test cell: graded, not a solution."""
-    m = _grade_meta(cell)
-    return cell.get("cell_type") == "code" and bool(m.get("grade")) and not m.get("solution")
-
-
 def changed_tests(submitted_nb, release_nb):
     """Problems for the release's test cells (and read-only cells) that a submitted
     notebook deleted or edited; nbgrader restores both from the gradebook.
@@ -117,12 +108,12 @@ def changed_tests(submitted_nb, release_nb):
     """
     got = {}
     for c in submitted_nb.cells:
-        gid = _grade_meta(c).get("grade_id")
+        gid = nbcells.grade_id(c)
         if gid and gid not in got:
             got[gid] = c.get("source", "")
     found = []
     for c in release_nb.cells:
-        m = _grade_meta(c)
+        m = nbcells.grading_meta(c)
         gid = m.get("grade_id")
         if not gid or m.get("solution") or not (m.get("grade") or m.get("locked")):
             continue
@@ -142,8 +133,8 @@ def kernel_problems(notebooks, timeout: int, memory_mb: int):
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            where = _grade_meta(cell).get("grade_id") or f"cell {i + 1}"
-            test = is_test_cell(cell)
+            where = nbcells.grade_id(cell) or f"cell {i + 1}"
+            test = nbcells.is_test(cell)
             for o in cell.get("outputs", []):
                 if o.output_type == "error":
                     value = o.get("evalue", "")

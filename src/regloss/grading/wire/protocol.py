@@ -300,7 +300,7 @@ RESOLVE = "resolve"  # {"names": [...]} -> {"ok": {name: ["function"|"value"|"mi
 CALL = "call"  # {"handle": n, "args": [...], "kwargs": [[k, v], ...]} -> {"ok": value} | {"error": [...]}
 #   or {"fn": {"ref": [module, qualname]} | {"partial": ...}, "args": ..., "kwargs": ...}: a function
 #   importable by name, called in the answer process beside the student's functions
-#   (:meth:`regloss.grading.judge.judging.RemoteFunction.regloss_call_beside`)
+#   (:meth:`regloss.grading.judge.client.RemoteFunction.call_beside`)
 OWN_WORK = "own_work"  # CALL plus {"forbidden": [...]} -> {"ok": [calls]}
 RESET = "reset"  # {} -> {"ok": null}: a fresh namespace (for grading many trusted notebooks in one process)
 BYE = "bye"

@@ -26,6 +26,8 @@ import html
 import re
 from pathlib import Path
 
+from regloss.course import cells as nbcells
+
 HIDDEN_NOTE = "# This test cell holds hidden tests: their code is not shown. Its result and message are below."
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -112,8 +114,7 @@ def prepare_notebook(path: Path, verdicts, tests, hidden_mode="message"):
 
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        gid = meta.get("grade_id")
+        gid = nbcells.grade_id(cell)
         if cell.cell_type == "markdown":
             cell.source = render_math(cell.source)
             continue

@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from regloss import course
+from regloss.course import cells as nbcells
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import CellVerdict, StudentJob, StudentResult, read_tree, write_tree
 from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
@@ -125,8 +126,8 @@ def test_cells(bundle):
     out = {}
     for name in bundle.notebook_names():
         nb = nbformat.reads(bundle.source[name].decode("utf-8"), as_version=4)
-        out[name] = {c.metadata["nbgrader"]["grade_id"]: "BEGIN HIDDEN TESTS" in c.source
-                     for c in nb.cells if P.is_test_cell(c)}
+        out[name] = {nbcells.grade_id(c): nbcells.holds_hidden_tests(c.source)
+                     for c in nb.cells if nbcells.is_test(c)}
     return out
 
 
@@ -180,19 +181,19 @@ def _neutralise_crash(ws: Workspace):
             continue
         nb = nbformat.read(str(path), as_version=4)
         for i, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or P.is_test_cell(cell):
+            if cell.cell_type != "code" or nbcells.is_test(cell):
                 continue
             if cell.source.strip() == raw.strip():
                 cell.source = ("raise RuntimeError('regloss: this cell crashed the kernel during grading, "
                                "so it was not run')")
                 nbformat.write(nb, str(path))
-                return cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {i + 1}"
+                return nbcells.grade_id(cell) or f"cell {i + 1}"
     return None
 
 
 def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, warm=None):
     """Run the judge on each notebook; returns (verdicts, problems, seconds)."""
-    from regloss.grading.judge import judging as judge
+    from regloss.grading.judge.request import JudgeReport, JudgeRequest
 
     t0 = time.monotonic()
     b = job.bundle
@@ -207,7 +208,7 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
         if not (ws.submitted / name).is_file():
             verdicts += [CellVerdict(gid, False, "the notebook was not submitted") for gid in tests[name]]
             continue
-        req = judge.JudgeRequest(
+        req = JudgeRequest(
             source=str(ws.judge / name), student=str(ws.submitted / name), answer_dir=str(ws.answer),
             workdir=str(ws.judge), report=str(ws.root / f"judge-{name}.json"), assignment=b.assignment,
             timeout=job.settings.timeout, memory_mb=job.settings.memory_mb, network_isolated=iso.network,
@@ -223,7 +224,7 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
         else:
             ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.judge.judging", str(req_path)],
                              ws.root / "judge.log", env, ws.judge, wall, procs, (job.index, "judge"))
-        report = judge.JudgeReport.read(req.report) if Path(req.report).is_file() else None
+        report = JudgeReport.read(req.report) if Path(req.report).is_file() else None
         if report is None:
             why = "did not finish in time" if not ok else "stopped: " + _tail(ws.root / "judge.log")
             found.append(P.Problem(P.JUDGE_FAILED, f"the independent check of {name} {why}; its tests scored 0"))
@@ -240,7 +241,7 @@ def _kernel_stands(verdicts, kernel_passed, notebooks):
     errors = {}
     for nb in notebooks:
         for c in nb.cells:
-            gid = c.metadata.get("nbgrader", {}).get("grade_id")
+            gid = nbcells.grade_id(c)
             for o in c.get("outputs", []):
                 if gid and o.get("output_type") == "error" and gid not in errors:
                     errors[gid] = f"{o.get('ename')}: {o.get('evalue')}"
