@@ -38,6 +38,7 @@ def test_every_solution_has_a_release():
     assert released == ASSIGNMENTS
 
 
+@pytest.mark.slow  # fresh_release runs nbgrader
 @pytest.mark.parametrize("a", ASSIGNMENTS)
 def test_release_in_sync_with_source(fresh_release, a):
     committed, fresh = release_files(a), release_files(a, fresh_release)

@@ -18,6 +18,7 @@ from tests.catalogue import CORRECT, DELEGATES, WRONG, all_entries
 ENTRIES = all_entries()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", assignments(harness.ROOT))
 def test_solution_gets_full_marks(graded_class, assignment):
     scores, log = graded_class(assignment)
@@ -27,6 +28,7 @@ def test_solution_gets_full_marks(graded_class, assignment):
     assert best > 0 and got == best, {k: (c.score, c.max_score) for k, c in cells.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", assignments(harness.ROOT))
 def test_blank_release_scores_zero(graded_class, assignment):
     scores, log = graded_class(assignment)
@@ -44,6 +46,7 @@ def test_catalogue_covers_every_exercise(assignment):
         assert sum(e.expect == CORRECT for e in mine) >= 2, f"{assignment}/{ex}: fewer than 2 correct entries"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", harness.stock_sample(ENTRIES), ids=lambda e: f"{e.assignment}:{e.student_id}")
 def test_catalogue_entry(graded_class, entry):
     scores, log = graded_class(entry.assignment)
@@ -109,6 +112,7 @@ def _compatible(assignment, gid):
     return not (mt and mt.group("exercise") in NOT_JUDGE_COMPATIBLE.get(assignment, ()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", assignments(harness.ROOT))
 def test_every_test_cell_is_judge_compatible(assignment):
     """The solution keeps full marks under the judge: every test cell passes only plain
@@ -123,6 +127,7 @@ def test_every_test_cell_is_judge_compatible(assignment):
     assert harness.auto_score(scores["blank-release"])[0] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e.assignment}:{e.student_id}")
 def test_catalogue_entry_under_the_judge(entry):
     if entry.cell in NOT_JUDGE_COMPATIBLE.get(entry.assignment, ()):

@@ -13,6 +13,8 @@ import pytest
 from tests.tamper import TAMPERS
 from tests.grading.run.test_grade_command import A, FULL, NB, ROOT, TIMEOUT, read_grades, regloss, student
 
+pytestmark = pytest.mark.slow  # grades a class through the regloss command
+
 
 @pytest.fixture(scope="module")
 def tamper_class(tmp_path_factory):

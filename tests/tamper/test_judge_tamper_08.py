@@ -10,6 +10,8 @@ import pytest
 from tests import harness
 from tests.tamper.t08_probes import TAMPERS_08
 
+pytestmark = pytest.mark.slow  # the judge's answer processes
+
 A = "08_training"
 
 

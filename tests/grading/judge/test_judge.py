@@ -188,6 +188,7 @@ def judged(tmp_path):
     return run
 
 
+@pytest.mark.slow  # an answer process
 def test_judge_passes_the_solution_and_fails_delegation_to_torch(judged):
     verdicts, _ = judged()
     assert all(v.passed for v in verdicts.values()), {k: v.message for k, v in verdicts.items() if not v.passed}
@@ -201,6 +202,7 @@ def test_judge_passes_the_solution_and_fails_delegation_to_torch(judged):
     assert verdicts["test_mse_loss__hidden"].passed
 
 
+@pytest.mark.slow  # an answer process
 def test_a_crashing_answer_process_is_restarted_for_the_next_tests(judged):
     crash = solution_sources("01_l1_mse")["l1_loss"].replace(
         '"""Mean absolute error', '"""x"""\n    import os, signal; os.kill(os.getpid(), signal.SIGKILL)\n    """')
@@ -210,6 +212,7 @@ def test_a_crashing_answer_process_is_restarted_for_the_next_tests(judged):
     assert client.deaths >= 1
 
 
+@pytest.mark.slow  # an answer process
 def test_os_exit_in_a_cell_only_ends_that_cell(judged):
     sol = solution_sources("01_l1_mse")
     verdicts, client = judged({"mse_loss": "import os\nos._exit(1)\n" + sol["mse_loss"]})
@@ -267,6 +270,7 @@ def test_render_math(md, has_math):
     assert ("<math" in out) == has_math
 
 
+@pytest.mark.slow  # an answer process
 def test_torch_stays_out_of_reach_without_the_import_blocker(tmp_path):
     """In the mount namespace, removing the import blocker does not bring torch back."""
     from regloss.grading.sandboxed.isolation import probe
@@ -352,6 +356,7 @@ def student(tmp_path):
     os.chdir(cwd)
 
 
+@pytest.mark.slow  # an answer process
 def test_call_beside_runs_an_importable_function_with_the_student_function(student):
     f = student("def double(x):\n    return 2 * x\n", ["double"])["double"]
     # the proxy crosses as its handle: numpy applies the student's own function, over there
@@ -367,6 +372,7 @@ def test_call_beside_runs_an_importable_function_with_the_student_function(stude
         f.call_beside(3, 1.0)
 
 
+@pytest.mark.slow  # an answer process
 def test_a_call_names_its_function_only_by_handle_or_by_name(student):
     f = student("def double(x):\n    return 2 * x\n", ["double"])["double"]
     client = f._client
@@ -429,6 +435,7 @@ def raises_after_sorting(x):
 '''
 
 
+@pytest.mark.slow  # an answer process
 def test_arguments_changed_in_place_come_back(student):
     fs = student(ARGS_SRC, ["median_sorting", "noisy", "untouched", "raises_after_sorting"])
     x = np.array([3.0, 1.0, 2.0])
@@ -513,6 +520,7 @@ def _kernel_cheat(draw, rng):
     return float(np.mean(noise.laplace(rng, 5)))
 
 
+@pytest.mark.slow  # an answer process
 def test_own_work_does_not_count_what_the_given_functions_call(student):
     """A noise model of regloss.teaching handed to the student's study is the test's work,
     not the student's; a call of regloss by the student's own code still counts -- in the

@@ -50,6 +50,7 @@ except ImportError:  # pragma: no cover - the dev extra installs it
     sync_playwright = None
 
 pytestmark = [
+    pytest.mark.slow,  # Chromium, a Jupyter server and the regloss command
     pytest.mark.skipif(sync_playwright is None, reason="the Python package playwright is not installed "
                                                        "(pip install -e '.[dev]')"),
     pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM} "

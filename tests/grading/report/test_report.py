@@ -136,6 +136,7 @@ def test_split_name(name, parts):
     assert lms.split_name(name) == parts
 
 
+@pytest.mark.slow  # nbgrader's Gradebook runs `alembic`
 def test_gradebook_students_get_the_roster_names(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
 

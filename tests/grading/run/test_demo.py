@@ -64,6 +64,7 @@ def test_no_hand_written_sample_class_is_kept():
     assert "grading/demo-out/" in (ROOT / ".gitignore").read_text()
 
 
+@pytest.mark.slow
 def test_demo_grades_a_generated_class_through_the_command(tmp_path):
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     p = subprocess.run([sys.executable, "-m", "regloss", "demo", "01_l1_mse", "--out", str(tmp_path),

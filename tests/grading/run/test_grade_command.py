@@ -21,6 +21,8 @@ import pytest
 from regloss.grading.run.state import read_students
 from tests.harness import solution_sources
 
+pytestmark = pytest.mark.slow  # runs the regloss command
+
 ROOT = Path(__file__).resolve().parents[3]
 A = "01_l1_mse"
 NB = f"{A}.ipynb"

@@ -13,9 +13,12 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from tests.catalogue import all_entries
 from tests.harness import solution_sources
+
+pytestmark = pytest.mark.slow  # runs the regloss command
 
 ROOT = Path(__file__).resolve().parents[3]
 A = "01_l1_mse"

@@ -17,6 +17,8 @@ import pytest
 from tests.harness import solution_sources
 from tests.services import create_database, dask_scheduler, pg_server  # noqa: F401 - fixtures
 
+pytestmark = pytest.mark.slow  # PostgreSQL, Dask and the regloss command
+
 ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = "30"
 

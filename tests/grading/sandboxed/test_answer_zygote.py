@@ -19,6 +19,8 @@ import pytest
 from regloss.grading.sandboxed.isolation import probe
 from tests.harness import ROOT
 
+pytestmark = pytest.mark.slow  # starts zygotes and answer processes
+
 SCRIPT = textwrap.dedent("""
     import json, os, sys
     from regloss.startup import skip_slow_optional_imports

@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts Python processes that start a kernel
+
 HEAVY = ("debugpy", "_pydevd_bundle", "_pydev_bundle", "sqlite3", "psutil", "IPython.core.debugger", "tornado.queues")
 
 PROBE = textwrap.dedent('''

@@ -48,6 +48,7 @@ def test_no_message_yet_keeps_the_full_wait():
     assert not waits.got and run(waits(timeout=0.2)) == "welcome"
 
 
+@pytest.mark.slow
 def test_a_real_kernel_runs_cells_and_stops(tmp_path):
     nb = new_notebook(cells=[new_code_cell("print('first')"), new_code_cell("import os\nprint(os.getpid())"),
                              new_code_cell("1 + 1")])

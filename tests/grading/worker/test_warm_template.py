@@ -15,6 +15,8 @@ from regloss.grading.worker import warm
 from regloss.grading.sandboxed.isolation import probe
 from regloss.grading.worker.student import kill_tree
 
+pytestmark = pytest.mark.slow  # starts warm servers and their zygotes
+
 
 def alive(pid):
     try:
