@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from regloss.grading.sandboxed.zygote import Forked
+from regloss.grading.processes import Forked
 
 
 @pytest.fixture(params=["pidfd", "polling"])

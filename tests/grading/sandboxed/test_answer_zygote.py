@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
     import json, os, sys
     from regloss.startup import skip_slow_optional_imports
     skip_slow_optional_imports()  # as the warm process does
-    from regloss.grading.sandboxed import zygote as zg
+    from regloss.grading.sandboxed import answer_zygote as zg
     z = zg.start_answer_zygote()
     z.wait_ready()
     from regloss.grading.judge import client as jclient
@@ -97,7 +97,7 @@ def test_a_zygote_that_would_hold_a_blocked_module_refuses_to_start(tmp_path):
     script = tmp_path / "tainted.py"
     script.write_text(textwrap.dedent("""
         import torch
-        from regloss.grading.sandboxed import zygote as zg
+        from regloss.grading.sandboxed import answer_zygote as zg
         z = zg.start_answer_zygote()
         try:
             z.wait_ready()

@@ -1,5 +1,5 @@
 """The kernel zygote imports what a sandbox kernel's start would import in every
-student's kernel (regloss.grading.sandboxed.zygote.preload_kernel)."""
+student's kernel (regloss.grading.sandboxed.kernel_zygote.preload_kernel)."""
 
 import json
 import subprocess
@@ -15,7 +15,7 @@ HEAVY = ("debugpy", "_pydevd_bundle", "_pydev_bundle", "sqlite3", "psutil", "IPy
 PROBE = textwrap.dedent('''
     import json, os, sys, tempfile
     out = os.dup(1)  # the kernel captures descriptors 1 and 2
-    from regloss.grading.sandboxed import zygote
+    from regloss.grading.sandboxed import kernel_zygote as zygote
     from ipykernel.kernelapp import IPKernelApp  # imported by the zygote in either case
     if sys.argv[1] == "preload":
         zygote.preload_kernel()
@@ -47,7 +47,7 @@ def test_a_kernel_forked_from_the_zygote_imports_nothing_heavy_at_start():
     assert len(preloaded) < len(fresh) / 10, (len(preloaded), len(fresh), preloaded)
 
 
-@pytest.mark.parametrize("name", __import__("regloss.grading.sandboxed.zygote", fromlist=["x"]).KERNEL_START_IMPORTS)
+@pytest.mark.parametrize("name", __import__("regloss.grading.sandboxed.kernel_zygote", fromlist=["x"]).KERNEL_START_IMPORTS)
 def test_each_start_import_exists(name):
     import importlib.util
 

@@ -13,7 +13,7 @@ import pytest
 from regloss import course
 from regloss.grading.worker import warm
 from regloss.grading.sandboxed.isolation import probe
-from regloss.grading.worker.student import kill_tree
+from regloss.grading.processes import kill_tree
 
 pytestmark = pytest.mark.slow  # starts warm servers and their zygotes
 

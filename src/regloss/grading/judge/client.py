@@ -21,6 +21,7 @@ import sys
 
 from regloss.checks.remote import Elsewhere
 from regloss.grading.wire import protocol
+from regloss.grading.programs import Program
 
 
 class NotJudgeCompatible(TypeError):
@@ -59,7 +60,7 @@ class AnswerClient:
 
     def start(self):
         from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
-        from regloss.grading.sandboxed.zygote import answer_zygote
+        from regloss.grading.sandboxed.answer_zygote import answer_zygote
 
         j2a_r, j2a_w = os.pipe()
         a2j_r, a2j_w = os.pipe()
@@ -78,7 +79,7 @@ class AnswerClient:
         if self.proc is None:
             prefix = Isolation(filesystem=self.filesystem).fs_prefix()
             self.proc = subprocess.Popen(
-                [*prefix, sys.executable, "-m", "regloss.grading.sandboxed.answer", str(j2a_r), str(a2j_w), cfg],
+                [*prefix, *Program.ANSWER.argv(str(j2a_r), str(a2j_w), cfg)],
                 pass_fds=(j2a_r, a2j_w), cwd=self.answer_dir, env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         os.close(j2a_r)

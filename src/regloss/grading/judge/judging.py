@@ -200,7 +200,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    # run as regloss.grading.judge.judging, not __main__: the own-work check recognises the proxies by their module
-    from regloss.grading.judge import judging as _judge
-
-    _judge.main(sys.argv[1:])
+    main(sys.argv[1:])

@@ -55,7 +55,6 @@ def grade(assignment, submissions, out=None, db=None, options=Options(), root=No
     sections and SIS ids in the LMS gradebooks.
     """
     from regloss.grading.run import parent
-    from regloss.grading.report import tables as report
 
     try:  # SIGTERM stops a run as cleanly as Ctrl-C: workers killed, gradebook consistent
         signal.signal(signal.SIGTERM, _terminate)
@@ -169,7 +168,6 @@ def demo(out=None, options=Options(), root=None, assignments=None):
     """
     from regloss import course
     from regloss.grading.run import parent
-    from regloss.grading.report import tables as report
     from regloss.grading.run import sample
 
     root = Path(root) if root else find_root()

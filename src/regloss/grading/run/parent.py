@@ -37,7 +37,7 @@ from regloss.grading.sandboxed import isolation as sandbox
 from regloss.grading.run.state import RunState
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import InstructorBundle, StudentJob, StudentResult, WorkerSettings, read_tree, write_tree
-from regloss.grading.worker.student import Processes
+from regloss.grading.processes import Processes
 
 KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
 

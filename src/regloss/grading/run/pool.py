@@ -117,7 +117,7 @@ class WarmPool:
             self.all.clear()
             templates, self.templates = self.templates, []
         for t in templates:
-            from regloss.grading.worker.student import kill_tree
+            from regloss.grading.processes import kill_tree
 
             kill_tree(t.pid, wait=False)
             try:

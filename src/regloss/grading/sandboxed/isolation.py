@@ -29,6 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from regloss.grading.programs import Program
 
 _MS_RDONLY = 1
 _MS_NOSUID = 2
@@ -95,12 +96,12 @@ def probe(enabled=True):
         iso.reasons.append("no `unshare` on this system")
         return iso
     net = Isolation(network=True).net_prefix()
-    p = _run_quiet([*net, sys.executable, "-m", "regloss.grading.sandboxed.isolation", "--probe-net"])
+    p = _run_quiet([*net, *Program.ISOLATION.argv("--probe-net")])
     iso.network = p.returncode == 0 and "loopback-up" in p.stdout
     if not iso.network:
         iso.reasons.append("network namespaces not permitted: " + (p.stderr.strip().splitlines() or ["?"])[-1])
     prefix = iso.net_prefix()
-    p = _run_quiet([*prefix, *_fs_prefix(), sys.executable, "-m", "regloss.grading.sandboxed.isolation", "--probe-fs"])
+    p = _run_quiet([*prefix, *_fs_prefix(), *Program.ISOLATION.argv("--probe-fs")])
     iso.filesystem = p.returncode == 0 and "hidden" in p.stdout
     if not iso.filesystem:
         iso.reasons.append("mount namespaces not permitted: " + (p.stderr.strip().splitlines() or ["?"])[-1])
@@ -282,9 +283,10 @@ def _probe_fs():
         shutil.rmtree(base, ignore_errors=True)
 
 
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--probe-net"]:
+def main(argv: list[str]) -> None:
+    """The probes :func:`probe` runs in a new process: ``--probe-net`` (only loopback is
+    reachable) and ``--probe-fs`` (folders are hidden)."""
+    if argv[:1] == ["--probe-net"]:
         bring_up_loopback()
         import socket
 
@@ -299,5 +301,9 @@ if __name__ == "__main__":
         s.listen()
         socket.create_connection(s.getsockname(), timeout=2).close()
         print("loopback-up")
-    elif sys.argv[1:2] == ["--probe-fs"]:
+    elif argv[:1] == ["--probe-fs"]:
         raise SystemExit(_probe_fs())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

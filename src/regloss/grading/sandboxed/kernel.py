@@ -1,7 +1,7 @@
 """The kernel side: what runs beside student code in the nbgrader kernel.
 
 Student code runs (for the executed notebook and the feedback the student
-reads) in a Jupyter kernel started through :func:`kernel_main` (the
+reads) in a Jupyter kernel started through :func:`main` (the
 ``regloss-sandbox`` kernel), which
 
 * enters the sandbox (:func:`regloss.grading.sandboxed.isolation.enter`): its own mount and
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from regloss.grading.sandboxed import isolation as sandbox
 from regloss.grading.wire.problems import TRUNCATION_MARK
+from regloss.grading.programs import Program
 
 KERNEL_NAME = "regloss-sandbox"
 DEFAULT_MEMORY_MB = 2048
@@ -39,7 +40,7 @@ def write_kernelspec(share_dir: Path, isolation, memory_mb: int, max_output: int
     d.mkdir(parents=True, exist_ok=True)
     argv = [
         *isolation.fs_prefix(),
-        sys.executable, "-m", "regloss.grading.sandboxed.kernel",
+        *Program.KERNEL.argv(),
         "--memory-mb", str(memory_mb), "--max-output", str(max_output),
         "--", "-f", "{connection_file}",
     ]
@@ -215,7 +216,7 @@ def _matplotlib_backend_from_env():
         mpl.rcParams["backend"] = backend
 
 
-def kernel_main(argv):
+def main(argv):
     """Entry point of the ``regloss-sandbox`` kernel (see the module docstring)."""
     import argparse
     import resource
@@ -264,4 +265,4 @@ def kernel_main(argv):
 
 
 if __name__ == "__main__":
-    kernel_main(sys.argv[1:])
+    main(sys.argv[1:])

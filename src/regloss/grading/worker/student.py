@@ -22,13 +22,8 @@ parent, or on a remote worker.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -37,10 +32,12 @@ import nbformat
 
 from regloss import course
 from regloss.course import cells as nbcells
+from regloss.grading.processes import Processes, run_process
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import CellVerdict, StudentJob, StudentResult, read_tree, write_tree
 from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
 from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
+from regloss.grading.programs import Program
 
 #: The kernel's notes, in its runtime folder.
 CELL_LOG = "last_cell.txt"
@@ -48,77 +45,6 @@ ACCESS_LOG = "outside_access.txt"
 
 # shared scratch space: other users' and tools' files (executed solution notebooks, ...)
 TEMP_DIRS = list(dict.fromkeys([tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"]))
-
-
-class Processes:
-    """The processes a worker started, so that a stopping parent can kill them all."""
-
-    def __init__(self):
-        self._procs = {}
-        self._lock = threading.Lock()
-        self.stopping = False
-
-    def add(self, key, proc):
-        with self._lock:
-            self._procs[key] = proc
-
-    def remove(self, key):
-        with self._lock:
-            self._procs.pop(key, None)
-
-    def kill_all(self):
-        self.stopping = True
-        with self._lock:
-            procs = list(self._procs.values())
-        for p in procs:
-            kill_tree(p.pid)
-
-
-def kill_tree(pid, wait=True):
-    """Kill a process and every process it started (nbgrader starts kernels in their own
-    sessions); with ``wait``, until they are all gone (else SIGKILL is sent and the
-    caller reaps only its own child)."""
-    try:
-        import psutil
-
-        parent = psutil.Process(pid)
-        procs = parent.children(recursive=True) + [parent]
-        for q in procs:
-            try:
-                q.kill()
-            except psutil.Error:
-                pass
-        if wait:
-            psutil.wait_procs(procs, timeout=10)
-    except Exception:  # noqa: BLE001 - already gone
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def run_process(cmd, log_path, env, cwd, wall, procs=None, key=None):
-    """Run ``cmd`` (its output into ``log_path``) with a wall-clock limit; returns
-    True when it finished in time."""
-    with open(log_path, "ab") as log:
-        if procs is not None and procs.stopping:
-            raise KeyboardInterrupt
-        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             env=env, cwd=str(cwd), start_new_session=True)
-        if procs is not None:
-            procs.add(key, p)
-        try:
-            p.wait(timeout=wall)
-            return True
-        except subprocess.TimeoutExpired:
-            kill_tree(p.pid)
-            p.wait()
-            return False
-        finally:
-            if procs is not None:
-                procs.remove(key)
-            if procs is not None and procs.stopping:
-                raise KeyboardInterrupt
 
 
 def test_cells(bundle):
@@ -222,7 +148,7 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
             ok = warm.run(req_path, env, ws.judge, ws.root / "judge.log", wall, procs, (job.index, "judge"),
                           kind="judge")
         else:
-            ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.judge.judging", str(req_path)],
+            ok = run_process([*iso.net_prefix(), *Program.JUDGE.argv(str(req_path))],
                              ws.root / "judge.log", env, ws.judge, wall, procs, (job.index, "judge"))
         report = JudgeReport.read(req.report) if Path(req.report).is_file() else None
         if report is None:
@@ -336,7 +262,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
                 ok = warm.run(ws.root / "autograde.request.json", env, ws.root, ws.root / "worker.log", wall,
                               procs, (job.index, "autograde"))
             else:
-                ok = run_process([*iso.net_prefix(), sys.executable, "-m", "regloss.grading.worker.autograde",
+                ok = run_process([*iso.net_prefix(), *Program.AUTOGRADE.argv(),
                                   str(ws.root / "autograde.request.json")], ws.root / "worker.log", env, ws.root,
                                  wall, procs, (job.index, "autograde"))
             if (ws.root / "autograde.json").is_file():

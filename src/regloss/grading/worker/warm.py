@@ -48,7 +48,8 @@ import sys
 import tempfile
 import time
 
-from regloss.grading.sandboxed.zygote import Forked
+from regloss.grading.processes import Forked
+from regloss.grading.programs import Program
 
 
 class WarmAutograder:
@@ -67,7 +68,7 @@ class WarmAutograder:
 
     def start(self, env, procs=None, key=None):
         """Start the server (and wait until it is ready)."""
-        cmd = [*self.iso.net_prefix(), sys.executable, "-m", "regloss.grading.worker.warm",
+        cmd = [*self.iso.net_prefix(), *Program.WARM.argv(),
                "--netns" if self.iso.network else "--no-netns"]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=tempfile.gettempdir(), start_new_session=True, bufsize=0)
@@ -151,7 +152,7 @@ class WarmAutograder:
     def close(self):
         """Stop the server (and anything it started, and the zygotes only it used)."""
         if self.proc is not None:
-            from regloss.grading.worker.student import kill_tree
+            from regloss.grading.processes import kill_tree
 
             for pid in [self.proc.pid, *getattr(self.proc, "helpers", [])]:
                 if pid:
@@ -201,7 +202,7 @@ def start_copies(iso, servers, env, seconds=300):
         ans_r, ans_w = os.pipe()
         pairs.append((req_r, ans_w))
         ours.append((req_w, ans_r))
-    cmd = [*iso.net_prefix(), sys.executable, "-m", "regloss.grading.worker.warm",
+    cmd = [*iso.net_prefix(), *Program.WARM.argv(),
            "--netns" if iso.network else "--no-netns", "--copies", ",".join(f"{r}:{w}" for r, w in pairs)]
     try:
         template = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -257,12 +258,14 @@ def serve(netns: bool, copies=()):
     kernels, answers = [None] * n, [None] * n
     use_zygotes = os.environ.get("REGLOSS_NO_ZYGOTE") != "1"
     if use_zygotes:
-        from regloss.grading.sandboxed import zygote as zg
+        from regloss.grading.processes import become_subreaper
+        from regloss.grading.sandboxed.answer_zygote import AnswerZygote
+        from regloss.grading.sandboxed.kernel_zygote import KernelZygote
 
         if copies:  # the zygotes' copies, orphaned on purpose, stay in this process's tree
-            zg.become_subreaper()
+            become_subreaper()
         try:  # one preload for every copy's answer zygote
-            answers = zg.AnswerZygote.many(n)
+            answers = AnswerZygote.many(n)
         except OSError:
             answers = [None] * n
     import matplotlib
@@ -271,7 +274,7 @@ def serve(netns: bool, copies=()):
     import torch  # noqa: F401
 
     if use_zygotes:
-        kernels = zg.Zygote.many(n)  # one preload for every copy's kernel zygote
+        kernels = KernelZygote.many(n)  # one preload for every copy's kernel zygote
     # the imports each per-student process used to pay for
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
@@ -279,11 +282,8 @@ def serve(netns: bool, copies=()):
 
     from regloss.grading.worker import autograde  # noqa: F401
 
-    from regloss.grading.worker import feedback
 
-    from regloss.grading.worker import feedback_exporter
 
-    from regloss.grading.judge import judging as judge
     # what the judge and the instructor's cells it runs import, once (the forked judge inherits them)
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
@@ -356,11 +356,11 @@ def _serve_one(proto, requests, devnull, kernels, answers, ready):
     """One server's loop: requests from ``requests``, answers to ``proto``."""
     from regloss.grading.worker import autograde
     from regloss.grading.judge import judging as judge
-    from regloss.grading.sandboxed import zygote as zg
+    from regloss.grading.sandboxed import answer_zygote, kernel_zygote
 
     if kernels is not None:
-        zg.install(kernels)
-    zg.use_answer_zygote(answers)
+        kernel_zygote.install(kernels)
+    answer_zygote.use_answer_zygote(answers)
     proto.write(json.dumps(ready) + "\n")
     for line in requests:
         if not line.strip():
@@ -414,5 +414,10 @@ def _parse_copies(args):
     return []
 
 
+def main(argv: list[str]) -> None:
+    """``python -m regloss.grading.worker.warm [--netns|--no-netns] [--copies R:W,...]``: :func:`serve`."""
+    serve(argv[:1] == ["--netns"], _parse_copies(argv[1:]))
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1:2] == ["--netns"], _parse_copies(sys.argv[2:]))
+    main(sys.argv[1:])
