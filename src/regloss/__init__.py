@@ -11,12 +11,9 @@ comes from :mod:`torch.nn.functional` and :mod:`torch.autograd`.
 __version__ = "0.1.0"
 
 LOSSES = ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")
-"""The four losses of the course, named as in :mod:`torch.nn.functional`."""
+"""The four losses of the course that :mod:`torch.nn.functional` ships, by their names there.
 
-ROBUST_LOSSES = ("log_cosh_loss", "pseudo_huber_loss", "cauchy_loss", "tukey_biweight_loss", "quantile_loss",
-                 "general_robust_loss")
-"""The robust losses of assignment 07, which :mod:`torch.nn.functional` does not ship:
-:mod:`regloss.checks.reference` defines each as a torch expression."""
-
-ALL_LOSSES = LOSSES + ROBUST_LOSSES
-"""Every loss :mod:`regloss.checks` knows."""
+Everything the checks know about a loss, these and the robust ones of assignment 07,
+is its record in :data:`regloss.checks.losses.REGISTRY`; this plain tuple (equal to
+the registry's ``torch.nn.functional`` losses, as a test asserts) is for code that
+must not import :mod:`regloss.checks` (nor torch)."""

@@ -10,8 +10,9 @@ import pytest
 
 from regloss.checks.cases import case
 from regloss.checks.compare import CheckFailed, _outside_frames, check_grad, check_invalid_arguments, check_loss
-from regloss.checks.diagnose import FACTOR_HINTS, GENERIC_FACTORS, factor_readings, hint, ratio_hint
-from regloss.checks.reference import PARAMETER, torch_grad, torch_loss
+from regloss.checks.diagnose import GENERIC_FACTORS, factor_readings, hint, ratio_hint
+from regloss.checks.losses import REGISTRY
+from regloss.checks.reference import torch_grad, torch_loss
 
 CORE = ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")
 
@@ -31,7 +32,7 @@ EXPECTED = {
 
 
 def _case(loss):
-    p = PARAMETER[loss]
+    p = REGISTRY[loss].main
     return case([0.5, -1.0, 1.2], [0.0, 0.0, 0.0], "sum", **({p: 1.5} if p else {}))
 
 
@@ -39,7 +40,7 @@ def _case(loss):
 def test_a_factor_is_read_only_as_a_mistake_that_fits_the_loss(loss, kind, factor):
     c = _case(loss)
     truth = (torch_loss if kind == "loss" else torch_grad)(loss, c.input, c.target, c.reduction, **c.params)
-    got = ratio_hint(factor * truth, truth, c, kind, PARAMETER[loss], loss=loss)
+    got = ratio_hint(factor * truth, truth, c, kind, REGISTRY[loss].main, loss=loss)
     words = EXPECTED[(loss, kind)][factor]
     if words is None:
         assert got is None, f"{loss} {kind} x{factor}: {got!r}"
@@ -59,10 +60,13 @@ def test_l1_never_hears_of_a_missing_half(loss):
 
 
 def test_every_core_loss_has_its_own_readings_and_others_get_the_generic_ones():
-    assert {lo for lo, _ in FACTOR_HINTS} >= set(CORE)
     for lo in CORE:
+        spec = REGISTRY[lo]
         for kind in ("loss", "grad"):
-            assert factor_readings(lo, kind) == FACTOR_HINTS[(lo, kind)]
+            own = spec.factors(kind)
+            assert own is not None  # its record's own readings, not the generic ones
+            at = spec.with_defaults(_case(lo).params)
+            assert factor_readings(lo, kind, _case(lo).params) == [(r.at(at), r.hint) for r in own]
     assert factor_readings("some_new_loss", "grad") == GENERIC_FACTORS["grad"]
 
 
@@ -150,7 +154,7 @@ def test_a_gradient_wrong_only_at_zero_speaks_of_a_subgradient_only_at_a_kink(lo
     truth = torch_grad(loss, c.input, c.target, c.reduction, **c.params)
     student = truth.copy()
     student[2] = 1.0  # as `e >= 0` would give
-    got = hint(student, truth, c, "grad", PARAMETER[loss], loss=loss)
+    got = hint(student, truth, c, "grad", REGISTRY[loss].main, loss=loss)
     assert "wrong only where e = 0" in got
     assert ("np.sign(0)" in got) == subgradient and ("no kink" in got) == (not subgradient), got
 

@@ -17,7 +17,8 @@ from regloss.checks.cases import case, invalid_calls, probe_cases
 from regloss.checks.compare import check_grad, check_invalid_arguments, check_loss
 from regloss.checks.gradcheck import check_gradient, numerical_gradient, rel_error
 from regloss.checks.own_work import assert_own_work, forbidden_calls
-from regloss.checks.reference import PARAMETER, REDUCTIONS, torch_grad, torch_loss
+from regloss.checks.losses import REGISTRY
+from regloss.checks.reference import REDUCTIONS, torch_grad, torch_loss
 
 # ------------------------------------------------------------------ test-only references
 
@@ -128,7 +129,7 @@ def test_l1_subgradient_is_zero_at_zero_in_torch():
 @pytest.mark.parametrize("name", LOSSES)
 def test_probes_hit_every_branch_boundary_and_dtype(name):
     cases = probe_cases(name, np.random.default_rng(1))
-    p = PARAMETER[name]
+    p = REGISTRY[name].main
     assert {c.reduction for c in cases} == set(REDUCTIONS)
     assert {c.input.dtype for c in cases} == {np.dtype(np.float64), np.dtype(np.float32)}
     assert any(c.input.ndim == 0 for c in cases) and any(c.input.ndim >= 2 for c in cases)

@@ -9,11 +9,13 @@ huge errors, for several parameter values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from regloss.checks.reference import PARAMETER, PARAMETERS, REDUCTIONS
+from regloss.checks.losses import REGISTRY, spec
+from regloss.checks.reference import REDUCTIONS
 
 
 @dataclass(frozen=True)
@@ -90,20 +92,17 @@ def _special_errors(p, large=False):
     return np.array(base)
 
 
-#: The parameter that marks a boundary or scale of each robust loss (``None``: none does).
-BOUNDARY = {"pseudo_huber_loss": "delta", "cauchy_loss": "c", "tukey_biweight_loss": "c",
-            "general_robust_loss": "scale"}
+def _boundary(name: str, params: Mapping[str, float]) -> tuple[str | None, float | None]:
+    """The loss's boundary parameter and its value in a call with ``params`` (``None``: none)."""
+    s = spec(name)
+    key = s.boundary
+    if key is None:
+        return None, None
+    return key, (params.get(key, s.parameters.get(key)) if s.boundary_default else params.get(key))
 
 
-def _boundary(name, params):
-    if name in PARAMETERS and name not in BOUNDARY and PARAMETER[name] in ("delta", "beta"):
-        return PARAMETER[name], params.get(PARAMETER[name])
-    key = BOUNDARY.get(name)
-    return key, (params.get(key, PARAMETERS[name].get(key)) if key else None)
-
-
-def default_params_list(name, rng):
-    """Parameter values :func:`probe_cases` tries by default for ``name``.
+def default_params_list(name: str, rng: np.random.Generator) -> list[dict[str, float]]:
+    """Parameter values :func:`probe_cases` tries by default for ``name``: its record's ``probe_params``.
 
     The core losses: ``delta`` / ``beta`` in ``1, 0.5, 2`` and a random one (and
     ``beta = 0``). The robust losses: their defaults, the values the course uses
@@ -111,23 +110,7 @@ def default_params_list(name, rng):
     one; Barron's loss at ``alpha`` = 2, 1, 0, -2, -inf, 4, 0.5 and a random
     alpha, with several scales.
     """
-    pname = PARAMETER[name]
-    if pname is None:
-        return [{}]
-    r = float(np.round(rng.uniform(0.1, 3.0), 3))
-    if name == "general_robust_loss":
-        a = float(np.round(rng.uniform(-6.0, 3.0), 3))
-        if abs(a) < 0.1:  # Barron's own power form loses digits near alpha = 0 (fine in float64, not float32)
-            a += 0.25
-        return [{"alpha": 2.0, "scale": 1.0}, {"alpha": 1.0, "scale": 1.0}, {"alpha": 0.0, "scale": 0.5},
-                {"alpha": -2.0, "scale": 2.0}, {"alpha": -np.inf, "scale": 1.0}, {"alpha": 4.0, "scale": 1.5},
-                {"alpha": 0.5, "scale": 0.25}, {"alpha": a, "scale": r}]
-    values = {"cauchy_loss": [1.0, 2.3849, 0.5, r], "tukey_biweight_loss": [4.685, 1.0, 2.0, r],
-              "quantile_loss": [0.5, 0.1, 0.9, float(np.round(rng.uniform(0.02, 0.98), 3))]}.get(
-        name, [1.0, 0.5, 2.0, r])
-    if pname == "beta":
-        values.append(0.0)
-    return [{pname: v} for v in values]
+    return spec(name).probe_params(rng)
 
 
 def _exact_pair(rng, errors, dtype):
@@ -142,7 +125,7 @@ def probe_cases(name, rng, params_list=None, dtypes=(np.float64, np.float32), re
     Parameters
     ----------
     name : str
-        One of :data:`regloss.ALL_LOSSES`.
+        A loss of :data:`regloss.checks.losses.REGISTRY`.
     rng : numpy.random.Generator
         All randomness comes from here.
     params_list : list of dict, optional
@@ -156,14 +139,8 @@ def probe_cases(name, rng, params_list=None, dtypes=(np.float64, np.float32), re
     list of Case
     """
     if params_list is None:
-        if name in PARAMETERS and PARAMETER[name] in ("delta", "beta") and name not in BOUNDARY:
-            pname = PARAMETER[name]  # the core losses draw exactly as they always have
-            params_list = [{}] if pname is None else [
-                {pname: v} for v in [1.0, 0.5, 2.0, float(np.round(rng.uniform(0.1, 3.0), 3))]
-                + ([0.0] if pname == "beta" else [])]
-        else:
-            params_list = default_params_list(name, rng)
-    large = name not in ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")
+        params_list = default_params_list(name, rng)
+    large = spec(name).large_errors
     cases = []
     for params in params_list:
         pname, p = _boundary(name, params)
@@ -205,18 +182,7 @@ def invalid_calls(name):
         Keyword arguments for the call, and the name of the offending argument.
     """
     calls = [({"reduction": r}, "reduction") for r in ("avg", "Mean", "")]
-    pname = PARAMETER[name]
-    if pname == "delta":
-        calls += [({"delta": v}, "delta") for v in (0.0, -1.0, -0.5)]
-    elif pname == "beta":
-        calls += [({"beta": v}, "beta") for v in (-1.0, -1e-3)]
-    elif pname == "c":
-        calls += [({"c": v}, "c") for v in (0.0, -1.0, -2.3849)]
-    elif pname == "q":
-        calls += [({"q": v}, "q") for v in (0.0, 1.0, -0.25, 1.5)]
-    elif pname == "alpha":
-        calls += [({"scale": v}, "scale") for v in (0.0, -1.0)] + [({"alpha": float("nan")}, "alpha")]
-    return calls
+    return calls + [(dict(kwargs), bad) for kwargs, bad in spec(name).invalid]
 
 
 def uniform_cases(name, rng, params_list, shapes=((5,), (5, 5), (5, 5, 5)), low=-9.0, high=9.0,
@@ -230,7 +196,7 @@ def uniform_cases(name, rng, params_list, shapes=((5,), (5, 5), (5, 5, 5)), low=
     Parameters
     ----------
     name : str
-        One of :data:`regloss.LOSSES`.
+        A loss of :data:`regloss.checks.losses.REGISTRY`.
     rng : numpy.random.Generator
     params_list : list of dict
         Parameter values, e.g. ``[{"delta": d} for d in rng.uniform(1e-3, 9, 3)]``.
@@ -243,7 +209,7 @@ def uniform_cases(name, rng, params_list, shapes=((5,), (5, 5), (5, 5, 5)), low=
     -------
     list of Case
     """
-    if name not in PARAMETER:
+    if not isinstance(name, str) or name not in REGISTRY:
         raise ValueError(f"unknown loss {name!r}")
     cases = []
     for params in params_list:
@@ -262,7 +228,7 @@ def convention_cases(name, rng, params=None):
 
     * ``fn(input, target)``: the defaults, ``reduction="mean"`` and PyTorch's
       default parameter (``delta = beta = 1``; the contract's defaults for the
-      robust losses, :data:`regloss.checks.reference.PARAMETERS`);
+      robust losses: the record's ``parameters``);
     * ``fn(input, target, reduction, param)`` positionally, in
       ``torch.nn.functional``'s argument order, for every reduction.
 
@@ -271,22 +237,19 @@ def convention_cases(name, rng, params=None):
     name : str
     rng : numpy.random.Generator
     params : dict, optional
-        The parameter for the positional calls; default ``{"delta": 2.0}`` /
-        ``{"beta": 0.5}`` (values that differ from the default).
+        The parameter for the positional calls; default the record's ``positional``
+        (``{"delta": 2.0}``, ``{"beta": 0.5}``, ...: values that differ from the default).
 
     Returns
     -------
     list of Case
     """
     if params is None:
-        params = {"huber_loss": {"delta": 2.0}, "smooth_l1_loss": {"beta": 0.5},
-                  "pseudo_huber_loss": {"delta": 2.0}, "cauchy_loss": {"c": 2.0},
-                  "tukey_biweight_loss": {"c": 3.0}, "quantile_loss": {"q": 0.25},
-                  "general_robust_loss": {"alpha": -2.0, "scale": 0.5}}.get(name, {})
+        params = dict(spec(name).positional)
     _, p = _boundary(name, params)
     errors = np.concatenate([_special_errors(p), rng.normal(0.0, 3.0, size=6)])
     x, t = _exact_pair(rng, errors, np.float64)
-    defaults = ", ".join(f"{k}={v!r}" for k, v in PARAMETERS[name].items())
+    defaults = ", ".join(f"{k}={v!r}" for k, v in spec(name).parameters.items())
     cases = [Case(x, t, "mean", {}, "default arguments: reduction='mean'" + (f", {defaults}" if defaults else ""),
                   "defaults")]
     for r in REDUCTIONS:

@@ -27,8 +27,10 @@ import numpy as np
 
 from regloss.checks.cases import Case, invalid_calls
 from regloss.checks.diagnose import hint
+from regloss.checks.losses import REGISTRY
+from regloss.checks.mistakes import Hint
 from regloss.checks.own_work import assert_own_work
-from regloss.checks.reference import PARAMETER, torch_error, torch_grad, torch_loss
+from regloss.checks.reference import torch_error, torch_grad, torch_loss
 
 class CheckFailed(AssertionError):
     """A check found that a student's function differs from PyTorch (or from the contract).
@@ -109,12 +111,12 @@ def _fmt(a):
 
 def _as_array(result, name, case, expected_shape, kind="loss"):
     if result is None:
-        raise AssertionError(f"{case.describe(name)} returned None: did you forget `return`?")
+        raise AssertionError(f"{case.describe(name)} returned None: {Hint('no-return', 'did you forget `return`?')}")
     try:
         arr = np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
-        raise AssertionError(
-            f"{case.describe(name)} returned {type(result).__name__}, not a NumPy array or number") from None
+        raise AssertionError(f"{case.describe(name)} returned {type(result).__name__}, "
+                             f"{Hint('not-an-array', 'not a NumPy array or number')}") from None
     if arr.shape != tuple(expected_shape):
         if kind == "grad":
             what = "a gradient has the shape of input, whatever the reduction"
@@ -123,7 +125,8 @@ def _as_array(result, name, case, expected_shape, kind="loss"):
         else:
             what = f"reduction={case.reduction!r} gives a single number (shape ())"
         raise AssertionError(
-            f"{case.describe(name)} returned shape {arr.shape}, PyTorch gives {tuple(expected_shape)}: {what}")
+            f"{case.describe(name)} returned shape {arr.shape}, PyTorch gives {tuple(expected_shape)}: "
+            f"{Hint('wrong-shape', what)}")
     return arr
 
 
@@ -152,7 +155,7 @@ def _check_one(fn, name, case, kind):
     with np.errstate(all="ignore"):
         ok = np.allclose(student, truth, rtol=rtol, atol=atol, equal_nan=True)
     if not ok:
-        h = hint(student, truth, case, kind, PARAMETER.get(name), rtol=max(rtol, 1e-6), loss=name)
+        h = hint(student, truth, case, kind, REGISTRY[name].main, rtol=max(rtol, 1e-6), loss=name)
         raise AssertionError(
             f"{case.describe(label)} gave {_fmt(student)}, PyTorch gives {_fmt(truth)}"
             + _first_bad(student, truth, rtol, atol, case)
@@ -239,15 +242,13 @@ def check_invalid_arguments(fn, name, calls=None, input=(1.0, -2.0), target=(0.0
         except ValueError as exc:
             msg = str(exc)
             if bad not in msg and repr(kwargs[bad]) not in msg and str(kwargs[bad]) not in msg:
-                raise AssertionError(
-                    f"{label}(..., {shown}) raised ValueError({msg!r}); good, but the message should say "
-                    f"what is wrong: name {bad!r} or its value") from None
+                vague = Hint("vague-error", f"good, but the message should say what is wrong: name {bad!r} or its "
+                                            "value")
+                raise AssertionError(f"{label}(..., {shown}) raised ValueError({msg!r}); {vague}") from None
             continue
         except Exception as exc:  # noqa: BLE001
-            raise AssertionError(
-                f"{label}(..., {shown}) raised {type(exc).__name__}({exc}); PyTorch refuses this call too, "
-                f"and the contract asks for a ValueError ({type(torch_exc).__name__} in torch: "
-                f"{torch_exc})") from None
-        raise AssertionError(
-            f"{label}(..., {shown}) returned {_fmt(result) if result is not None else None} instead of raising "
-            f"ValueError. PyTorch refuses it: {torch_exc}")
+            other = Hint("wrong-exception", f"PyTorch refuses this call too, and the contract asks for a ValueError "
+                                            f"({type(torch_exc).__name__} in torch: {torch_exc})")
+            raise AssertionError(f"{label}(..., {shown}) raised {type(exc).__name__}({exc}); {other}") from None
+        accepts = Hint("accepts-invalid", f"instead of raising ValueError. PyTorch refuses it: {torch_exc}")
+        raise AssertionError(f"{label}(..., {shown}) returned {_fmt(result) if result is not None else None} {accepts}")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from regloss.checks.mistakes import Hint
+
 
 def numerical_gradient(f, x, h=1e-5):
     """Centred finite-difference gradient of a scalar function.
@@ -94,6 +96,7 @@ def check_gradient(loss_fn, grad_fn, input, target, kinks=(0.0,), h=1e-5, tol=1e
     for k in kinks:
         keep &= np.abs(ae - k) > 10 * h
     err = rel_error(ana[keep], num[keep])
-    assert err <= tol, (f"analytic and finite-difference gradients differ: relative error {err:.3g} > {tol:g}"
-                        f"\nanalytic  {ana[keep][:6]}\nnumerical {num[keep][:6]}")
+    differ = Hint("gradient-vs-finite-differences",
+                  f"analytic and finite-difference gradients differ: relative error {err:.3g} > {tol:g}")
+    assert err <= tol, f"{differ}\nanalytic  {ana[keep][:6]}\nnumerical {num[keep][:6]}"
     return err

@@ -17,7 +17,12 @@ import warnings
 
 import numpy as np
 
+from regloss.checks.mistakes import Hint
 from regloss.checks.remote import Elsewhere
+
+#: The hint of a graded function that hands its computation to another library.
+DELEGATES = Hint("delegates", "This exercise asks you to write the computation yourself in NumPy; a function that "
+                              "hands it to another library earns no points for it.")
 
 FORBIDDEN_MODULES = ("torch", "scipy", "sklearn", "statsmodels", "regloss", "jax", "tensorflow", "pandas")
 
@@ -127,7 +132,4 @@ def assert_own_work(fn, *args, forbidden_modules=FORBIDDEN_MODULES, forbidden_fu
     if calls:
         name = getattr(fn, "__name__", "this function")
         shown = ", ".join(calls[:3]) + (" ..." if len(calls) > 3 else "")
-        raise AssertionError(
-            f"{name} calls {shown}. This exercise asks you to write the computation yourself "
-            f"in NumPy; a function that hands it to another library earns no points for it."
-        )
+        raise AssertionError(f"{name} calls {shown}. {DELEGATES}")

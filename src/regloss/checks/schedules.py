@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from regloss.checks.compare import quiet
+from regloss.checks.mistakes import Hint
 
 #: Lower bound of the self-adjusting beta in the authors' code (``clamp(min=1e-3)``).
 SELF_ADJUSTING_MIN_BETA = 1e-3
@@ -128,11 +129,12 @@ def _call(fn, label, errors, **kwargs):
     except Exception as exc:  # noqa: BLE001 - reported as the student's failure
         raise AssertionError(f"{label} raised {type(exc).__name__}: {exc}") from None
     if result is None:
-        raise AssertionError(f"{label} returned None: did you forget `return`?")
+        raise AssertionError(f"{label} returned None: {Hint('no-return', 'did you forget `return`?')}")
     try:
         return np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
-        raise AssertionError(f"{label} returned {type(result).__name__}, not an array of betas") from None
+        raise AssertionError(f"{label} returned {type(result).__name__}, "
+                             f"{Hint('not-an-array', 'not an array of betas')}") from None
 
 
 def _first_diff(student, truth):
@@ -168,25 +170,31 @@ def _dynamic_variant(errors, k, interval, beta0, mode):
     return np.asarray(out)
 
 
+#: The mistakes :func:`_dynamic_variant` makes, by its mode, with their hints.
 _DYNAMIC_MISTAKES = {
-    "every-step": "beta is updated after every iteration, not after every `interval`-th",
-    "early": "the new beta is already used in the iteration that triggers the update; it applies from the next",
-    "mean-record": "each iteration records the mean |error|, not the k-th smallest",
-    "k-plus-1": "the (k+1)-th smallest |error| is recorded: k counts from 1 (index k - 1 of the sorted errors)",
-    "mean-history": "the update takes the mean of the records; the authors' code takes their median",
-    "no-cap": "the new beta is not capped at beta0: beta = min(beta0, median)",
-    "lower-median": "the lower of the two middle records (torch.median's convention); the median of an even "
-                    "number of values is the mean of the two middle ones (np.median)",
-    "no-clear": "the records are not cleared after an update: the median must cover the last `interval` "
-                "iterations only",
+    "every-step": Hint("beta-updated-every-step",
+                       "beta is updated after every iteration, not after every `interval`-th"),
+    "early": Hint("beta-applied-early", "the new beta is already used in the iteration that triggers the update; "
+                                        "it applies from the next"),
+    "mean-record": Hint("mean-record", "each iteration records the mean |error|, not the k-th smallest"),
+    "k-plus-1": Hint("kth-off-by-one", "the (k+1)-th smallest |error| is recorded: k counts from 1 (index k - 1 "
+                                       "of the sorted errors)"),
+    "mean-history": Hint("mean-of-records",
+                         "the update takes the mean of the records; the authors' code takes their median"),
+    "no-cap": Hint("beta-not-capped", "the new beta is not capped at beta0: beta = min(beta0, median)"),
+    "lower-median": Hint("lower-median", "the lower of the two middle records (torch.median's convention); the "
+                                         "median of an even number of values is the mean of the two middle ones "
+                                         "(np.median)"),
+    "no-clear": Hint("records-not-cleared", "the records are not cleared after an update: the median must cover "
+                                            "the last `interval` iterations only"),
 }
 
 
 def _dynamic_hint(errors, student, k, interval, beta0):
-    for mode, text in _DYNAMIC_MISTAKES.items():
+    for mode, hint in _DYNAMIC_MISTAKES.items():
         g = _dynamic_variant(errors, k, interval, beta0, mode)
         if g.shape == student.shape and np.allclose(student, g, rtol=1e-9, atol=1e-12):
-            return text
+            return str(hint)
     return ("compare with the rule: record the k-th smallest |error| of each iteration; after every "
             "`interval`-th iteration beta = min(beta0, median of the records), then clear the records")
 
@@ -201,7 +209,8 @@ def check_dynamic_beta(fn, errors, k=10, interval=100, beta0=1.0, label=None):
     truth = dynamic_beta_reference(errors, k, interval, beta0)
     student = _call(fn, label, errors, k=k, interval=interval, beta0=beta0)
     if student.shape != truth.shape:
-        raise AssertionError(f"{label} returned shape {student.shape}; one beta per iteration is shape {truth.shape}")
+        shape = Hint("wrong-shape", f"one beta per iteration is shape {truth.shape}")
+        raise AssertionError(f"{label} returned shape {student.shape}; {shape}")
     if not np.allclose(student, truth, rtol=1e-9, atol=1e-12):
         i = _first_diff(student, truth)
         hint = _dynamic_hint(errors, student, k, interval, beta0)
@@ -232,17 +241,22 @@ def _self_adjusting_hint(errors, student, beta_max, momentum):
         res = np.array(out)
         return res[:, 0] if np.asarray(errors[0]).ndim == 1 else res
 
-    why = {"flipped": "momentum weights the new batch by 1 - momentum: the new batch gets weight `momentum`",
-           "biased": "the variance divides by n; the authors' code uses the unbiased variance (n - 1)",
-           "std": "mu - sigma (standard deviation) instead of mu - sigma^2 (variance)",
-           "no-momentum": "no running statistics: each batch's own mean and variance, no momentum",
-           "clip-zero": "beta clipped at 0 instead of 1e-3 (a beta of 0 divides by zero in 0.5 x^2 / beta)",
-           "no-cap": "beta is not capped at beta_max",
-           "before": "beta is computed before the statistics are updated with the current batch"}
-    for mode, text in why.items():
+    why = {"flipped": Hint("momentum-flipped", "momentum weights the new batch by 1 - momentum: the new batch gets "
+                                               "weight `momentum`"),
+           "biased": Hint("biased-variance",
+                          "the variance divides by n; the authors' code uses the unbiased variance (n - 1)"),
+           "std": Hint("std-for-variance", "mu - sigma (standard deviation) instead of mu - sigma^2 (variance)"),
+           "no-momentum": Hint("no-running-statistics",
+                               "no running statistics: each batch's own mean and variance, no momentum"),
+           "clip-zero": Hint("beta-clipped-at-zero", "beta clipped at 0 instead of 1e-3 (a beta of 0 divides by "
+                                                     "zero in 0.5 x^2 / beta)"),
+           "no-cap": Hint("beta-not-capped", "beta is not capped at beta_max"),
+           "before": Hint("beta-before-update",
+                          "beta is computed before the statistics are updated with the current batch")}
+    for mode, hint in why.items():
         g = run(mode)
         if g.shape == student.shape and np.allclose(student, g, rtol=1e-9, atol=1e-12, equal_nan=True):
-            return text
+            return str(hint)
     return ("compare with the rule: update mu and var with the batch first (old value weight 1 - momentum), "
             "then beta = clip(mu - var, 1e-3, beta_max)")
 
@@ -258,8 +272,8 @@ def check_self_adjusting_beta(fn, errors, beta_max=1.0, momentum=0.1, label=None
     truth = self_adjusting_beta_reference(errors, beta_max, momentum)
     student = _call(fn, label, errors, beta_max=beta_max, momentum=momentum)
     if student.shape != truth.shape:
-        raise AssertionError(f"{label} returned shape {student.shape}, expected {truth.shape}: one beta per batch"
-                             + (" and column" if truth.ndim == 2 else ""))
+        shape = Hint("wrong-shape", "one beta per batch" + (" and column" if truth.ndim == 2 else ""))
+        raise AssertionError(f"{label} returned shape {student.shape}, expected {truth.shape}: {shape}")
     if not np.allclose(student, truth, rtol=1e-9, atol=1e-12):
         i = _first_diff(student, truth)
         hint = _self_adjusting_hint(errors, student, beta_max, momentum)

@@ -21,12 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from regloss.checks.compare import quiet, tolerance
+from regloss.checks.losses import REGISTRY
+from regloss.checks.mistakes import Hint
 from regloss.checks.own_work import forbidden_calls
 from regloss.checks.remote import Elsewhere
 from regloss.teaching import torch_probes
 
-#: What ``numpy_loss_function`` may not call: the losses it must build from the NumPy callables.
-TORCH_LOSSES = ("torch.l1_loss", "torch.mse_loss", "torch.huber_loss", "torch.smooth_l1_loss")
+#: What ``numpy_loss_function`` may not call: the losses it must build from the NumPy callables
+#: (``torch.l1_loss``, ...: every loss whose record's truth is a ``torch.nn.functional`` function).
+TORCH_LOSSES = tuple(f"torch.{s.truth}" for s in REGISTRY.values() if s.in_torch)
 NOT_TORCH = ("scipy", "sklearn", "statsmodels", "jax", "tensorflow", "pandas")
 
 
@@ -130,8 +133,9 @@ def _returned(obs, label):
         stage = {"backward": f"{label}: backward raised "}.get(obs["error"], f"{label} raised ")
         raise AssertionError(f"{stage}{obs.get('type')}: {obs.get('message')}")
     if obs.get("returned") != "Tensor":
-        raise AssertionError(f"{label} returned {obs.get('returned')}; a torch loss returns a torch.Tensor "
-                             "(convert the NumPy result with torch.as_tensor)")
+        not_tensor = Hint("not-a-tensor", "a torch loss returns a torch.Tensor (convert the NumPy result with "
+                                          "torch.as_tensor)")
+        raise AssertionError(f"{label} returned {obs.get('returned')}; {not_tensor}")
 
 
 def _fmt(t):
@@ -158,15 +162,16 @@ def _check_probe(obs, name, params, probe, planned):
     label = probe.describe(name, params)
     _returned(obs, label)
     if tuple(obs["shape"]) != tuple(truth.shape):
-        raise AssertionError(f"{label} has shape {tuple(obs['shape'])}, PyTorch's {name} {tuple(truth.shape)}"
-                             + (": a reduced loss is a 0-d tensor (shape ())" if truth.dim() == 0 else ""))
+        shape = Hint("wrong-shape", f"has shape {tuple(obs['shape'])}, PyTorch's {name} {tuple(truth.shape)}"
+                                    + (": a reduced loss is a 0-d tensor (shape ())" if truth.dim() == 0 else ""))
+        raise AssertionError(f"{label} {shape}")
     if obs["dtype"] != str(truth.dtype):
-        raise AssertionError(f"{label} has dtype {obs['dtype']}; input is torch.{probe.dtype}: give the result "
-                             "input's dtype (and device), e.g. torch.as_tensor(value, dtype=input.dtype, "
-                             "device=input.device)")
+        dtype = Hint("wrong-dtype", "give the result input's dtype (and device), e.g. torch.as_tensor(value, "
+                                    "dtype=input.dtype, device=input.device)")
+        raise AssertionError(f"{label} has dtype {obs['dtype']}; input is torch.{probe.dtype}: {dtype}")
     if not obs["grad_fn"]:
-        raise AssertionError(f"{label} returned a tensor with no grad_fn although input requires grad: "
-                             "return the output of your autograd.Function's .apply")
+        apply = Hint("no-grad-fn", "return the output of your autograd.Function's .apply")
+        raise AssertionError(f"{label} returned a tensor with no grad_fn although input requires grad: {apply}")
     rtol, atol = tolerance(np.dtype(probe.dtype))
     value = np.asarray(obs["value"], dtype=np.float64)
     if value.shape != tuple(truth.shape) or \
@@ -180,10 +185,12 @@ def _check_probe(obs, name, params, probe, planned):
         if r is None:
             continue
         if g is None:
-            raise AssertionError(f"{label}: no gradient reached {which}: backward must return one for it "
-                                 f"(d loss / d target = -d loss / d input)")
+            missing = Hint("missing-gradient", "backward must return one for it (d loss / d target = -d loss / d "
+                                               "input)")
+            raise AssertionError(f"{label}: no gradient reached {which}: {missing}")
         if dt != str(truth.dtype):
-            raise AssertionError(f"{label}: the gradient for {which} has dtype {dt}, not {truth.dtype}")
+            dtype = Hint("wrong-dtype", f"the gradient for {which} has dtype {dt}, not {truth.dtype}")
+            raise AssertionError(f"{label}: {dtype}")
         gn = np.asarray(g, dtype=np.float64)
         if gn.shape != r.shape or not np.allclose(gn, r, rtol=rtol, atol=atol):
             raise AssertionError(f"{label}: backward with grad_output = {_fmt(w)} gives d/d {which} "
@@ -196,13 +203,15 @@ def _grad_hint(g, r, w, which, truth):
     wn = np.asarray(w)
     with np.errstate(all="ignore"):
         if np.allclose(g * wn, r, rtol=1e-3, atol=1e-6) or np.allclose(g, r / wn, rtol=1e-3, atol=1e-6):
-            return ": backward ignores grad_output (multiply loss_grad's result by it)"
+            return ": " + str(Hint("ignores-grad-output", "backward ignores grad_output (multiply loss_grad's result "
+                                                          "by it)"))
         if np.allclose(g, -r, rtol=1e-3, atol=1e-6):
-            return (": the sign is flipped" + (" (d loss / d target = -d loss / d input)" if which == "target" else ""))
+            flipped = "the sign is flipped" + (" (d loss / d target = -d loss / d input)" if which == "target" else "")
+            return ": " + str(Hint("flipped-sign", flipped))
     ratio = np.median(np.abs(g[np.abs(r) > 0] / r[np.abs(r) > 0])) if np.any(np.abs(r) > 0) else np.nan
     for k in range(2, 5000):
         if np.isclose(ratio, k, rtol=1e-3) and np.allclose(g, k * r, rtol=1e-3, atol=1e-6):
-            return f": {k} times too large, the gradient of the sum for a mean?"
+            return ": " + str(Hint("missing-1/N", f"{k} times too large, the gradient of the sum for a mean?"))
         if ratio > 5001:
             break
     return ""
@@ -221,8 +230,8 @@ def _follows(numpy_loss_function, loss, loss_grad, name, params, rng):
     _returned(obs, label)
     got = np.asarray(obs["value"], dtype=np.float64)
     if got.shape != () or not np.isclose(float(got), float(truth.detach()) + 1.0, rtol=1e-9):
-        raise AssertionError(f"{label} gives {_fmt(got)}, not {name} + 1 = {float(truth.detach()) + 1:.6g}: "
-                             "the forward pass must call the NumPy `loss` it is given")
+        forward = Hint("forward-ignores-loss", "the forward pass must call the NumPy `loss` it is given")
+        raise AssertionError(f"{label} gives {_fmt(got)}, not {name} + 1 = {float(truth.detach()) + 1:.6g}: {forward}")
     label = f"numpy_loss_function(loss, loss_grad) with a loss_grad that triples {name}_grad"
     (obs,) = _observe(numpy_loss_function, torch_probes.loss_calls,
                       loss, functools.partial(torch_probes.tripled_grad, loss_grad), dict(params), [call])
@@ -230,8 +239,9 @@ def _follows(numpy_loss_function, loss, loss_grad, name, params, rng):
     g = obs["grads"][0][0] if obs["grads"] else None
     g = np.full(np.shape(r), np.nan) if g is None else np.asarray(g, dtype=np.float64)
     if g.shape != r.shape or not np.allclose(g, 3.0 * r, rtol=1e-9, atol=1e-12):
-        raise AssertionError(f"{label}: the gradient is {_fmt(g)}, not 3 times autograd's {_fmt(r)}: "
-                             "the backward pass must call the NumPy `loss_grad` it is given, not autograd")
+        backward = Hint("backward-ignores-loss-grad", "the backward pass must call the NumPy `loss_grad` it is "
+                                                      "given, not autograd")
+        raise AssertionError(f"{label}: the gradient is {_fmt(g)}, not 3 times autograd's {_fmt(r)}: {backward}")
     return 2
 
 
@@ -274,20 +284,23 @@ def _check_gradcheck(obs, name, params, reduction, m):
                                for gr in grads[:m]])  # (outputs, 7)
         for gr in grads:
             if gr[k] is not None and gr[2][k] != "torch.float64":
-                raise AssertionError(f"{label} fails: Gradient has dtype mismatch (the gradient for {which} has "
-                                     f"dtype {gr[2][k]}, not torch.float64)")
+                mismatch = Hint("wrong-dtype", f"Gradient has dtype mismatch (the gradient for {which} has dtype "
+                                               f"{gr[2][k]}, not torch.float64)")
+                raise AssertionError(f"{label} fails: {mismatch}")
         plus, minus = values[14 * k:14 * k + 14:2], values[14 * k + 1:14 * k + 14:2]
         numerical = np.stack([(p - q) / (2 * GRADCHECK_EPS) for p, q in zip(plus, minus)], axis=1)
         if analytical.shape != numerical.shape or not np.all(
                 np.abs(analytical - numerical) <= GRADCHECK_ATOL + GRADCHECK_RTOL * np.abs(numerical)):
-            raise AssertionError(f"{label} fails: Jacobian mismatch for output 0 with respect to input {k} "
-                                 f"({which}), numerical: {_fmt(numerical.squeeze())}, "
-                                 f"analytical: {_fmt(analytical.squeeze())}")
+            jacobian = Hint("gradient-vs-finite-differences",
+                            f"Jacobian mismatch for output 0 with respect to input {k} ({which}), numerical: "
+                            f"{_fmt(numerical.squeeze())}, analytical: {_fmt(analytical.squeeze())}")
+            raise AssertionError(f"{label} fails: {jacobian}")
     first, again = grads[0], grads[m]
     for a, b in zip(first[:2], again[:2]):
         if (a is None) != (b is None) or (a is not None and not np.array_equal(np.asarray(a), np.asarray(b))):
-            raise AssertionError(f"{label} fails: Backward is not reentrant, i.e., running backward with same "
-                                 "input and grad_output multiple times gives different values")
+            reentrant = Hint("not-reentrant", "Backward is not reentrant, i.e., running backward with same input "
+                                              "and grad_output multiple times gives different values")
+            raise AssertionError(f"{label} fails: {reentrant}")
     return 1
 
 
@@ -330,10 +343,10 @@ def check_numpy_loss_function(numpy_loss_function, loss, loss_grad, name, probes
     probes = list(probes) if probes is not None else [Probe()]
     calls = _own_work_calls(numpy_loss_function, loss, loss_grad, params)
     if calls:
-        raise AssertionError(
-            f"numpy_loss_function calls {', '.join(calls[:3])}: it must build the torch loss from the NumPy "
-            "`loss` and `loss_grad` it is given; a function that hands the work to torch.nn.functional "
-            "earns no points for it")
+        delegates = Hint("delegates", "it must build the torch loss from the NumPy `loss` and `loss_grad` it is "
+                                      "given; a function that hands the work to torch.nn.functional earns no points "
+                                      "for it")
+        raise AssertionError(f"numpy_loss_function calls {', '.join(calls[:3])}: {delegates}")
     planned = [_plan_probe(name, params, p, rng) for p in probes]
     follows_seed = int(rng.integers(2**31))
     checks = [_plan_gradcheck(name, params, r, rng) for r in gradcheck_reductions]
@@ -484,15 +497,17 @@ def check_train(train, configs=TRAIN_CONFIGS_VISIBLE, seed=0, n=64):
         if "error" in obs:
             raise AssertionError(f"{label} raised {obs.get('type')}: {obs.get('message')}")
         if obs.get("returned") == "NoneType":
-            raise AssertionError(f"{label} returned None: return the list of the n_steps losses")
+            raise AssertionError(f"{label} returned None: {Hint('no-return', 'return the list of the n_steps losses')}")
         if obs.get("losses") is None:
-            raise AssertionError(f"{label} returned {obs.get('returned')}, not a list of numbers")
+            not_list = Hint("not-an-array", "not a list of numbers")
+            raise AssertionError(f"{label} returned {obs.get('returned')}, {not_list}")
         losses = np.asarray(obs["losses"], dtype=np.float64).reshape(-1)
         want, params = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps)
         rtol, atol = (1e-7, 1e-10) if dtype_name == "float64" else (1e-4, 1e-6)
         if losses.shape != want.shape:
-            raise AssertionError(f"{label} returned {losses.size} losses; {n_steps} steps give {n_steps} "
-                                 "(one per step, computed before the step)")
+            count = Hint("wrong-number-of-losses", f"{n_steps} steps give {n_steps} (one per step, computed before "
+                                                   "the step)")
+            raise AssertionError(f"{label} returned {losses.size} losses; {count}")
         got_params = [np.asarray(p, dtype=np.float64) for p in obs.get("params") or []]
         same_params = len(got_params) == len(params) and all(
             a.shape == tuple(b.shape) and np.allclose(a, b.numpy(), rtol=rtol * 10, atol=atol * 10)
@@ -509,14 +524,18 @@ def _train_hint(model, loss_fn, kind, lr, wd, x, y, n_steps, losses, got_params,
     start = [p.detach().numpy() for p in model.parameters()]
     if n_steps and len(got_params) == len(start) and all(
             a.shape == b.shape and np.allclose(a, b) for a, b in zip(got_params, start)):
-        return (": the model's parameters did not change. Is optimizer.step() called, and is zero_grad() "
-                "called after backward() (which wipes the gradients before the step)?")
+        return ": " + str(Hint("parameters-unchanged", "the model's parameters did not change. Is optimizer.step() "
+                                                       "called, and is zero_grad() called after backward() (which "
+                                                       "wipes the gradients before the step)?"))
     acc, _ = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps, accumulate=True)
     if np.allclose(losses, acc, rtol=1e-5, atol=1e-8):
-        return ": gradients accumulate from step to step: call optimizer.zero_grad() in every step"
+        return ": " + str(Hint("no-zero-grad", "gradients accumulate from step to step: call optimizer.zero_grad() "
+                                               "in every step"))
     more, _ = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps + 1)
     if losses.size and np.allclose(losses, more[1:], rtol=1e-5, atol=1e-8):
-        return ": each loss is the one after the step; record the loss computed for the step's backward()"
+        return ": " + str(Hint("loss-after-step", "each loss is the one after the step; record the loss computed for "
+                                                  "the step's backward()"))
     if losses.size and np.allclose(losses[1:], more[:losses.size - 1], rtol=1e-5, atol=1e-8):
-        return ": the first step did not move the parameters: is step() called before backward()?"
+        return ": " + str(Hint("step-before-backward", "the first step did not move the parameters: is step() called "
+                                                       "before backward()?"))
     return ""

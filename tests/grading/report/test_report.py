@@ -14,7 +14,8 @@ import pytest
 
 from regloss.checks import diagnose
 from regloss.checks.cases import case
-from regloss.checks.reference import PARAMETER, torch_grad, torch_loss
+from regloss.checks.losses import REGISTRY
+from regloss.checks.reference import torch_grad, torch_loss
 from regloss.course import CourseError
 from regloss.grading.report import lms
 from regloss.grading.report import mistakes
@@ -162,12 +163,12 @@ def test_gradebook_students_get_the_roster_names(tmp_path, monkeypatch):
 
 def _hint(student, truth, c, kind, name):
     kw = {"loss": name} if "loss" in inspect.signature(diagnose.hint).parameters else {}
-    return diagnose.hint(student, truth, c, kind, PARAMETER.get(name), rtol=1e-6, **kw)
+    return diagnose.hint(student, truth, c, kind, REGISTRY[name].main, rtol=1e-6, **kw)
 
 
 def _params(name, p):
     """The parameters of ``name`` for the generator's ``p``: 2.0, or the special value 0."""
-    param = PARAMETER.get(name)
+    param = REGISTRY[name].main
     if param is None:
         return {}
     if name == "general_robust_loss":
@@ -182,7 +183,7 @@ def _every_hint():
     can be wrong, for each loss the reference knows, each kind, reduction and parameter."""
     found = {}
     errors = np.array([-800.0, -3.0, -2.0, -0.5, -1e-4, 0.0, 1e-4, 0.5, 2.0, 3.0, 800.0])
-    for name, kind, red, p in itertools.product(sorted(PARAMETER), ["loss", "grad"], ["none", "mean", "sum"],
+    for name, kind, red, p in itertools.product(sorted(REGISTRY), ["loss", "grad"], ["none", "mean", "sum"],
                                                 [2.0, 0.0]):
         params = _params(name, p)
         c = case(errors, np.zeros_like(errors), red, **params)
@@ -218,6 +219,13 @@ HINTS = _every_hint()
 
 STRUCTURAL = {"no-return", "wrong-shape", "not-an-array", "accepts-invalid", "vague-error", "wrong-exception",
               "delegates", "gradient-vs-finite-differences"}  # compare's and own_work's, not diagnose's
+STRUCTURAL |= {  # assignment 08's: training's and schedules', not diagnose's
+    "not-a-tensor", "wrong-dtype", "no-grad-fn", "missing-gradient", "ignores-grad-output", "forward-ignores-loss",
+    "backward-ignores-loss-grad", "not-reentrant", "wrong-number-of-losses", "parameters-unchanged",
+    "no-zero-grad", "loss-after-step", "step-before-backward", "beta-updated-every-step", "beta-applied-early",
+    "mean-record", "kth-off-by-one", "mean-of-records", "beta-not-capped", "lower-median", "records-not-cleared",
+    "momentum-flipped", "biased-variance", "std-for-variance", "no-running-statistics", "beta-clipped-at-zero",
+    "beta-before-update"}
 
 
 def test_every_mistake_of_diagnose_is_reached_by_some_hint():
@@ -233,21 +241,24 @@ def test_every_hint_diagnose_gives_has_a_stable_id(hint_text):
 
 
 @pytest.mark.parametrize("message, expected", [
-    ("huber_loss(...) gave 2, PyTorch gives 1: did you sum instead of averaging? reduction='mean' divides",
-     "sum-for-mean"),
+    ("huber_loss(...) gave 2, PyTorch gives 1: did you sum instead of averaging? reduction='mean' divides "
+     "[mistake: sum-for-mean]", "sum-for-mean"),
     ("l1_loss_grad(...) gave [...]; first difference at index (3,), where e = 0: you give 1, PyTorch 0: "
-     "wrong only where e = 0: PyTorch's (sub)gradient there is 0 (np.sign(0) is 0; a test such as e >= 0 gives 1)",
-     "sign(0)"),
-    ("huber_loss(...) gave 3: divided by delta: that is the SmoothL1 convention; Huber = delta * SmoothL1",
-     "smoothl1-convention"),
-    ("...: did you forget the 1/N of the mean? With reduction='mean'; or half of PyTorch's value: a factor 2 missing",
-     "missing-1/N"),  # the first diagnosis counts
-    ("...: wrong only where |e| > delta (the linear branch): the slope there is +-delta, not +-1", "linear-slope-1"),
+     "wrong only where e = 0: PyTorch's (sub)gradient there is 0 (np.sign(0) is 0; a test such as e >= 0 gives 1) "
+     "[mistake: sign(0)]", "sign(0)"),
+    ("huber_loss(...) gave 3: divided by delta: that is the SmoothL1 convention; Huber = delta * SmoothL1 "
+     "[mistake: smoothl1-convention]", "smoothl1-convention"),
+    ("...: did you forget the 1/N of the mean? With reduction='mean' [mistake: missing-1/N]; or half of PyTorch's "
+     "value: a factor 2 missing [mistake: missing-2]", "missing-1/N"),  # the first diagnosis counts
+    ("...: wrong only where |e| > delta (the linear branch): the slope there is +-delta, not +-1 "
+     "[mistake: linear-slope-1]", "linear-slope-1"),
     ("...: wrong only where |e| > delta (the linear branch); only negative errors e < -delta are wrong: did you "
-     "test e < delta instead of |e| < delta?", "branch-on-e-not-|e|"),
-    ("l1_loss returned None: did you forget `return`?", "no-return"),
-    ("l1_loss calls torch.nn.functional.l1_loss. This exercise asks you to write the computation yourself", "delegates"),
-    ("l1_loss(..., reduction='avg') returned 1 instead of raising ValueError. PyTorch refuses it", "accepts-invalid"),
+     "test e < delta instead of |e| < delta? [mistake: branch-on-e-not-|e|]", "branch-on-e-not-|e|"),
+    ("l1_loss returned None: did you forget `return`? [mistake: no-return]", "no-return"),
+    ("l1_loss calls torch.nn.functional.l1_loss. This exercise asks you to write the computation yourself "
+     "[mistake: delegates]", "delegates"),
+    ("l1_loss(..., reduction='avg') returned 1 instead of raising ValueError. PyTorch refuses it "
+     "[mistake: accepts-invalid]", "accepts-invalid"),
     ("huber_loss(...) gave 1.5, PyTorch gives 1.25", "other"),
 ])
 def test_classify_names_the_first_diagnosis(message, expected):
@@ -275,8 +286,9 @@ def _executed_notebook(outputs):
     return nb
 
 
-SUM = "gave 9, PyTorch gives 3: did you sum instead of averaging? reduction='mean' divides by the number"
-SIGN0 = "gave [1], PyTorch gives [0]: wrong only where e = 0: PyTorch's (sub)gradient there is 0"
+SUM = ("gave 9, PyTorch gives 3: did you sum instead of averaging? reduction='mean' divides by the number "
+       "[mistake: sum-for-mean]")
+SIGN0 = "gave [1], PyTorch gives [0]: wrong only where e = 0: PyTorch's (sub)gradient there is 0 [mistake: sign(0)]"
 
 
 def test_failure_messages_from_autograded_notebooks_and_from_a_result(tmp_path):
