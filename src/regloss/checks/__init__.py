@@ -1,7 +1,10 @@
 """What the notebooks' test cells call: the PyTorch reference, the probe cases,
 comparison and diagnosis, the own-work check and finite differences.
 
-Modules: :mod:`~regloss.checks.reference` (the truth: ``torch.nn.functional``, torch
+Modules: :mod:`~regloss.checks.losses` (one record per loss, :data:`~regloss.checks.losses.REGISTRY`:
+everything the others know about a loss), :mod:`~regloss.checks.mistakes` (the mistakes a
+hint can name, by stable id, and :class:`~regloss.checks.mistakes.Hint`),
+:mod:`~regloss.checks.reference` (the truth: ``torch.nn.functional``, torch
 expressions for 07's robust losses, and autograd), :mod:`~regloss.checks.cases`,
 :mod:`~regloss.checks.compare`, :mod:`~regloss.checks.diagnose` (and
 :mod:`~regloss.checks.diagnose_robust` for 07's losses), :mod:`~regloss.checks.own_work`,
