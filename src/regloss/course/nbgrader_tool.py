@@ -85,3 +85,8 @@ def generate_assignment(root, assignment, db_url):
     finally:
         os.chdir(old)
     return bool(res.get("success")), (res.get("log") or "") + (res.get("error") or "")
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The SQLAlchemy URL of an SQLite gradebook file (nbgrader's ``CourseDirectory.db_url``)."""
+    return "sqlite:///" + str(Path(path).resolve())

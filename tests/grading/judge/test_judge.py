@@ -18,7 +18,8 @@ from regloss.grading.judge import client as jclient, judging as judge, plan as j
 from regloss.grading.wire import problems as P
 
 from regloss.grading.wire import protocol
-from regloss.grading.wire.jobs import CellVerdict, InstructorBundle, StudentJob, StudentResult, WorkerSettings
+from regloss.grading.settings import Settings
+from regloss.grading.wire.jobs import CellVerdict, InstructorBundle, StudentJob, StudentResult
 from regloss.grading.sandboxed.policy import policy_for
 from tests.harness import ROOT, solution_sources
 
@@ -71,7 +72,7 @@ def test_problem_is_text_with_a_kind_and_round_trips():
 
 def test_jobs_ship_as_bytes():
     b = InstructorBundle("01_l1_mse", "c = 1", {"a.ipynb": b"{}", "losses.py": b"x"}, {"a.ipynb": b"{}"}, b"db")
-    job = StudentJob("s1", {"a.ipynb": b"\x00\xff"}, b, WorkerSettings(timeout=5), [P.Problem(P.INTAKE, "x")])
+    job = StudentJob("s1", {"a.ipynb": b"\x00\xff"}, b, Settings(timeout=5), [P.Problem(P.INTAKE, "x")])
     back = StudentJob.from_bytes(job.to_bytes())
     assert back == job and back.problems[0].kind == P.INTAKE
     res = StudentResult("s1", [P.Problem(P.TIMEOUT, "t")], True, verdicts=[CellVerdict("a", True)],

@@ -15,6 +15,7 @@ import pytest
 from regloss.course import assignments
 from regloss.grading.run import sample
 from tests.catalogue import CORRECT, WRONG, all_entries
+from tests.services import dask_scheduler  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[3]
 RELEASED = [a for a in assignments(ROOT) if any((ROOT / "notebooks" / a).glob("*.ipynb"))]
@@ -64,12 +65,36 @@ def test_no_hand_written_sample_class_is_kept():
     assert "grading/demo-out/" in (ROOT / ".gitignore").read_text()
 
 
+def _demo(out, *flags):
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    p = subprocess.run([sys.executable, "-m", "regloss", "demo", "01_l1_mse", "--out", str(out),
+                        "--timeout", "60", "--no-progress", *flags], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p
+
+
+def _scores(stdout):
+    lines = stdout.splitlines()
+    header = next(ln for ln in lines if ln.startswith("assignment"))
+    assert header.split()[1:] == list(sample.STUDENTS)
+    row = next(ln for ln in lines if ln.startswith("01_l1_mse")).split()[1:]
+    return {s: tuple(float(x) for x in v.rstrip("+").split("/")) for s, v in zip(sample.STUDENTS, row)}
+
+
+@pytest.mark.slow
+def test_demo_grades_on_the_dask_cluster_it_is_given(dask_scheduler, tmp_path):
+    """``regloss demo --scheduler`` grades on that cluster (it used to parse the flag and grade locally)."""
+    p = _demo(tmp_path, "--scheduler", dask_scheduler)
+    assert f"Dask cluster {dask_scheduler}: 2 workers" in p.stdout
+    scores = _scores(p.stdout)
+    assert scores["ada_perfect"][0] == scores["ada_perfect"][1] > 0
+    assert scores["ben_blank"][0] == 0
+
+
 @pytest.mark.slow
 def test_demo_grades_a_generated_class_through_the_command(tmp_path):
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    p = subprocess.run([sys.executable, "-m", "regloss", "demo", "01_l1_mse", "--out", str(tmp_path),
-                        "--timeout", "60", "--no-progress"], capture_output=True, text=True, cwd=ROOT, env=env)
-    assert p.returncode == 0, p.stdout + p.stderr
+    p = _demo(tmp_path)
+    assert "Dask" not in p.stdout
     lines = p.stdout.splitlines()
     header = next(ln for ln in lines if ln.startswith("assignment"))
     assert header.split()[1:] == list(sample.STUDENTS)

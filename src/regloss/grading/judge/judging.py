@@ -176,9 +176,10 @@ def run(req: JudgeRequest) -> JudgeReport:
         student = {"cells": []}
         report.problems.append(Problem(JUDGE_FAILED, f"the notebook could not be read for the independent check ({exc})"))
     policy = policy_for(req.assignment, source.get("metadata"))
-    client = AnswerClient(req.answer_dir, policy.blocked, req.timeout, req.memory_mb, req.filesystem, req.hide)
+    client = AnswerClient(req.answer_dir, policy.blocked, req.settings.timeout, req.settings.memory_mb, req.filesystem,
+                          req.hide)
     try:
-        report.verdicts = judge_notebook(source, student, client, req.timeout)
+        report.verdicts = judge_notebook(source, student, client, req.settings.timeout)
     finally:
         client.stop()
     report.student_errors = client.errors
@@ -187,7 +188,7 @@ def run(req: JudgeRequest) -> JudgeReport:
 
 
 def main(argv):
-    req = JudgeRequest(**json.loads(Path(argv[0]).read_text()))
+    req = JudgeRequest.read(argv[0])
     if req.network_isolated:
         from regloss.grading.sandboxed.isolation import bring_up_loopback
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from regloss.grading.settings import Settings
 from regloss.grading.wire.jobs import CellVerdict
 from regloss.grading.wire.problems import Problem
 
@@ -31,10 +32,9 @@ class JudgeRequest:
     report : str
         Where to write the :class:`JudgeReport`.
     assignment : str
-    timeout : int
-        Seconds per student cell and per call; a test cell gets ``2 * timeout + 10``.
-    memory_mb : int
-        The answer process's memory cap.
+    settings : Settings
+        The run's settings: ``timeout`` seconds per student cell and per call (a test
+        cell gets ``2 * timeout + 10``), ``memory_mb`` the answer process's memory cap.
     network_isolated, filesystem : bool
         What the sandbox allows (the answer process uses the mount namespace when ``filesystem``).
     hide : list of str
@@ -47,11 +47,18 @@ class JudgeRequest:
     workdir: str
     report: str
     assignment: str
-    timeout: int = 60
-    memory_mb: int = 2048
+    settings: Settings = field(default_factory=Settings)
     network_isolated: bool = False
     filesystem: bool = False
     hide: list = field(default_factory=list)
+
+    def write(self, path) -> None:
+        Path(path).write_text(json.dumps({**asdict(self), "settings": self.settings.to_dict()}))
+
+    @classmethod
+    def read(cls, path) -> JudgeRequest:
+        d = json.loads(Path(path).read_text())
+        return cls(**{**d, "settings": Settings.from_dict(d["settings"])})
 
 
 @dataclass

@@ -14,39 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regloss.course import CourseError, find_root
+from regloss.grading.settings import Settings
 
-
-
-@dataclass(frozen=True)
-class Options:
-    """The instructor's choices for one grading run (the command's flags)."""
-
-    workers: int = 0
-    timeout: int = 60
-    memory: int = 2048
-    max_output: int = 100_000
-    force: bool = False
-    sandbox: bool = True
-    progress: bool = True
-    feedback_hidden: str = "message"  # what feedback shows of a hidden test: "message" or "code"
-    judge: bool = True  # False: grades come from the student's own kernel (forgeable)
-    scheduler: str | None = None  # tcp://HOST:PORT of a Dask scheduler (None: local workers)
-
-    def validate(self):
-        """Raise :class:`CourseError` for a negative or zero limit."""
-        for name in ("workers", "timeout", "memory", "max_output"):
-            v = getattr(self, name)
-            if v < 0 or (name in ("timeout", "max_output") and v == 0):
-                raise CourseError(f"--{name.replace('_', '-')} must be positive, got {v}")
-        if self.feedback_hidden not in ("message", "code"):
-            raise CourseError(f"--feedback-hidden must be 'message' or 'code', got {self.feedback_hidden!r}")
 
 
 def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def grade(assignment, submissions, out=None, db=None, options=Options(), root=None, roster=None):
+def grade(assignment, submissions, out=None, db=None, settings: Settings = Settings(), root=None, roster=None):
     """Grade a class, write ``grades.csv``, the LMS gradebooks (``canvas.csv``,
     ``moodle.csv``), the misconceptions (``mistakes.csv``, ``mistakes.png``),
     ``scores.png`` and the feedback under ``out``, and return the summary to print.
@@ -61,12 +37,8 @@ def grade(assignment, submissions, out=None, db=None, options=Options(), root=No
     except ValueError:  # not the main thread
         pass
 
-    options.validate()
+    settings.validate()
     people_of_roster = _roster(roster)
-    settings = parent.Settings(workers=options.workers, timeout=options.timeout, memory_mb=options.memory,
-                               max_output=options.max_output, sandbox=options.sandbox, force=options.force,
-                               progress=options.progress, feedback_hidden=options.feedback_hidden,
-                               judge=options.judge, scheduler=options.scheduler)
     results, loose, db_url, iso = parent.grade_class(assignment, submissions, out=out, db=db,
                                                       settings=settings, root=root)
     root = Path(root) if root else find_root()
@@ -158,7 +130,7 @@ def _loose_of(out: Path):
         return []
 
 
-def demo(out=None, options=Options(), root=None, assignments=None):
+def demo(out=None, settings: Settings = Settings(), root=None, assignments=None):
     """Grade a sample class for every assignment, generated from the catalogue of the
     course's tests (:mod:`regloss.grading.run.sample`), each on its own embedded SQLite
     gradebook under ``out/<assignment>/``; returns one summary for the course.
@@ -176,11 +148,7 @@ def demo(out=None, options=Options(), root=None, assignments=None):
     wanted = list(assignments or course.assignments(root))
     print(f"regloss demo: a sample class of {len(sample.STUDENTS)} students for each of {len(wanted)} assignments, "
           f"made from the catalogue (tests/catalogue/), graded into {os.path.relpath(out, os.getcwd())}", flush=True)
-    options.validate()
-    settings = parent.Settings(workers=options.workers, timeout=options.timeout, memory_mb=options.memory,
-                               max_output=options.max_output, sandbox=options.sandbox, force=options.force,
-                               progress=options.progress, feedback_hidden=options.feedback_hidden,
-                               judge=options.judge)
+    settings.validate()
     reports, failed = [], []
     for a in wanted:
         try:

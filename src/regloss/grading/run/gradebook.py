@@ -34,11 +34,7 @@ from pathlib import Path
 
 from regloss import course
 from regloss.course import CourseError
-from regloss.course.nbgrader_tool import generate_assignment
-
-
-def sqlite_url(path):
-    return "sqlite:///" + str(Path(path).resolve())
+from regloss.course.nbgrader_tool import generate_assignment, sqlite_url
 
 
 #: Key of the PostgreSQL advisory lock that serialises registration and merges across runs.

@@ -22,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -36,26 +36,11 @@ from regloss.grading.run import intake
 from regloss.grading.sandboxed import isolation as sandbox
 from regloss.grading.run.state import RunState
 from regloss.grading.wire import problems as P
-from regloss.grading.wire.jobs import InstructorBundle, StudentJob, StudentResult, WorkerSettings, read_tree, write_tree
+from regloss.grading.wire.jobs import InstructorBundle, StudentJob, StudentResult, read_tree, write_tree
 from regloss.grading.processes import Processes
+from regloss.grading.settings import Settings
 
 KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
-
-
-@dataclass
-class Settings:
-    """The instructor's choices for one run."""
-
-    workers: int = 0  # 0: the number of cores
-    timeout: int = 60  # seconds per cell
-    memory_mb: int = 2048
-    max_output: int = 100_000
-    sandbox: bool = True
-    force: bool = False  # regrade students already graded from the same files
-    progress: bool = True
-    feedback_hidden: str = "message"
-    judge: bool = True  # the out-of-kernel judge decides each test cell
-    scheduler: str | None = None  # tcp://HOST:PORT of a Dask scheduler: grade on its cluster
 
 
 def make_bundle(ia: gradebook.InstructorArea, root: Path, hide) -> InstructorBundle:
@@ -131,7 +116,7 @@ def _first_sentence(text, limit=160):
     return first if len(first) <= limit else first[:limit - 3] + "..."
 
 
-def grade_class(assignment, submissions, out=None, db=None, settings=None, root=None, log=print):
+def grade_class(assignment, submissions, out=None, db=None, settings: Settings | None = None, root=None, log=print):
     """Grade every student of ``submissions`` for ``assignment``; see ``regloss grade --help``.
 
     Returns
@@ -181,7 +166,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         raise CourseError(f"no student folders in {subs_path} (expected one sub-folder per student)")
 
     state = RunState(out)
-    settings_key = f"{ia.source_digest}:{s.timeout}:{s.memory_mb}:{s.max_output}:{s.judge}:{s.feedback_hidden}"
+    settings_key = s.grading_key(ia.source_digest)
     results, todo = {}, []
     in_gradebook = gradebook.class_cells(db_url, assignment, [sub.student_id for sub in subs])
     for i, sub in enumerate(subs):
@@ -209,10 +194,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         state.record(res.student_id, {**res.summary(), "finished": round(time.time(), 3)})  # when: for benchmarks
 
     bundle = make_bundle(ia, root, hide)
-    wsettings = WorkerSettings(timeout=s.timeout, memory_mb=s.memory_mb, max_output=s.max_output,
-                               sandbox=s.sandbox, network=iso.network, filesystem=iso.filesystem,
-                               feedback_hidden=s.feedback_hidden, judge=s.judge,
-                               keep_workspace=bool(os.environ.get(KEEP_WORKSPACES)))
+    wsettings = replace(s, keep_workspace=bool(os.environ.get(KEEP_WORKSPACES)))
     scratch = Path(tempfile.mkdtemp(prefix="regloss-run-"))
     os.chmod(scratch, 0o700)
     procs = Processes()

@@ -173,9 +173,7 @@ def grade_task(job_bytes: bytes, bundle_bytes: bytes, expected: dict | None = No
     with _ISOLATION_LOCK:
         bundle = InstructorBundle.from_bytes(bundle_bytes, cache=_BUNDLES)
     job = StudentJob.from_bytes(job_bytes, bundle=bundle)
-    iso = _isolation(job.settings.sandbox)
-    # the parent's idea of the machine's isolation does not hold here: use this machine's
-    job.settings.network, job.settings.filesystem = iso.network, iso.filesystem
+    iso = _isolation(job.settings.sandbox)  # this machine's isolation, not the parent's
     with _ISOLATION_LOCK:  # a warm nbgrader process per Dask worker process, kept between tasks
         pool = _TASK_WARM.setdefault(job.settings.sandbox, WarmPool(iso))
     scratch = Path(tempfile.mkdtemp(prefix="regloss-task-"))

@@ -20,6 +20,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from regloss.grading.settings import Settings
 from regloss.grading.wire.problems import Problem
 
 
@@ -49,21 +50,6 @@ def write_tree(files, folder: Path):
             raise ValueError(f"path leaves its folder: {rel}")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
-
-
-@dataclass
-class WorkerSettings:
-    """Limits a worker applies to one student."""
-
-    timeout: int = 60  # seconds per cell (kernel) and per judged test cell
-    memory_mb: int = 2048  # address-space cap of the kernel and of the answer process
-    max_output: int = 100_000  # characters a cell may print
-    sandbox: bool = True  # use Linux namespaces where the machine allows them
-    network: bool = False  # the machine allows a network namespace (found by the parent's probe)
-    filesystem: bool = False  # the machine allows a mount namespace
-    feedback_hidden: str = "message"  # "message" or "code": what feedback shows of a hidden test
-    judge: bool = True  # grade through the out-of-kernel judge
-    keep_workspace: bool = False
 
 
 @dataclass
@@ -144,7 +130,8 @@ class StudentJob:
         ``{path: bytes}``: the submission as it goes into nbgrader's
         ``submitted/<student>/<assignment>/`` folder (notebooks under their expected names).
     bundle : InstructorBundle
-    settings : WorkerSettings
+    settings : Settings
+        The run's settings (:mod:`regloss.grading.settings`).
     problems : list of Problem
         Found at intake (kept in the result).
     digest, key : str
@@ -156,7 +143,7 @@ class StudentJob:
     student_id: str
     files: dict
     bundle: InstructorBundle
-    settings: WorkerSettings = field(default_factory=WorkerSettings)
+    settings: Settings = field(default_factory=Settings)
     problems: list = field(default_factory=list)
     digest: str = ""
     key: str = ""
@@ -166,7 +153,7 @@ class StudentJob:
         """The job as JSON bytes; ``with_bundle=False`` leaves the assignment's files out
         (they travel once for the class; give them back to :meth:`from_bytes`)."""
         d = {"student_id": self.student_id, "files": _b64(self.files),
-             "settings": asdict(self.settings), "problems": [p.to_dict() for p in self.problems],
+             "settings": self.settings.to_dict(), "problems": [p.to_dict() for p in self.problems],
              "digest": self.digest, "key": self.key, "index": self.index}
         if with_bundle:
             d["bundle"] = self.bundle.to_dict()
@@ -178,7 +165,7 @@ class StudentJob:
         if bundle is None:
             bundle = InstructorBundle.from_dict(d["bundle"])
         return cls(d["student_id"], _unb64(d["files"]), bundle,
-                   WorkerSettings(**d["settings"]), [Problem.from_dict(p) for p in d["problems"]],
+                   Settings.from_dict(d["settings"]), [Problem.from_dict(p) for p in d["problems"]],
                    d["digest"], d["key"], d["index"])
 
 

@@ -19,6 +19,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from regloss.grading.settings import Settings
+
 
 @dataclass
 class AutogradeRequest:
@@ -31,8 +33,9 @@ class AutogradeRequest:
     db : str
         The private SQLite gradebook file.
     assignment, student_id : str
-    timeout : int
-        Seconds per cell.
+    settings : Settings
+        The run's settings (``timeout``: seconds per cell; ``feedback_hidden``: what the
+        feedback shows of a hidden test).
     kernel : str
         The kernel's name (the sandbox kernel).
     netns : bool
@@ -41,8 +44,6 @@ class AutogradeRequest:
         ``CellVerdict`` fields per test cell; None: no judge, keep nbgrader's scores.
     tests : dict
         grade id -> True for the test cells that hold hidden tests, False for the others.
-    feedback_hidden : str
-        ``"message"`` or ``"code"``.
     report : str
         Where to write the :class:`AutogradeReport` (JSON).
     """
@@ -51,13 +52,20 @@ class AutogradeRequest:
     db: str
     assignment: str
     student_id: str
-    timeout: int
+    settings: Settings
     kernel: str
     report: str
     netns: bool = False
     verdicts: list = None
     tests: dict = field(default_factory=dict)
-    feedback_hidden: str = "message"
+
+    def write(self, path) -> None:
+        Path(path).write_text(json.dumps({**asdict(self), "settings": self.settings.to_dict()}))
+
+    @classmethod
+    def read(cls, path) -> AutogradeRequest:
+        d = json.loads(Path(path).read_text())
+        return cls(**{**d, "settings": Settings.from_dict(d["settings"])})
 
 
 @dataclass
@@ -130,19 +138,20 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     from traitlets.config.loader import PyFileConfigLoader
 
     from regloss.grading.worker import feedback
-    from regloss.grading.run.gradebook import sqlite_url
+    from regloss.course.nbgrader_tool import sqlite_url
+    from regloss.grading.worker.kernel_manager import SandboxKernelManager
 
     course = Path(req.course)
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course / "grading")).load_config()
     cfg.CourseDirectory.root = str(course)
     cfg.CourseDirectory.db_url = sqlite_url(req.db)
-    cfg.Execute.timeout = int(req.timeout)
+    cfg.Execute.timeout = int(req.settings.timeout)
     cfg.Execute.kernel_name = req.kernel
     cfg.Execute.startup_timeout = 120
     # the kernel is killed when the notebook is done (its logs are written after each
     # cell): a polite shutdown request waits up to 0.1 s more per student for nothing
     cfg.Execute.shutdown_kernel = "immediate"
-    cfg.Execute.kernel_manager_class = "regloss.grading.worker.kernel_manager.SandboxKernelManager"
+    cfg.Execute.kernel_manager_class = f"{SandboxKernelManager.__module__}.{SandboxKernelManager.__qualname__}"
     cfg.OverwriteCells.add_missing_cells = True
     feedback.configure(cfg)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
@@ -163,7 +172,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     try:  # feedback is rendered from a copy made for the student: no hidden source
         verdicts = {v["grade_id"]: v for v in (req.verdicts or [])}
         for nbfile in sorted(adir.glob("*.ipynb")):
-            feedback.prepare_notebook(nbfile, verdicts, req.tests, req.feedback_hidden)
+            feedback.prepare_notebook(nbfile, verdicts, req.tests, req.settings.feedback_hidden)
         fb = api.generate_feedback(req.assignment, req.student_id, force=True)
         out.log = _short(out.log + "\n" + (fb.get("log") or "") + (fb.get("error") or ""))
         fdir = course / "grading" / "feedback" / req.student_id / req.assignment
@@ -177,7 +186,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
 
 
 def main(argv):
-    req = AutogradeRequest(**json.loads(Path(argv[0]).read_text()))
+    req = AutogradeRequest.read(argv[0])
     report = run(req)
     Path(req.report).write_text(json.dumps(asdict(report)))
 

@@ -137,11 +137,11 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
         req = JudgeRequest(
             source=str(ws.judge / name), student=str(ws.submitted / name), answer_dir=str(ws.answer),
             workdir=str(ws.judge), report=str(ws.root / f"judge-{name}.json"), assignment=b.assignment,
-            timeout=job.settings.timeout, memory_mb=job.settings.memory_mb, network_isolated=iso.network,
+            settings=job.settings, network_isolated=iso.network,
             filesystem=iso.filesystem,
             hide=[*b.hide, str(ws.judge), str(ws.course), str(ws.root / "private"), *TEMP_DIRS])
         req_path = ws.root / f"judge-{name}.request.json"
-        req_path.write_text(json.dumps(asdict(req)))
+        req.write(req_path)
         n_tests = max(1, len(tests[name]))
         wall = (job.settings.timeout + 5) * (n_tests + 4) + 120
         if warm is not None:  # forked by the warm process, with torch and regloss.checks imported
@@ -250,11 +250,11 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
         from regloss.grading.worker.autograde import AutogradeReport, AutogradeRequest
 
         req = AutogradeRequest(course=str(ws.course), db=str(ws.db), assignment=b.assignment,
-                               student_id=job.student_id, timeout=s.timeout, kernel=KERNEL_NAME,
+                               student_id=job.student_id, settings=s, kernel=KERNEL_NAME,
                                report=str(ws.root / "autograde.json"), netns=iso.network,
                                verdicts=[asdict(v) for v in verdicts] if verdicts is not None else None,
-                               tests=all_tests, feedback_hidden=s.feedback_hidden)
-        (ws.root / "autograde.request.json").write_text(json.dumps(asdict(req)))
+                               tests=all_tests)
+        req.write(ws.root / "autograde.request.json")
         report, problem, dead = AutogradeReport(), None, False
         for attempt in range(3):
             (ws.root / "autograde.json").unlink(missing_ok=True)
