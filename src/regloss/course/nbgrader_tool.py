@@ -53,7 +53,10 @@ def alembic_head() -> str:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:
+        raise CourseError("nbgrader's gradebook migrations name no head revision")
+    return head
 
 
 def generate_assignment(root, assignment, db_url):

@@ -262,7 +262,7 @@ def write_back(args, kwargs, back):
             np.copyto(target, value)
 
 
-_EXC_CLASSES = {}
+_EXC_CLASSES: dict[tuple[str, type], type] = {}
 
 
 def remote_exception(err):

@@ -95,7 +95,7 @@ def plan(source_nb: dict, student_nb: dict) -> Plan:
         pending.append(nbcells.source(c))
     # a test the student deleted (nbgrader restores it where it was) runs after every
     # student cell up to the next test they kept
-    ordered = [nbcells.grade_id(c) for c in tests]
+    ordered = [gid for gid in (nbcells.grade_id(c) for c in tests) if gid is not None]
     result: dict[str, list[str]] = {}
     taken: set[str] = set()
     for k, gid in enumerate(ordered):

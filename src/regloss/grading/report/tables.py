@@ -105,7 +105,7 @@ def plot_distribution(rows, path: Path, title):
     scores = np.array([r.auto_score for r in rows], dtype=float)
     top = max([r.auto_max_score for r in rows] + [1.0])
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
-    bins = np.linspace(0, top, min(int(top), 20) + 1) if top >= 1 else 10
+    bins = list(np.linspace(0, top, min(int(top), 20) + 1)) if top >= 1 else 10
     ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
     ax.axvline(scores.mean(), color="#c44e52", linestyle="--", label=f"mean {scores.mean():.1f}")
     ax.set_xlabel(f"autograded score (out of {top:g})")

@@ -100,7 +100,7 @@ def _label(addr, info):
     return f"worker {name} ({addr})" if name not in (None, "", addr) else f"worker {addr}"
 
 
-_HERE = {}
+_HERE: dict = {}
 
 
 def here():

@@ -39,11 +39,10 @@ def grade(assignment, submissions, out=None, db=None, settings: Settings = Setti
 
     settings.validate()
     people_of_roster = _roster(roster)
-    results, loose, db_url, iso = parent.grade_class(assignment, submissions, out=out, db=db,
-                                                      settings=settings, root=root)
+    run = parent.grade_class(assignment, submissions, out=out, db=db, settings=settings, root=root)
     root = Path(root) if root else find_root()
     out = Path(out).resolve() if out else root / "grading" / "runs" / assignment
-    return write_report(assignment, results, loose, db_url, out, people_of_roster)
+    return write_report(assignment, run.results, run.loose, run.db_url, out, people_of_roster)
 
 
 def _roster(roster):
@@ -153,9 +152,8 @@ def demo(out=None, settings: Settings = Settings(), root=None, assignments=None)
     for a in wanted:
         try:
             subs = sample.write_sample_class(root, a, entries, out / "sample_class" / a)
-            results, loose, db_url, _ = parent.grade_class(a, subs, out=out / a, db=None, settings=settings,
-                                                            root=root)
-            reports.append((write_files(a, results, loose, db_url, out / a), db_url))
+            run = parent.grade_class(a, subs, out=out / a, db=None, settings=settings, root=root)
+            reports.append((write_files(a, run.results, run.loose, run.db_url, out / a), run.db_url))
         except CourseError as exc:
             failed.append((a, str(exc).strip().splitlines()[0][:200]))
     return demo_summary(reports, failed, out)
@@ -181,7 +179,7 @@ def demo_summary(reports, failed, out: Path) -> str:
             cells.append(f"{cell:>{w}}")
         lines.append(f"{rep.assignment:<{aw}}  " + "  ".join(cells))
     lines.append("(autograded score; +: written answers still to be graded by hand)")
-    merged = {}
+    merged: dict = {}
     for rep, _ in reports:
         for t in rep.tallies:
             m = merged.setdefault((t.mistake, t.function), mistakes.Tally(t.mistake, t.function))

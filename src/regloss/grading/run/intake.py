@@ -186,6 +186,9 @@ def normalise(folder: Path, scratch: Path):
             sid, name, original = m["user"], m["name"], _canvas_original(m["original"])
         else:
             m = MOODLE_ENTRY.match(p.name)
+            if not m:
+                loose.append(p.name)
+                continue
             sid, name, original = m["participant"], m["name"], m["original"]
             if m["plugin"] != "file":  # online text and other plugins: nothing to grade, kept beside
                 original = f"assignsubmission_{m['plugin']}_{original}".rstrip("_")

@@ -22,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -41,6 +41,28 @@ from regloss.grading.processes import Processes
 from regloss.grading.settings import Settings
 
 KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
+
+
+@dataclass
+class ClassRun:
+    """What grading a class gave.
+
+    Attributes
+    ----------
+    results : list of StudentResult
+        Every student's result, sorted by id.
+    loose : list of str
+        Files of the submissions that belong to no student (ignored).
+    db_url : str
+        The main gradebook's URL.
+    isolation : Isolation
+        The isolation that was in force.
+    """
+
+    results: list[StudentResult]
+    loose: list[str]
+    db_url: str
+    isolation: sandbox.Isolation
 
 
 def make_bundle(ia: gradebook.InstructorArea, root: Path, hide) -> InstructorBundle:
@@ -116,14 +138,13 @@ def _first_sentence(text, limit=160):
     return first if len(first) <= limit else first[:limit - 3] + "..."
 
 
-def grade_class(assignment, submissions, out=None, db=None, settings: Settings | None = None, root=None, log=print):
+def grade_class(assignment, submissions, out=None, db=None, settings: Settings | None = None, root=None,
+                log=print) -> ClassRun:
     """Grade every student of ``submissions`` for ``assignment``; see ``regloss grade --help``.
 
     Returns
     -------
-    (list of StudentResult, list of str, str, Isolation)
-        Every student's result (sorted by id), loose files ignored, the gradebook
-        URL, and the isolation that was in force.
+    ClassRun
     """
     s = settings or Settings()
     os.environ["PATH"] = course.tool_env()["PATH"]  # the Gradebook API runs `alembic`
@@ -254,4 +275,4 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         log(f"judge: {len(unjudged)} test cell(s) of {assignment} cannot be checked outside the kernel "
             f"({', '.join(unjudged)}): they pass the student's function something that cannot cross, such as "
             "a lambda of the test's own; their scores come from the student's kernel and can be forged")
-    return ordered, loose, db_url, iso
+    return ClassRun(ordered, loose, db_url, iso)

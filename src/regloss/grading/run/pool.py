@@ -44,7 +44,7 @@ from pathlib import Path
 from regloss.course import CourseError
 from regloss.grading.wire.jobs import StudentJob, StudentResult
 
-_ISOLATION = {}
+_ISOLATION: dict = {}
 _ISOLATION_LOCK = threading.Lock()
 
 
@@ -128,7 +128,7 @@ class WarmPool:
                 t.stdin.close()
 
 
-_TASK_WARM = {}
+_TASK_WARM: dict = {}
 
 
 def _isolation(enabled: bool):
@@ -141,7 +141,7 @@ def _isolation(enabled: bool):
         return _ISOLATION[enabled]
 
 
-_BUNDLES = {}  # sha256 of the bytes -> InstructorBundle, per Dask worker process: decoded once per run, not per task
+_BUNDLES: dict = {}  # sha256 of the bytes -> InstructorBundle, per Dask worker process: decoded once per run, not per task
 
 
 def grade_task(job_bytes: bytes, bundle_bytes: bytes, expected: dict | None = None) -> bytes:

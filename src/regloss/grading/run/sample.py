@@ -75,7 +75,7 @@ def _pick(entries, expect, which):
 
 def _combined(base: dict, picked) -> dict:
     """``base`` with each picked entry's replacements, skipping one that would undo an earlier pick."""
-    out, taken = dict(base), set()
+    out, taken = dict(base), set[str]()
     for e in picked:
         reps = e.replacements
         if taken & set(reps):

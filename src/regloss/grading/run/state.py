@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TextIO
 
 VERSION = 3
 JOURNAL = "state.jsonl"
@@ -34,7 +35,7 @@ class RunState:
     def __init__(self, out: Path):
         self.path = Path(out) / JOURNAL
         self.students = read_students(out)
-        self._file = None
+        self._file: TextIO | None = None
 
     def record(self, student_id: str, summary: dict):
         """Append one finished student (flushed before returning)."""
@@ -48,6 +49,7 @@ class RunState:
             elif not _ends_with_newline(self.path):  # a line cut short by a crash: end it
                 self._file.write("\n")
         self.students[student_id] = summary
+        assert self._file is not None
         self._file.write(json.dumps({"student": student_id, "summary": summary}, sort_keys=True) + "\n")
         self._file.flush()
 

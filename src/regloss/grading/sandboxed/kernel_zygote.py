@@ -188,4 +188,4 @@ def install(zygote: KernelZygote) -> None:
                       file=sys.stderr)
         return original(cmd, **kwargs)
 
-    local_provisioner.launch_kernel = launch_kernel
+    local_provisioner.launch_kernel = launch_kernel  # type: ignore[assignment]

@@ -56,7 +56,7 @@ class AutogradeRequest:
     kernel: str
     report: str
     netns: bool = False
-    verdicts: list = None
+    verdicts: list | None = None
     tests: dict = field(default_factory=dict)
 
     def write(self, path) -> None:

@@ -49,7 +49,7 @@ class TemplateCodeCache(BytecodeCache):
             return len(self._codes)
 
 
-_CACHES = {}  # Jinja's compile options -> TemplateCodeCache (code compiled under other options is not reused)
+_CACHES: dict = {}  # Jinja's compile options -> TemplateCodeCache (code compiled under other options is not reused)
 _CACHES_LOCK = threading.Lock()
 
 

@@ -326,7 +326,7 @@ def serve(netns: bool, copies=()):
                 proto.close()
                 os.dup2(rfd, 0)
                 os.close(rfd)
-                helpers = [z.pid for z in (kernels[i], answers[i]) if z is not None]
+                helpers = [z.pid for z in (kernels[i], answers[i]) if z is not None]  # type: ignore[attr-defined]
                 _serve_one(os.fdopen(wfd, "w", buffering=1), os.fdopen(0, "r"), devnull, kernels[i], answers[i],
                            {"ready": True, "pid": os.getpid(), "helpers": helpers})
                 code = 0
