@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from regloss import LOSSES
-from regloss.course.authoring import notebook_to_text, text_to_notebook
 from regloss.checks.cases import case, invalid_calls, probe_cases
 from regloss.checks.compare import check_grad, check_invalid_arguments, check_loss
 from regloss.checks.gradcheck import check_gradient, numerical_gradient, rel_error
-from regloss.checks.own_work import assert_own_work, forbidden_calls
 from regloss.checks.losses import REGISTRY
+from regloss.checks.own_work import assert_own_work, forbidden_calls
 from regloss.checks.reference import REDUCTIONS, torch_grad, torch_loss
+from regloss.course.authoring import notebook_to_text, text_to_notebook
 
 # ------------------------------------------------------------------ test-only references
 
@@ -257,8 +257,8 @@ def test_own_work_can_forbid_single_numpy_functions():
 
 def test_check_loss_refuses_a_delegating_loss():
     def l1_loss(input, target, reduction="mean"):
-        import torch.nn.functional as F
         import torch
+        import torch.nn.functional as F
 
         return F.l1_loss(torch.as_tensor(input), torch.as_tensor(target), reduction=reduction).numpy()
 

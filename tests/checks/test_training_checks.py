@@ -10,7 +10,6 @@ from regloss.checks import schedules, training
 from regloss.teaching import training as teach
 
 
-
 def _np_losses():
     """NumPy losses written here, independently of the course's answers."""
     def reduce(v, reduction):

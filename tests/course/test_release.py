@@ -3,7 +3,6 @@ and holds no solution, no hidden test and no output."""
 
 import json
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest

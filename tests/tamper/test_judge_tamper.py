@@ -10,8 +10,8 @@ import re
 import nbformat
 import pytest
 
+from tests.grading.run.test_grade_command import FULL, NB, ROOT, TIMEOUT, A, read_grades, regloss, student
 from tests.tamper import TAMPERS
-from tests.grading.run.test_grade_command import A, FULL, NB, ROOT, TIMEOUT, read_grades, regloss, student
 
 pytestmark = pytest.mark.slow  # grades a class through the regloss command
 

@@ -32,6 +32,7 @@ from regloss.checks.mistakes import Hint
 from regloss.checks.own_work import assert_own_work
 from regloss.checks.reference import torch_error, torch_grad, torch_loss
 
+
 class CheckFailed(AssertionError):
     """A check found that a student's function differs from PyTorch (or from the contract).
 

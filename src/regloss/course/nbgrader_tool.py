@@ -46,10 +46,9 @@ def alembic_head() -> str:
     """The newest revision of nbgrader's gradebook schema, read from its migration
     scripts in this process. nbgrader's own ``get_alembic_version`` asks a new
     ``alembic heads`` process (two seconds) each time it creates a gradebook."""
+    import nbgrader
     from alembic.config import Config
     from alembic.script import ScriptDirectory
-
-    import nbgrader
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))

@@ -32,7 +32,6 @@ from regloss.course import cells
 from regloss.course.root import CourseError, find_root
 
 
-
 @dataclass(frozen=True)
 class FromSolutions:
     """Functions ``names`` from the solution cells of ``assignment``'s source notebook."""

@@ -13,14 +13,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from regloss.grading.judge import client as jclient, judging as judge, plan as jplan
-
-from regloss.grading.wire import problems as P
-
-from regloss.grading.wire import protocol
-from regloss.grading.settings import Settings
-from regloss.grading.wire.jobs import CellVerdict, InstructorBundle, StudentJob, StudentResult
+from regloss.grading.judge import client as jclient
+from regloss.grading.judge import judging as judge
+from regloss.grading.judge import plan as jplan
 from regloss.grading.sandboxed.policy import policy_for
+from regloss.grading.settings import Settings
+from regloss.grading.wire import problems as P
+from regloss.grading.wire import protocol
+from regloss.grading.wire.jobs import CellVerdict, InstructorBundle, StudentJob, StudentResult
 from tests.harness import ROOT, solution_sources
 
 # --------------------------------------------------------------------------- problems

@@ -17,8 +17,7 @@ from regloss.checks.cases import case
 from regloss.checks.losses import REGISTRY
 from regloss.checks.reference import torch_grad, torch_loss
 from regloss.course import CourseError
-from regloss.grading.report import lms
-from regloss.grading.report import mistakes
+from regloss.grading.report import lms, mistakes
 from regloss.grading.report import tables as report
 from regloss.grading.run.intake import StudentInfo
 

@@ -14,8 +14,8 @@ import pytest
 
 from regloss.course import CourseError
 from regloss.grading.run import cluster_match as cm
-from regloss.grading.wire.jobs import StudentJob
 from regloss.grading.run.parent import not_graded
+from regloss.grading.wire.jobs import StudentJob
 
 ROOT = Path(__file__).resolve().parents[3]
 

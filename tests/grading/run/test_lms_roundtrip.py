@@ -49,7 +49,7 @@ def test_moodle_zip_in_moodle_worksheet_out(tmp_path):
     (wrong,) = [e for e in all_entries() if e.assignment == A and e.cell == "l1_loss" and e.name == "always-sum"]
     with zipfile.ZipFile(tmp_path / "moodle.zip", "w") as zf:
         zf.writestr(f"Jane Doe_201_assignsubmission_file_/{NB}", _student(sol))
-        zf.writestr(f"Bob Roe_202_assignsubmission_file_/my homework.ipynb", _student({**sol, "l1_loss": wrong.source}))
+        zf.writestr("Bob Roe_202_assignsubmission_file_/my homework.ipynb", _student({**sol, "l1_loss": wrong.source}))
         zf.writestr("Bob Roe_202_assignsubmission_onlinetext_/onlinetext.html", "<p>see the notebook</p>")
     out = tmp_path / "run"
     p = _regloss("grade", A, str(tmp_path / "moodle.zip"), "--out", str(out), "--workers", "2", "--no-progress")

@@ -10,8 +10,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import pytest
 
 from regloss.grading.run.pool import InFlight
-from regloss.grading.wire.jobs import InstructorBundle, StudentJob
 from regloss.grading.run.state import JOURNAL, LEGACY, RunState, parse_journal, read_students
+from regloss.grading.wire.jobs import InstructorBundle, StudentJob
 
 
 def summary(i):

@@ -139,7 +139,7 @@ def test_student_code_holds_no_descriptor_of_the_grader(tmp_path):
     students graded after them by the same worker."""
     import nbformat
 
-    from tests.grading.run.test_grade_command import A, FULL, NB, read_grades, regloss, student
+    from tests.grading.run.test_grade_command import FULL, NB, A, read_grades, regloss, student
 
     subs = tmp_path / "subs"
     kinds = {"a-fake-done": student(prepend={"l1_loss": FAKE_DONE, "mse_loss": FAKE_DONE}),

@@ -11,9 +11,9 @@ import time
 import pytest
 
 from regloss import course
-from regloss.grading.worker import warm
-from regloss.grading.sandboxed.isolation import probe
 from regloss.grading.processes import kill_tree
+from regloss.grading.sandboxed.isolation import probe
+from regloss.grading.worker import warm
 
 pytestmark = pytest.mark.slow  # starts warm servers and their zygotes
 

@@ -20,8 +20,8 @@ import subprocess
 import sys
 
 from regloss.checks.remote import Elsewhere
-from regloss.grading.wire import protocol
 from regloss.grading.programs import Program
+from regloss.grading.wire import protocol
 
 
 class NotJudgeCompatible(TypeError):
@@ -59,8 +59,8 @@ class AnswerClient:
         self.errors = []
 
     def start(self):
-        from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
         from regloss.grading.sandboxed.answer_zygote import answer_zygote
+        from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
 
         j2a_r, j2a_w = os.pipe()
         a2j_r, a2j_w = os.pipe()

@@ -17,7 +17,6 @@ from regloss.course import CourseError, find_root
 from regloss.grading.settings import Settings
 
 
-
 def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -65,11 +64,10 @@ class ClassReport:
 def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> ClassReport:
     """Write every report file of a graded class under ``out``: grades.csv, canvas.csv,
     moodle.csv, mistakes.csv, mistakes.png, scores.png and the formgrader config."""
-    from regloss.grading.run import intake
     from regloss.grading.report import formgrader as lab
-    from regloss.grading.report import lms
-    from regloss.grading.report import mistakes
+    from regloss.grading.report import lms, mistakes
     from regloss.grading.report import tables as report
+    from regloss.grading.run import intake
 
     lab.write_formgrader_config(out, db_url)
     layout, infos = intake.class_info(out / "intake" / intake.CLASS_INFO)
@@ -93,9 +91,8 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
 def write_report(assignment, results, loose, db_url, out: Path, roster=None):
     """Write every report file of a graded class under ``out`` (:func:`write_files`);
     return the summary text."""
-    from regloss.grading.run import gradebook
-    from regloss.grading.run import intake
     from regloss.grading.report import tables as report
+    from regloss.grading.run import gradebook, intake
 
     rep = write_files(assignment, results, loose, db_url, out, roster)
     rows, tallies, loose = rep.rows, rep.tallies, rep.loose
@@ -138,8 +135,7 @@ def demo(out=None, settings: Settings = Settings(), root=None, assignments=None)
     reported in the summary and does not stop the others.
     """
     from regloss import course
-    from regloss.grading.run import parent
-    from regloss.grading.run import sample
+    from regloss.grading.run import parent, sample
 
     root = Path(root) if root else find_root()
     out = Path(out).resolve() if out else root / "grading" / "demo-out"

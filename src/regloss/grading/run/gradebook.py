@@ -36,7 +36,6 @@ from regloss import course
 from regloss.course import CourseError
 from regloss.course.nbgrader_tool import generate_assignment, sqlite_url
 
-
 #: Key of the PostgreSQL advisory lock that serialises registration and merges across runs.
 ADVISORY_LOCK = 0x7265676C6F7373  # "regloss"
 

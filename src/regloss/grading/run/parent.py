@@ -30,15 +30,14 @@ import nbformat
 from regloss import course
 from regloss.course import CourseError
 from regloss.course import cells as nbcells
+from regloss.grading.processes import Processes
+from regloss.grading.run import gradebook, intake
 from regloss.grading.run import pool as distributed
-from regloss.grading.run import gradebook
-from regloss.grading.run import intake
-from regloss.grading.sandboxed import isolation as sandbox
 from regloss.grading.run.state import RunState
+from regloss.grading.sandboxed import isolation as sandbox
+from regloss.grading.settings import Settings
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import InstructorBundle, StudentJob, StudentResult, read_tree, write_tree
-from regloss.grading.processes import Processes
-from regloss.grading.settings import Settings
 
 KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
 

@@ -29,6 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from regloss.grading.programs import Program
 
 _MS_RDONLY = 1

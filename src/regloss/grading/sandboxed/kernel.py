@@ -23,9 +23,9 @@ import os
 import sys
 from pathlib import Path
 
+from regloss.grading.programs import Program
 from regloss.grading.sandboxed import isolation as sandbox
 from regloss.grading.wire.problems import TRUNCATION_MARK
-from regloss.grading.programs import Program
 
 KERNEL_NAME = "regloss-sandbox"
 DEFAULT_MEMORY_MB = 2048

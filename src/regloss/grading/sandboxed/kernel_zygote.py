@@ -34,9 +34,9 @@ import sys
 import threading
 
 from regloss.grading.processes import Forked, close_inherited
-from regloss.grading.sandboxed.forkserver import child, fork_zygotes, one_per_copy, run_main
 from regloss.grading.programs import Program
 from regloss.grading.sandboxed import answer_zygote
+from regloss.grading.sandboxed.forkserver import child, fork_zygotes, one_per_copy, run_main
 
 
 class KernelZygote:

@@ -137,8 +137,8 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    from regloss.grading.worker import feedback
     from regloss.course.nbgrader_tool import sqlite_url
+    from regloss.grading.worker import feedback
     from regloss.grading.worker.kernel_manager import SandboxKernelManager
 
     course = Path(req.course)

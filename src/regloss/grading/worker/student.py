@@ -33,11 +33,11 @@ import nbformat
 from regloss import course
 from regloss.course import cells as nbcells
 from regloss.grading.processes import Processes, run_process
+from regloss.grading.programs import Program
+from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
+from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import CellVerdict, StudentJob, StudentResult, read_tree, write_tree
-from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
-from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
-from regloss.grading.programs import Program
 
 #: The kernel's notes, in its runtime folder.
 CELL_LOG = "last_cell.txt"

@@ -290,7 +290,6 @@ def serve(netns: bool, copies=()):
 
     import regloss.checks  # noqa: F401
     import regloss.teaching  # noqa: F401
-
     from regloss import course
 
     os.environ["PATH"] = course.tool_env()["PATH"]
@@ -354,9 +353,9 @@ def _forget(kernels, answers):
 
 def _serve_one(proto, requests, devnull, kernels, answers, ready):
     """One server's loop: requests from ``requests``, answers to ``proto``."""
-    from regloss.grading.worker import autograde
     from regloss.grading.judge import judging as judge
     from regloss.grading.sandboxed import answer_zygote, kernel_zygote
+    from regloss.grading.worker import autograde
 
     if kernels is not None:
         kernel_zygote.install(kernels)
