@@ -155,9 +155,10 @@ def probe_cases(name, rng, params_list=None, dtypes=(np.float64, np.float32), re
                 t[on] = 0
                 x[on] = errs[on].astype(dtype)
             for r in reductions:
-                cases.append(Case(x, t, r, params, ("special errors incl. e = 0" + (f" and |e| = {pname} = {p:g}" if p else "")
-                                                    + (", |e| up to 1e4" if large else "")
-                                                    + (f" ({shown})" if shown and large and not p else "") + f", {dname}")))
+                cases.append(Case(x, t, r, params,
+                                  ("special errors incl. e = 0" + (f" and |e| = {pname} = {p:g}" if p else "")
+                                   + (", |e| up to 1e4" if large else "")
+                                   + (f" ({shown})" if shown and large and not p else "") + f", {dname}")))
             # 2. random shapes with normal errors of several scales
             for shape in [(int(rng.integers(1, 12)),), tuple(int(s) for s in rng.integers(1, 6, size=2)),
                           tuple(int(s) for s in rng.integers(1, 4, size=3))]:

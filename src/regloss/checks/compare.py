@@ -148,7 +148,7 @@ def _check_one(fn, name, case, kind):
     with quiet():
         try:
             result = case.call(fn)
-        except Exception as exc:  # the student's function crashed: show its frames, not ours
+        except Exception as exc:  # noqa: BLE001 - the student's function crashed: show its frames, not ours
             raise exc.with_traceback(_outside_frames(exc.__traceback__))  # noqa: B904
     label = name if kind == "loss" else f"{name}_grad"
     student = _as_array(result, label, case, truth.shape, kind)

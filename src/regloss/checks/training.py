@@ -7,7 +7,8 @@ beside the student's function under the grader's judge (``f.call_beside``).
 The comparison with the truth is made here, in the judge; why a forged probe gains
 nothing is written in :mod:`regloss.teaching.torch_probes`. ``gradcheck`` is made
 here too, as ``torch.autograd.gradcheck`` makes it (central differences with its
-eps and tolerances), from probed forward values and backward gradients. The truth is PyTorch: ``torch.nn.functional.<loss>`` with autograd for
+eps and tolerances), from probed forward values and backward gradients.
+The truth is PyTorch: ``torch.nn.functional.<loss>`` with autograd for
 :func:`check_numpy_loss_function`, and for :func:`check_train` parameter updates
 computed from ``torch.autograd.grad`` and the optimisers' published update
 rules (plain SGD with L2 weight decay, Adam), written without ``torch.optim``.

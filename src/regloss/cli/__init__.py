@@ -63,7 +63,8 @@ def build_parser():
     g.add_argument("--out", help="output folder (default: grading/runs/<assignment>)")
     g.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite under --out), e.g. postgresql://...")
     g.add_argument("--roster", help="CSV of the class (student id, name, section, SIS ids, email; a Canvas "
-                                    "gradebook export or a Moodle grading worksheet will do) for canvas.csv and moodle.csv")
+                                    "gradebook export or a Moodle grading worksheet will do) "
+                                    "for canvas.csv and moodle.csv")
     g.set_defaults(func=_grade)
     d = sub.add_parser("demo", help="grade a sample class for every assignment, made from the tests' catalogue "
                                     "of right and wrong answers, end to end, with one summary")

@@ -174,7 +174,8 @@ def run(req: JudgeRequest) -> JudgeReport:
             raise ValueError("not a notebook")
     except (OSError, ValueError) as exc:
         student = {"cells": []}
-        report.problems.append(Problem(JUDGE_FAILED, f"the notebook could not be read for the independent check ({exc})"))
+        report.problems.append(Problem(JUDGE_FAILED,
+                                       f"the notebook could not be read for the independent check ({exc})"))
     policy = policy_for(req.assignment, source.get("metadata"))
     client = AnswerClient(req.answer_dir, policy.blocked, req.settings.timeout, req.settings.memory_mb, req.filesystem,
                           req.hide)

@@ -153,7 +153,7 @@ def count(failures_by_student: dict) -> list:
     list of Tally
         Sorted by number of students (descending), then count, then id and function.
     """
-    tallies = {}
+    tallies: dict[tuple[str, str], Tally] = {}
     for sid, failures in failures_by_student.items():
         for f in failures:
             mid = classify(f.message, f.ename)

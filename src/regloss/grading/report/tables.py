@@ -67,7 +67,8 @@ def write_csv(rows, path: Path):
         w.writerow(COLUMNS)
         for r in rows:
             w.writerow([r.student_id, _fmt(r.score), _fmt(r.max_score), _fmt(r.auto_score),
-                        _fmt(r.auto_max_score), _fmt(r.manual_pending), r.problems, r.feedback, "yes" if r.late else "no"])
+                        _fmt(r.auto_max_score), _fmt(r.manual_pending), r.problems, r.feedback,
+                        "yes" if r.late else "no"])
 
 
 def common_mistakes(rows):

@@ -21,7 +21,7 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def grade(assignment, submissions, out=None, db=None, settings: Settings = Settings(), root=None, roster=None):
+def grade(assignment, submissions, out=None, db=None, settings: Settings | None = None, root=None, roster=None):
     """Grade a class, write ``grades.csv``, the LMS gradebooks (``canvas.csv``,
     ``moodle.csv``), the misconceptions (``mistakes.csv``, ``mistakes.png``),
     ``scores.png`` and the feedback under ``out``, and return the summary to print.
@@ -31,6 +31,7 @@ def grade(assignment, submissions, out=None, db=None, settings: Settings = Setti
     """
     from regloss.grading.run import parent
 
+    settings = settings or Settings()
     try:  # SIGTERM stops a run as cleanly as Ctrl-C: workers killed, gradebook consistent
         signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread
@@ -126,7 +127,7 @@ def _loose_of(out: Path):
         return []
 
 
-def demo(out=None, settings: Settings = Settings(), root=None, assignments=None):
+def demo(out=None, settings: Settings | None = None, root=None, assignments=None):
     """Grade a sample class for every assignment, generated from the catalogue of the
     course's tests (:mod:`regloss.grading.run.sample`), each on its own embedded SQLite
     gradebook under ``out/<assignment>/``; returns one summary for the course.
@@ -137,6 +138,7 @@ def demo(out=None, settings: Settings = Settings(), root=None, assignments=None)
     from regloss import course
     from regloss.grading.run import parent, sample
 
+    settings = settings or Settings()
     root = Path(root) if root else find_root()
     out = Path(out).resolve() if out else root / "grading" / "demo-out"
     entries = sample.load_catalogue(root)

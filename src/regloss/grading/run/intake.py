@@ -110,7 +110,8 @@ def detect_layout(folder: Path) -> str:
     """
     entries = _entries(folder)
     if not entries:
-        raise CourseError(f"no student folders or files in {folder} (it is empty); expected one of: {_expected_layouts()}")
+        raise CourseError(f"no student folders or files in {folder} (it is empty); "
+                          f"expected one of: {_expected_layouts()}")
     dirs = [p for p in entries if p.is_dir()]
     files = [p for p in entries if not p.is_dir()]
     moodle = [p for p in entries if MOODLE_ENTRY.match(p.name)]
@@ -320,7 +321,8 @@ def check_notebook(path: Path):
     """``None`` when ``path`` is a notebook nbgrader can read, else the reason it is not."""
     try:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return f"{path.name} is {path.stat().st_size / 1e6:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 10**6} MB allowed"
+            return (f"{path.name} is {path.stat().st_size / 1e6:.0f} MB, "
+                    f"more than the {MAX_NOTEBOOK_BYTES // 10**6} MB allowed")
         raw = path.read_bytes()
     except OSError as exc:
         return f"cannot read {path.name}: {exc}"
@@ -376,7 +378,8 @@ def _read_student(folder: Path, expected: list, expected_ids: dict) -> Submissio
     cands = _candidates(folder)
     if not cands:
         others = [p.name for p in folder.rglob("*") if p.is_file()][:5]
-        sub.problems.append("no notebook submitted" + (f" (found: {', '.join(others)})" if others else " (empty folder)"))
+        sub.problems.append("no notebook submitted"
+                            + (f" (found: {', '.join(others)})" if others else " (empty folder)"))
         sub.gradable = False
         return sub
     unused = list(cands)

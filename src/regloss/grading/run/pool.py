@@ -141,7 +141,8 @@ def _isolation(enabled: bool):
         return _ISOLATION[enabled]
 
 
-_BUNDLES: dict = {}  # sha256 of the bytes -> InstructorBundle, per Dask worker process: decoded once per run, not per task
+#: sha256 of the bytes -> InstructorBundle, per Dask worker process: decoded once per run, not per task
+_BUNDLES: dict = {}
 
 
 def grade_task(job_bytes: bytes, bundle_bytes: bytes, expected: dict | None = None) -> bytes:

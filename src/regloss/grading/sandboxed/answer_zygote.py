@@ -50,7 +50,8 @@ class AnswerZygote:
 
     @classmethod
     def many(cls, n):
-        """``n`` answer zygotes that share one preload (see :meth:`regloss.grading.sandboxed.kernel_zygote.KernelZygote.many`)."""
+        """``n`` answer zygotes that share one preload
+        (see :meth:`regloss.grading.sandboxed.kernel_zygote.KernelZygote.many`)."""
         return [cls(sock, pid) for sock, pid in fork_zygotes(n, socket.SOCK_SEQPACKET, _serve_answers)]
 
     def wait_ready(self):

@@ -32,7 +32,8 @@ HIDDEN_NOTE = "# This test cell holds hidden tests: their code is not shown. Its
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _MATH = re.compile(r"(?<![\\$])(\$\$)(.+?)(?<!\\)\$\$"  # display
-                   r"|(?<![\\$])\$(?!\s)((?:[^$\n]|\n(?![ \t]*\n))+?)(?<![\s\\])\$(?!\d)", re.S)  # inline, one paragraph
+                   r"|(?<![\\$])\$(?!\s)((?:[^$\n]|\n(?![ \t]*\n))+?)(?<![\s\\])\$(?!\d)",  # inline, one paragraph
+                   re.S)
 _CODE_SPAN = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 
 
