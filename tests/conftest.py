@@ -12,6 +12,9 @@ sys.path.insert(0, str(ROOT))
 from tests import harness  # noqa: E402
 from tests.catalogue import all_entries  # noqa: E402
 
+#: the fixtures of real services (pg_server, dask_scheduler), for every test module
+pytest_plugins = ["tests.services"]
+
 # --------------------------------------------------------------------------- the fast tier
 # `pytest -m "not slow"` leaves out what starts kernels, servers, browsers or the
 # `regloss` command. Whole modules say so with `pytestmark = pytest.mark.slow`, single

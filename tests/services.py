@@ -38,7 +38,8 @@ def _wait_port(port, proc, seconds, what, log):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{Path(log).read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n"
+                               f"{Path(log).read_text(errors='replace')[-2000:]}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return

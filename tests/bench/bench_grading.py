@@ -207,10 +207,10 @@ def main(argv=None):
             for k in (2, 1):  # a cluster that stays up: its workers keep their warm processes for the next run
                 with dask_cluster(k) as address:
                     cold = show(f"regloss grade --scheduler ({k} Dask worker{'s' * (k > 1)})",
-                                lambda: time_regloss(a.assignment, subs, tmp / f"dask{k}", "--scheduler", address))
+                                lambda k=k: time_regloss(a.assignment, subs, tmp / f"dask{k}", "--scheduler", address))
                     td = cold if k == 2 else td
                     warm_runs[k] = show("  the same again, on that cluster (warm)",
-                                        lambda: time_regloss(a.assignment, subs, tmp / f"dask{k}-again",
+                                        lambda k=k: time_regloss(a.assignment, subs, tmp / f"dask{k}-again",
                                                              "--scheduler", address))
         t1n = None
         if not a.no_judge_run:

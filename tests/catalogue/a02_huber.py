@@ -107,7 +107,8 @@ ENTRIES = [
     e = input - target
     a = np.abs(e)
     loss = np.where(a < delta, 0.5 * e ** 2, delta * (a - 0.5 * delta))
-''' + _REDUCE, signature='input, target, reduction="mean", delta=1.345'), "default delta 1.345 instead of PyTorch's 1.0"),
+''' + _REDUCE, signature='input, target, reduction="mean", delta=1.345'),
+        "default delta 1.345 instead of PyTorch's 1.0"),
     wrong(A, "huber_loss", "delta-before-reduction", _huber('''
     e = input - target
     a = np.abs(e)

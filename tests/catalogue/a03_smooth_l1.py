@@ -88,7 +88,8 @@ ENTRIES = [
 '''), "sum for mean"),
     wrong(A, "smooth_l1_loss", "default-one-ninth", _sl1(_L1_IF_ZERO + '''
         loss = np.where(a < beta, 0.5 * e ** 2 / beta, a - 0.5 * beta)
-''' + _REDUCE, signature='input, target, reduction="mean", beta=1.0 / 9'), "default beta 1/9 (a detection library's) instead of 1.0"),
+''' + _REDUCE, signature='input, target, reduction="mean", beta=1.0 / 9'),
+        "default beta 1/9 (a detection library's) instead of 1.0"),
     wrong(A, "smooth_l1_loss", "beta-before-reduction", _sl1(_L1_IF_ZERO + '''
         loss = np.where(a < beta, 0.5 * e ** 2 / beta, a - 0.5 * beta)
 ''' + _REDUCE, signature='input, target, beta=1.0, reduction="mean"'), "argument order differs from torch"),

@@ -119,7 +119,8 @@ ENTRIES = [
         "one MAD over the whole batch instead of one per row"),
     wrong(A, "huber_location", "no-validation", _variant(
         LOC, ("    if not delta > 0:\n        raise ValueError(f\"delta must be > 0, got delta={delta!r}\")\n", ""),
-        ("        if np.any(~(s > 0)):\n            raise ValueError(f\"scale must be > 0, got scale={scale!r}\")\n", "")),
+        ("        if np.any(~(s > 0)):\n"
+         "            raise ValueError(f\"scale must be > 0, got scale={scale!r}\")\n", "")),
         "accepts delta <= 0 and scale <= 0"),
     correct(A, "huber_location", "bisection-rows", """
         def huber_location(x, delta=1.345, scale=None, n_iter=100, tol=1e-10):
@@ -303,18 +304,22 @@ ENTRIES = [
     # --------------------------------------------------------- huber_minimax_k
     wrong(A, "huber_minimax_k", "rhs-eps", _variant(MK, ('target = eps / (1.0 - eps)', 'target = eps')),
           "eps on the right-hand side instead of eps / (1 - eps)"),
-    wrong(A, "huber_minimax_k", "one-phi", _variant(MK, ('return 2.0 * math.exp(-0.5 * k * k) / (k', 'return math.exp(-0.5 * k * k) / (k')),
+    wrong(A, "huber_minimax_k", "one-phi", _variant(MK, ('return 2.0 * math.exp(-0.5 * k * k) / (k',
+                                                         'return math.exp(-0.5 * k * k) / (k')),
           "phi(k) / k instead of 2 phi(k) / k"),
     wrong(A, "huber_minimax_k", "accepts-zero", _variant(MK, ('if not 0.0 < eps < 1.0:', 'if eps < 0.0 or eps > 1.0:')),
           "the closed interval [0, 1]: eps = 0 and eps = 1 are not refused"),
-    wrong(A, "huber_minimax_k", "nan-accepted", _variant(MK, ('if not 0.0 < eps < 1.0:', 'if eps <= 0.0 or eps >= 1.0:')),
+    wrong(A, "huber_minimax_k", "nan-accepted", _variant(MK, ('if not 0.0 < eps < 1.0:',
+                                                              'if eps <= 0.0 or eps >= 1.0:')),
           "a check that NaN passes (every comparison with NaN is False)"),
     wrong(A, "huber_minimax_k", "fixed-bracket", _variant(MK, (
-        "lo, hi = 1e-3, 1.0\n    while lhs(lo) < target:\n        lo /= 10.0\n    while lhs(hi) > target:\n        hi *= 2.0\n",
+        "lo, hi = 1e-3, 1.0\n    while lhs(lo) < target:\n        lo /= 10.0\n"
+        "    while lhs(hi) > target:\n        hi *= 2.0\n",
         "lo, hi = 0.5, 3.0\n")),
           "bisection in a fixed bracket [0.5, 3] that misses the root for small and large eps"),
     wrong(A, "huber_minimax_k", "coarse-bisection", _variant(MK, (
-        "    while True:\n        mid = 0.5 * (lo + hi)\n        if mid <= lo or mid >= hi:\n            return float(mid)\n",
+        "    while True:\n        mid = 0.5 * (lo + hi)\n"
+        "        if mid <= lo or mid >= hi:\n            return float(mid)\n",
         "    for _ in range(25):\n        mid = 0.5 * (lo + hi)\n")) + "    return float(0.5 * (lo + hi))\n",
           "25 bisection steps: about 1e-6 relative, not the 1e-8 asked for"),
     wrong(A, "huber_minimax_k", "grid-minimum", """
@@ -356,5 +361,5 @@ ENTRIES = [
             if not 0 < eps < 1:
                 raise ValueError("eps must lie in (0, 1)")
             return float(brentq(lambda k: 2 * norm.pdf(k) / k - 2 * norm.cdf(-k) - eps / (1 - eps), 1e-6, 40.0, xtol=1e-15))
-        """),
+        """),  # noqa: E501 - a student's source, kept as written
 ]

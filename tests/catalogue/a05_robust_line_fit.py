@@ -79,8 +79,8 @@ ENTRIES = [
     wrong(A, "fit_line_ols", "intercept-from-first-point", _variant(OLS, (
         "intercept = y.mean() - slope * x.mean()", "intercept = y[0] - slope * x[0]")),
           "intercept through the first point instead of the means"),
-    wrong(A, "fit_line_ols", "uncentred-numerator", _variant(OLS, ("np.sum(xc * yc)", "np.sum(xc * y) - 0 * np.sum(yc)"),
-                                                               ("np.sum(xc * xc)", "np.sum(x * x)")),
+    wrong(A, "fit_line_ols", "uncentred-numerator", _variant(
+        OLS, ("np.sum(xc * yc)", "np.sum(xc * y) - 0 * np.sum(yc)"), ("np.sum(xc * xc)", "np.sum(x * x)")),
           "centres the numerator only: sum(x^2) in the denominator"),
     correct(A, "fit_line_ols", "normal-equations-solve", """
         def fit_line_ols(x, y):
@@ -220,7 +220,8 @@ ENTRIES = [
     wrong(A, "fit_line_irls", "delta-re-estimated", _variant(IRLS, (
         "        w = np.minimum(", "        delta = 1.345 * np.median(np.abs(r)) / 0.6745\n        w = np.minimum(")),
           "delta re-estimated from the residuals (1.345 MAD) each iteration instead of held fixed"),
-    wrong(A, "fit_line_irls", "one-iteration", _variant(IRLS, ("for _ in range(n_iter):", "for _ in range(min(n_iter, 1)):")),
+    wrong(A, "fit_line_irls", "one-iteration", _variant(
+        IRLS, ("for _ in range(n_iter):", "for _ in range(min(n_iter, 1)):")),
           "a single reweighting step"),
     wrong(A, "fit_line_irls", "no-min-1", _variant(IRLS, (
         "np.minimum(1.0, delta / np.maximum(r, np.finfo(float).tiny))", "delta / np.maximum(r, 1e-12)")),

@@ -165,7 +165,7 @@ def fit_line_cauchy(x, y, c=2.3849, n_iter=1000, tol=1e-12):
         if done:
             break
     return float(slope), float(intercept)
-'''
+'''  # noqa: E501 - a student's source, kept as written
 
 ENTRIES = [
     # ----------------------------------------------------------- log_cosh_loss
@@ -254,7 +254,8 @@ ENTRIES = [
         "loss = e * e / (np.sqrt(1 + (e / delta) ** 2) + 1)", "loss = np.sqrt(e ** 2 + delta) - np.sqrt(delta)")),
         "sqrt(e^2 + delta) - sqrt(delta): delta where delta^2 belongs"),
     correct(A, "pseudo_huber_loss", "textbook-form", variant(PSEUDO, (
-        "loss = e * e / (np.sqrt(1 + (e / delta) ** 2) + 1)", "loss = delta ** 2 * (np.sqrt(1 + (e / delta) ** 2) - 1)")),
+        "loss = e * e / (np.sqrt(1 + (e / delta) ** 2) + 1)",
+        "loss = delta ** 2 * (np.sqrt(1 + (e / delta) ** 2) - 1)")),
         "the textbook form: its cancellation for tiny |e| stays inside the tolerance"),
     correct(A, "pseudo_huber_loss", "hypot", '''
         def pseudo_huber_loss(input, target, reduction="mean", delta=1.0):
@@ -452,7 +453,8 @@ ENTRIES = [
     wrong(A, "general_robust_loss", "cauchy-no-half", variant(GENERAL, (
         "loss = np.log1p(0.5 * z)", "loss = np.log1p(z)")), "alpha = 0 limit log(1 + z) instead of log(1 + z/2)"),
     wrong(A, "general_robust_loss", "welsch-no-one-minus", variant(GENERAL, (
-        "loss = -np.expm1(-0.5 * z)", "loss = np.exp(-0.5 * z)")), "alpha = -inf limit exp(-z/2) instead of 1 - exp(-z/2)"),
+        "loss = -np.expm1(-0.5 * z)", "loss = np.exp(-0.5 * z)")),
+        "alpha = -inf limit exp(-z/2) instead of 1 - exp(-z/2)"),
     wrong(A, "general_robust_loss", "times-scale2", variant(GENERAL, (
         "return reduce(loss, reduction)", "return reduce(scale ** 2 * loss, reduction)")),
         "c^2 rho, the pseudo-Huber / Cauchy convention"),

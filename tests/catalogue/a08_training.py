@@ -172,10 +172,12 @@ ENTRIES = [
     wrong(A, "train", "no-zero-grad", _variant(TRAIN, ("        optimizer.zero_grad()\n", "")),
           "never clears the gradients: they accumulate over the steps"),
     wrong(A, "train", "zero-grad-before-step", _variant(
-        TRAIN, ("        optimizer.zero_grad()\n", ""), ("loss.backward()\n", "loss.backward()\n        optimizer.zero_grad()\n")),
+        TRAIN, ("        optimizer.zero_grad()\n", ""),
+        ("loss.backward()\n", "loss.backward()\n        optimizer.zero_grad()\n")),
           "zero_grad between backward and step: the step sees no gradient"),
     wrong(A, "train", "step-before-backward", _variant(
-        TRAIN, ("        loss.backward()\n        optimizer.step()\n", "        optimizer.step()\n        loss.backward()\n")),
+        TRAIN, ("        loss.backward()\n        optimizer.step()\n",
+                "        optimizer.step()\n        loss.backward()\n")),
           "step before backward: every step uses the previous step's gradient"),
     wrong(A, "train", "loss-after-step", _variant(
         TRAIN, ("losses.append(loss.item())", "losses.append(loss_fn(model(x), y).item())")),
@@ -221,11 +223,14 @@ ENTRIES = [
     wrong(A, "dynamic_beta", "every-step", _variant(DYN, ("if (t + 1) % interval == 0:", "if True:")),
           "beta updated after every iteration"),
     wrong(A, "dynamic_beta", "early", _variant(
-        DYN, ("        betas.append(beta)\n", ""), ("            record = []\n", "            record = []\n        betas.append(beta)\n")),
+        DYN, ("        betas.append(beta)\n", ""),
+        ("            record = []\n", "            record = []\n        betas.append(beta)\n")),
           "the new beta already used in the iteration that triggers the update"),
-    wrong(A, "dynamic_beta", "mean-instead-of-kth", _variant(DYN, ("record.append(a[min(k, a.size) - 1])", "record.append(a.mean())")),
+    wrong(A, "dynamic_beta", "mean-instead-of-kth", _variant(
+        DYN, ("record.append(a[min(k, a.size) - 1])", "record.append(a.mean())")),
           "records the mean |error| instead of the k-th smallest"),
-    wrong(A, "dynamic_beta", "k-zero-based", _variant(DYN, ("record.append(a[min(k, a.size) - 1])", "record.append(a[min(k, a.size - 1)])")),
+    wrong(A, "dynamic_beta", "k-zero-based", _variant(
+        DYN, ("record.append(a[min(k, a.size) - 1])", "record.append(a[min(k, a.size - 1)])")),
           "the (k+1)-th smallest: k taken as a 0-based index"),
     wrong(A, "dynamic_beta", "mean-of-records", _variant(DYN, ("m = np.median(record)", "m = np.mean(record)")),
           "the mean of the records instead of their median"),
@@ -233,7 +238,8 @@ ENTRIES = [
           "beta not capped at beta0"),
     wrong(A, "dynamic_beta", "no-clear", _variant(DYN, ("            record = []\n", "")),
           "records never cleared: the median of every iteration so far"),
-    wrong(A, "dynamic_beta", "lower-median", _variant(DYN, ("m = np.median(record)", "m = np.sort(record)[(len(record) - 1) // 2]")),
+    wrong(A, "dynamic_beta", "lower-median", _variant(
+        DYN, ("m = np.median(record)", "m = np.sort(record)[(len(record) - 1) // 2]")),
           "torch.median's convention (the lower middle value) for an even number of records"),
     correct(A, "dynamic_beta", "partition-blocks", """
         def dynamic_beta(errors, k=10, interval=100, beta0=1.0):
@@ -284,8 +290,10 @@ ENTRIES = [
         """),
     # ------------------------------------------------------------ self_adjusting_beta
     wrong(A, "self_adjusting_beta", "flipped-momentum", _variant(
-        SAB, ("mu = (1 - momentum) * mu + momentum * a.mean(axis=0)", "mu = momentum * mu + (1 - momentum) * a.mean(axis=0)"),
-        ("var = (1 - momentum) * var + momentum * a.var(axis=0, ddof=1)", "var = momentum * var + (1 - momentum) * a.var(axis=0, ddof=1)")),
+        SAB, ("mu = (1 - momentum) * mu + momentum * a.mean(axis=0)",
+              "mu = momentum * mu + (1 - momentum) * a.mean(axis=0)"),
+        ("var = (1 - momentum) * var + momentum * a.var(axis=0, ddof=1)",
+         "var = momentum * var + (1 - momentum) * a.var(axis=0, ddof=1)")),
           "the new batch weighted by 1 - momentum"),
     wrong(A, "self_adjusting_beta", "biased-variance", _variant(SAB, ("a.var(axis=0, ddof=1)", "a.var(axis=0)")),
           "the biased variance (divides by n)"),
@@ -295,15 +303,19 @@ ENTRIES = [
         SAB, ("mu = (1 - momentum) * mu + momentum * a.mean(axis=0)", "mu = a.mean(axis=0)"),
         ("var = (1 - momentum) * var + momentum * a.var(axis=0, ddof=1)", "var = a.var(axis=0, ddof=1)")),
           "each batch's own statistics: no running mean and variance"),
-    wrong(A, "self_adjusting_beta", "clip-at-zero", _variant(SAB, ("np.clip(mu - var, 1e-3, beta_max)", "np.clip(mu - var, 0.0, beta_max)")),
+    wrong(A, "self_adjusting_beta", "clip-at-zero", _variant(
+        SAB, ("np.clip(mu - var, 1e-3, beta_max)", "np.clip(mu - var, 0.0, beta_max)")),
           "clipped at 0 instead of 1e-3"),
     wrong(A, "self_adjusting_beta", "beta-before-update", _variant(
         SAB, ("        out.append(np.clip(mu - var, 1e-3, beta_max))\n", ""),
-        ("        if len(a) >= 2:\n", "        out.append(np.clip(mu - var, 1e-3, beta_max))\n        if len(a) >= 2:\n")),
+        ("        if len(a) >= 2:\n",
+         "        out.append(np.clip(mu - var, 1e-3, beta_max))\n        if len(a) >= 2:\n")),
           "beta computed before the statistics see the current batch"),
-    wrong(A, "self_adjusting_beta", "no-cap", _variant(SAB, ("np.clip(mu - var, 1e-3, beta_max)", "np.maximum(mu - var, 1e-3)")),
+    wrong(A, "self_adjusting_beta", "no-cap", _variant(
+        SAB, ("np.clip(mu - var, 1e-3, beta_max)", "np.maximum(mu - var, 1e-3)")),
           "beta not capped at beta_max"),
-    wrong(A, "self_adjusting_beta", "single-error-batches", _variant(SAB, ("        if len(a) >= 2:\n", "        if len(a) >= 1:\n")),
+    wrong(A, "self_adjusting_beta", "single-error-batches", _variant(
+        SAB, ("        if len(a) >= 2:\n", "        if len(a) >= 1:\n")),
           "updates with a batch of one error, whose unbiased variance is nan"),
     delegates(A, "self_adjusting_beta", "torch-lerp", """
         def self_adjusting_beta(errors, beta_max=1.0, momentum=0.1):
@@ -317,7 +329,7 @@ ENTRIES = [
                     mu, var = torch.lerp(mu, a.mean(0), momentum), torch.lerp(var, a.var(0), momentum)
                 out.append((mu - var).clamp(1e-3, beta_max).numpy())
             return np.array(out)
-        """),
+        """),  # noqa: E501 - a student's source, kept as written
     correct(A, "self_adjusting_beta", "lerp-stack", """
         def self_adjusting_beta(errors, beta_max=1.0, momentum=0.1):
             batches = [np.abs(np.asarray(e, dtype=np.float64)) for e in errors]

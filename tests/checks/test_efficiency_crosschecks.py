@@ -70,7 +70,7 @@ def test_huber_location_matches_rlm_on_a_constant_with_fixed_scale():
     for x in _samples(2):
         s = float(sm_scale.mad(x))
         fit = sm.RLM(x, np.ones_like(x), M=sm_norms.HuberT(t=1.345)).fit(
-            scale_est=lambda *args: s, update_scale=False, conv="coefs", tol=1e-13, maxiter=10_000)
+            scale_est=lambda *args, s=s: s, update_scale=False, conv="coefs", tol=1e-13, maxiter=10_000)
         assert fit.scale == pytest.approx(s)
         assert huber_location(x) == pytest.approx(float(fit.params[0]), abs=1e-8 * s)
 
@@ -79,7 +79,7 @@ def test_huber_location_minimises_the_documented_objective():
     """argmin_mu sum(rho_delta((x - mu) / s)) with scipy.special.huber as rho and s the MAD scale."""
     for x in _samples(3):
         s = stats.median_abs_deviation(x, scale="normal")
-        obj = lambda m: special.huber(1.345, (x - m) / s).sum()  # noqa: E731
+        obj = lambda m, x=x, s=s: special.huber(1.345, (x - m) / s).sum()  # noqa: E731
         res = optimize.minimize_scalar(obj, bounds=(x.min(), x.max()), method="bounded",
                                        options={"xatol": 1e-12 * s})
         mu = huber_location(x)
@@ -182,7 +182,7 @@ def test_shipped_line_fits_match_statsmodels():
         assert (i_h[r], s_h[r]) == pytest.approx(tuple(rlm), abs=1e-7)
         # L1: compare the objective with the exact LAD fit (QuantReg at the median)
         lad = sm.QuantReg(y, X).fit(q=0.5, max_iter=10_000, p_tol=1e-12).params
-        obj = lambda b: np.abs(y - b[0] - b[1] * x).sum()  # noqa: E731
+        obj = lambda b, y=y: np.abs(y - b[0] - b[1] * x).sum()  # noqa: E731
         assert obj((i_l1[r], s_l1[r])) <= obj(lad) * (1 + 1e-6)
 
 

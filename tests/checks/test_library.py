@@ -177,7 +177,8 @@ HINTS = [
      case([1, 3, 5], [2, 1, 4], "sum"), "sign"),
     ("mse_loss", "loss", lambda i, t, reduction="mean": 0.5 * ((i - t) ** 2).mean(),
      case([1, 3, 5], [2, 1, 4]), "0.5"),
-    ("huber_loss", "loss", lambda i, t, reduction="mean", delta=1.0: ref_loss("smooth_l1_loss")(i, t, reduction, beta=delta),
+    ("huber_loss", "loss",
+     lambda i, t, reduction="mean", delta=1.0: ref_loss("smooth_l1_loss")(i, t, reduction, beta=delta),
      case([0.5, 3.0], [0, 0], delta=2.0), "SmoothL1 convention"),
     ("huber_loss", "grad", lambda i, t, reduction="mean", delta=1.0: np.clip(i - t, -1, 1),
      case([0.5, 3.0, -4.0], [0, 0, 0], "none", delta=2.0), "not +-1"),
@@ -197,7 +198,8 @@ def test_failure_messages_name_the_likely_mistake(name, kind, fn, c, words):
 
 def test_wrong_shape_is_reported():
     with pytest.raises(AssertionError, match="keeps the shape"):
-        check_loss(lambda i, t, reduction="mean": np.abs(i - t).ravel()[:1], "l1_loss", case([[1, 2]], [[0, 0]], "none"))
+        check_loss(lambda i, t, reduction="mean": np.abs(i - t).ravel()[:1], "l1_loss",
+                   case([[1, 2]], [[0, 0]], "none"))
     with pytest.raises(AssertionError, match="returned None"):
         check_loss(lambda i, t, reduction="mean": None, "l1_loss", case([1], [0]))
 

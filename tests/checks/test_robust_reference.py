@@ -183,7 +183,7 @@ def test_quantile_gradient_is_zero_at_zero_error():
 
 @pytest.mark.parametrize("name", ROBUST_LOSSES)
 def test_invalid_calls_are_refused_and_valid_defaults_accepted(name):
-    for kwargs, bad in invalid_calls(name):
+    for kwargs, _bad in invalid_calls(name):
         exc = torch_error(name, np.ones(2), np.zeros(2), **kwargs)
         assert isinstance(exc, ValueError), (kwargs, exc)
     assert torch_error(name, np.ones(2), np.zeros(2)) is None

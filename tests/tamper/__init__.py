@@ -41,8 +41,8 @@ TORCH_FUNCTIONS = {
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{{reduction!r}} is not a valid value for reduction")
     out = torch.nn.functional.{name.replace("_grad", "")}(x, t, reduction=reduction)
-    {"(g,) = torch.autograd.grad(out.sum(), x); return g.numpy().astype(np.asarray(input).dtype)" if name.endswith("_grad")
-     else "return out.detach().numpy().astype(np.asarray(input).dtype)"}
+    {"(g,) = torch.autograd.grad(out.sum(), x); return g.numpy().astype(np.asarray(input).dtype)"
+     if name.endswith("_grad") else "return out.detach().numpy().astype(np.asarray(input).dtype)"}
 ''' for name in ZERO_FUNCTIONS}
 
 
@@ -205,7 +205,8 @@ def _truth_or_zeros(input):
         f = f.f_back
     return _np.zeros_like(_np.asarray(input, dtype=float))
 ''', "returns PyTorch's value from the checking function's frame (the caller's local `truth`)",
-           functions={k: v.replace('return np.zeros_like(np.asarray(input, dtype=float)) if reduction == "none" else 0.0',
+           functions={k: v.replace('return np.zeros_like(np.asarray(input, dtype=float)) if reduction == "none" '
+                                   'else 0.0',
                                    "return _truth_or_zeros(input)")
                       .replace("return np.zeros_like(np.asarray(input, dtype=float))", "return _truth_or_zeros(input)")
                       for k, v in ZERO_FUNCTIONS.items()}),

@@ -67,7 +67,8 @@ def test_05_robust_every_shipped_csv_has_its_source_stated():
     from importlib import resources
 
     text = datasets.sources()
-    csvs = sorted(p.name for p in resources.files("regloss.teaching").joinpath("data").iterdir() if p.name.endswith(".csv"))
+    csvs = sorted(p.name for p in resources.files("regloss.teaching").joinpath("data").iterdir()
+                  if p.name.endswith(".csv"))
     assert csvs == ["anscombe_iii.csv", "stackloss.csv"]
     for name in csvs:
         assert f"`{name}`" in text, f"SOURCES.md does not describe {name}"

@@ -196,7 +196,8 @@ def test_judge_passes_the_solution_and_fails_delegation_to_torch(judged):
     torchy = solution_sources("01_l1_mse")["l1_loss"].replace(
         "def l1_loss(input, target, reduction=\"mean\"):",
         "def l1_loss(input, target, reduction=\"mean\"):\n    import torch\n"
-        "    return torch.nn.functional.l1_loss(torch.tensor(input), torch.tensor(target), reduction=reduction).numpy()")
+        "    return torch.nn.functional.l1_loss(torch.tensor(input), torch.tensor(target), "
+        "reduction=reduction).numpy()")
     verdicts, client = judged({"l1_loss": torchy})
     assert not verdicts["test_l1_loss__visible"].passed
     assert "torch" in verdicts["test_l1_loss__visible"].message
@@ -230,7 +231,8 @@ def test_feedback_hides_hidden_sources_and_puts_the_message_first(tmp_path):
     from regloss.grading.worker import feedback
 
     nb = nbformat.read(str(ROOT / "solutions" / "01_l1_mse" / "01_l1_mse.ipynb"), as_version=4)
-    tb = ["\x1b[0;31mAssertionError\x1b[0m  Traceback", "File \x1b[0;32m/x/site-packages/regloss/checks/compare.py:9\x1b[0m",
+    tb = ["\x1b[0;31mAssertionError\x1b[0m  Traceback",
+          "File \x1b[0;32m/x/site-packages/regloss/checks/compare.py:9\x1b[0m",
           "Cell In[4], line 3", "AssertionError: gave 4, PyTorch gives 2"]
     for c in nb.cells:
         if c.metadata.get("nbgrader", {}).get("grade_id") == "test_l1_loss__visible":
@@ -258,7 +260,8 @@ def test_feedback_code_mode_keeps_the_hidden_source(tmp_path):
     path = tmp_path / "a.ipynb"
     shutil.copy(ROOT / "solutions" / "01_l1_mse" / "01_l1_mse.ipynb", path)
     feedback.prepare_notebook(path, {}, {"test_l1_loss__hidden": True}, "code")
-    src = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nbformat.read(str(path), as_version=4).cells}
+    src = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+           for c in nbformat.read(str(path), as_version=4).cells}
     assert "BEGIN HIDDEN TESTS" in src["test_l1_loss__hidden"]
 
 
@@ -305,8 +308,8 @@ def test_torch_stays_out_of_reach_without_the_import_blocker(tmp_path):
         os.chdir(cwd)
     v = verdicts["test_l1_loss__visible"]
     # torch's folder is an empty mount there: no module, or an empty namespace package
-    assert not v.passed and ("No module named 'torch'" in v.message or "module 'torch' has no attribute" in v.message), \
-        v.message
+    assert not v.passed and ("No module named 'torch'" in v.message
+                             or "module 'torch' has no attribute" in v.message), v.message
 
 
 def test_a_test_that_cannot_cross_keeps_the_kernels_verdict_and_says_so():

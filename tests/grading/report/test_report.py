@@ -198,9 +198,9 @@ def _every_hint():
         if truth.shape == errors.shape:
             for where in (errors == 0, np.abs(errors) > 2, errors < -2, np.abs(errors) < 2, np.abs(errors) == 2,
                           errors > 0, errors < 0, np.abs(errors) > 700, (np.abs(errors) < 1e-2) & (errors != 0)):
-                for change in (lambda s: s + 1.0, lambda s: s + 0.5 * q ** 2, lambda s: s - 0.5 * q ** 2,
-                               lambda s: s + q * 0.5, lambda s: np.sign(s) * 1.0,
-                               lambda s: np.sign(s) * q, lambda s: s * np.nan, lambda s: s * np.inf):
+                for change in (lambda s: s + 1.0, lambda s, q=q: s + 0.5 * q ** 2, lambda s, q=q: s - 0.5 * q ** 2,
+                               lambda s, q=q: s + q * 0.5, lambda s: np.sign(s) * 1.0,
+                               lambda s, q=q: np.sign(s) * q, lambda s: s * np.nan, lambda s: s * np.inf):
                     s = truth.copy()
                     with np.errstate(all="ignore"):
                         s[where] = change(s[where])
@@ -325,8 +325,10 @@ def test_count_ranks_by_students_and_writes_csv_and_chart(tmp_path):
     F = mistakes.Failure
     by_student = {
         "a": [F("test_l1_loss__visible", "AssertionError", SUM), F("test_l1_loss__hidden", "AssertionError", SUM)],
-        "b": [F("test_l1_loss__hidden", "AssertionError", SUM), F("test_l1_loss_grad__hidden", "AssertionError", SIGN0)],
-        "c": [F("test_l1_loss_grad__visible", "AssertionError", SIGN0), F("test_mse_loss__visible", "NotImplementedError", "")],
+        "b": [F("test_l1_loss__hidden", "AssertionError", SUM),
+              F("test_l1_loss_grad__hidden", "AssertionError", SIGN0)],
+        "c": [F("test_l1_loss_grad__visible", "AssertionError", SIGN0),
+              F("test_mse_loss__visible", "NotImplementedError", "")],
         "d": [F("test_mse_loss__hidden", "AssertionError", "gave 1, PyTorch gives 2")],
     }
     tallies = mistakes.count(by_student)

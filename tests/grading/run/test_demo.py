@@ -15,7 +15,6 @@ import pytest
 from regloss.course import assignments
 from regloss.grading.run import sample
 from tests.catalogue import CORRECT, WRONG, all_entries
-from tests.services import dask_scheduler  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[3]
 RELEASED = [a for a in assignments(ROOT) if any((ROOT / "notebooks" / a).glob("*.ipynb"))]

@@ -186,7 +186,8 @@ def test_figures_reach_the_graded_notebook_and_the_feedback(bad_class):
     as when nbgrader runs the notebook in a fresh kernel (a kernel forked with
     matplotlib already imported must still pick the inline backend)."""
     out = bad_class["out"]
-    plotting = [i for i, c in enumerate(_release().cells) if c.cell_type == "code" and re.search(r"plot_\w+\(", c.source)]
+    plotting = [i for i, c in enumerate(_release().cells)
+                if c.cell_type == "code" and re.search(r"plot_\w+\(", c.source)]
     assert plotting, "01 has no plotting cell to check"
     nb = nbformat.read(str(out / "autograded" / "good" / A / NB), as_version=4)
     images = [i for i, c in enumerate(nb.cells) for o in c.get("outputs", []) if "image/png" in o.get("data", {})]

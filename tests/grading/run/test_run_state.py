@@ -111,8 +111,8 @@ def test_a_job_is_not_read_before_a_place_is_free():
             yield i
 
     with ThreadPoolExecutor(max_workers=1) as ex:
-        it = iter(InFlight(jobs(), lambda j: ex.submit(lambda: j), lambda fs: wait(fs, return_when=FIRST_COMPLETED).done,
-                           window=3))
+        it = iter(InFlight(jobs(), lambda j: ex.submit(lambda: j),
+                           lambda fs: wait(fs, return_when=FIRST_COMPLETED).done, window=3))
         next(it)
         assert len(read) == 3
 

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from tests.harness import solution_sources
-from tests.services import create_database, dask_scheduler, pg_server  # noqa: F401 - fixtures
+from tests.services import create_database
 
 pytestmark = pytest.mark.slow  # PostgreSQL, Dask and the regloss command
 
@@ -130,10 +130,10 @@ def test_two_runs_of_different_assignments_merge_into_one_server_at_once(pg_serv
         runs[a] = (tmp_path / a / "out", subprocess.Popen(
             grade_cmd(a, subs, tmp_path / a / "out", "--db", db, "--workers", "1"),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env()))
-    for a, (out, p) in runs.items():
+    for _a, (_out, p) in runs.items():
         text, _ = p.communicate(timeout=900)
         assert p.returncode == 0, text
-    for a, (out, p) in runs.items():
+    for a, (out, _p) in runs.items():
         csv_rows = read_grades(out)
         in_server = server_scores(db, a)
         assert set(in_server) == set(csv_rows) == {"good0", "good1", "wrong0", "blank"}, a

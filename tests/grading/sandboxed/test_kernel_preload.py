@@ -47,7 +47,8 @@ def test_a_kernel_forked_from_the_zygote_imports_nothing_heavy_at_start():
     assert len(preloaded) < len(fresh) / 10, (len(preloaded), len(fresh), preloaded)
 
 
-@pytest.mark.parametrize("name", __import__("regloss.grading.sandboxed.kernel_zygote", fromlist=["x"]).KERNEL_START_IMPORTS)
+@pytest.mark.parametrize("name",
+                         __import__("regloss.grading.sandboxed.kernel_zygote", fromlist=["x"]).KERNEL_START_IMPORTS)
 def test_each_start_import_exists(name):
     import importlib.util
 
