@@ -1,7 +1,6 @@
 """Set-up is two commands, and the two descriptions of the environment agree."""
 
 import re
-
 import tomllib
 
 from tests.harness import ROOT

@@ -9,10 +9,10 @@ has its ``main``.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 
 
-class Program(str, Enum):
+class Program(StrEnum):
     """A program of the grader (its module)."""
 
     JUDGE = "regloss.grading.judge.judging"          # the instructor's tests against proxies

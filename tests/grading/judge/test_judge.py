@@ -43,7 +43,7 @@ def test_changed_tests_finds_deleted_and_edited_cells():
                                                                                  {"solution": True}))
     sub = _nb(("a", "pass", TEST), ("s", "def f(): return 1", {"solution": True}))
     found = P.changed_tests(sub, release)
-    assert [(p.kind, p.cell) for p in found] == [(P.TEST_EDITED, "a"), (P.TEST_DELETED, "b")]
+    assert [(p.kind, p.cell) for p in found] == [(P.Kind.TEST_EDITED, "a"), (P.Kind.TEST_DELETED, "b")]
 
 
 def test_kernel_problems_by_kind():
@@ -53,29 +53,29 @@ def test_kernel_problems_by_kind():
     nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                   text="x\n" + P.TRUNCATION_MARK + " after 10 characters]\n")]
     kinds = [(p.kind, p.cell) for p in P.kernel_problems([nb], 60, 2048)]
-    assert kinds == [(P.STDERR, "t"), (P.TIMEOUT, "u"), (P.OUTPUT_TRUNCATED, "v")]
+    assert kinds == [(P.Kind.STDERR, "t"), (P.Kind.TIMEOUT, "u"), (P.Kind.OUTPUT_TRUNCATED, "v")]
 
 
 def test_judge_disagreement_only_where_the_kernel_passed():
     verdicts = [CellVerdict("a", False, "boom"), CellVerdict("b", False, "bad"), CellVerdict("c", True)]
     found = P.judge_disagreements({"a": True, "b": False, "c": True}, verdicts)
-    assert found == [P.Problem(P.JUDGE_DISAGREES, "a passed in your notebook but failed when checked "
+    assert found == [P.Problem(P.Kind.JUDGE_DISAGREES, "a passed in your notebook but failed when checked "
                                                   "independently: boom", "a")]
 
 
 def test_problem_is_text_with_a_kind_and_round_trips():
-    p = P.Problem(P.TIMEOUT, "cell 3 timed out", "cell 3")
+    p = P.Problem(P.Kind.TIMEOUT, "cell 3 timed out", "cell 3")
     assert "; ".join([p, "x"]) == "cell 3 timed out; x"
     assert P.Problem.from_dict(json.loads(json.dumps(p.to_dict()))) == p
-    assert P.scored_zero([P.Problem(P.WORKER_FAILED, "x")]) and not P.scored_zero([p])
+    assert P.scored_zero([P.Problem(P.Kind.WORKER_FAILED, "x")]) and not P.scored_zero([p])
 
 
 def test_jobs_ship_as_bytes():
     b = InstructorBundle("01_l1_mse", "c = 1", {"a.ipynb": b"{}", "losses.py": b"x"}, {"a.ipynb": b"{}"}, b"db")
-    job = StudentJob("s1", {"a.ipynb": b"\x00\xff"}, b, Settings(timeout=5), [P.Problem(P.INTAKE, "x")])
+    job = StudentJob("s1", {"a.ipynb": b"\x00\xff"}, b, Settings(timeout=5), [P.Problem(P.Kind.INTAKE, "x")])
     back = StudentJob.from_bytes(job.to_bytes())
-    assert back == job and back.problems[0].kind == P.INTAKE
-    res = StudentResult("s1", [P.Problem(P.TIMEOUT, "t")], True, verdicts=[CellVerdict("a", True)],
+    assert back == job and back.problems[0].kind == P.Kind.INTAKE
+    res = StudentResult("s1", [P.Problem(P.Kind.TIMEOUT, "t")], True, verdicts=[CellVerdict("a", True)],
                         gradebook=b"db", outputs={"feedback/x.html": b"<p>"})
     assert StudentResult.from_bytes(res.to_bytes()) == res
 

@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+from typing import Any
 
 from regloss.checks.remote import Elsewhere
 from regloss.grading.programs import Program
@@ -110,7 +111,9 @@ class AnswerClient:
                 pass
             self.proc.wait()
 
-    def _request(self, msg, wall):
+    def _request(self, msg: protocol.Request, wall: float) -> dict[str, Any]:
+        """Send ``msg`` and read the reply: a dict, and no more is trusted of it (a :class:`protocol.Reply`
+        from an honest peer)."""
         import select
 
         done = False

@@ -43,7 +43,7 @@ from regloss.grading.judge.plan import names_of, plan, python_of
 from regloss.grading.judge.request import JudgeReport, JudgeRequest
 from regloss.grading.wire import protocol
 from regloss.grading.wire.jobs import CellVerdict
-from regloss.grading.wire.problems import JUDGE_FAILED, Problem
+from regloss.grading.wire.problems import Kind, Problem
 
 
 class _NoIPython:
@@ -174,7 +174,7 @@ def run(req: JudgeRequest) -> JudgeReport:
             raise ValueError("not a notebook")
     except (OSError, ValueError) as exc:
         student = {"cells": []}
-        report.problems.append(Problem(JUDGE_FAILED,
+        report.problems.append(Problem(Kind.JUDGE_FAILED,
                                        f"the notebook could not be read for the independent check ({exc})"))
     policy = policy_for(req.assignment, source.get("metadata"))
     client = AnswerClient(req.answer_dir, policy.blocked, req.settings.timeout, req.settings.memory_mb, req.filesystem,

@@ -102,7 +102,7 @@ def finish(res: StudentResult, main: gradebook.MainGradebook, assignment, out: P
             db.write_bytes(res.gradebook)
             grades = gradebook.read_private(db, assignment, sid)
         if grades is None:
-            res.problems.append(P.Problem(P.NOT_GRADED, "nbgrader recorded no grades; scored 0"))
+            res.problems.append(P.Problem(P.Kind.NOT_GRADED, "nbgrader recorded no grades; scored 0"))
             res.graded = False
     main.merge(assignment, [(sid, grades)])
     for kind in ("autograded", "feedback"):
@@ -125,7 +125,7 @@ def not_graded(job: StudentJob, exc: BaseException) -> StudentResult:
     differs, a lost connection): 0 for this run, with the reason, and no key, so
     that the next run of the same command grades them again."""
     return StudentResult(job.student_id, [*job.problems, P.Problem(
-        P.WORKER_FAILED, f"grading failed ({type(exc).__name__}: {_first_sentence(str(exc))}); scored 0 for now: "
+        P.Kind.WORKER_FAILED, f"grading failed ({type(exc).__name__}: {_first_sentence(str(exc))}); scored 0 for now: "
                          "grading the class again grades this student again")], digest=job.digest, key="")
 
 
@@ -225,8 +225,8 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         for i, sub, key in todo:
             if not sub.gradable:  # nothing to run: 0, with the reason
                 said = any(p.rstrip().endswith("scored 0") for p in sub.problems)  # wording only
-                res = StudentResult(sub.student_id, [*(P.Problem(P.INTAKE, p) for p in sub.problems), *(
-                    [] if said else [P.Problem(P.SCORED_ZERO, "scored 0")])], digest=sub.digest, key=key)
+                res = StudentResult(sub.student_id, [*(P.Problem(P.Kind.INTAKE, p) for p in sub.problems), *(
+                    [] if said else [P.Problem(P.Kind.SCORED_ZERO, "scored 0")])], digest=sub.digest, key=key)
                 finish(res, main, assignment, out)
                 record(res)
             else:
@@ -235,7 +235,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         def jobs():  # each submission is read when a worker is about to need it, not the class at once
             for i, sub, key in gradable:
                 yield StudentJob(sub.student_id, submission_files(sub), bundle, wsettings,
-                                 [P.Problem(P.INTAKE, p) for p in sub.problems], sub.digest, key, i)
+                                 [P.Problem(P.Kind.INTAKE, p) for p in sub.problems], sub.digest, key, i)
 
         if gradable:
             from tqdm import tqdm
@@ -264,7 +264,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         if not wsettings.keep_workspace:
             shutil.rmtree(scratch, ignore_errors=True)
     ordered = [results[sub.student_id] for sub in subs]
-    again = [r.student_id for r in ordered if not r.key and any(p.kind == P.WORKER_FAILED for p in r.problems)]
+    again = [r.student_id for r in ordered if not r.key and any(p.kind == P.Kind.WORKER_FAILED for p in r.problems)]
     if again:
         log(f"{len(again)} student(s) could not be graded, through no fault of their own "
             f"({', '.join(again[:10])}{', ...' if len(again) > 10 else ''}): run the same command again "

@@ -309,13 +309,14 @@ class Answer:
         return protocol.encode(seen)
 
 
-def serve(rfd, wfd, answer: Answer):
+def serve(rfd: int, wfd: int, answer: Answer) -> None:
     while True:
         try:
             msg = protocol.receive(rfd)
         except protocol.ProtocolError:
             return
         op = msg.get("op")
+        reply: protocol.Reply
         try:
             if op == protocol.BYE:
                 return

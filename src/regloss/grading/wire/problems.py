@@ -10,28 +10,34 @@ pure logic: no process is started.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from regloss.course import cells as nbcells
 
-# the kinds, one constant each (code compares kinds, never texts)
-INTAKE = "intake"  # found while reading the submission (renamed, extra or invalid notebook, ...)
-TEST_DELETED = "test_deleted"
-TEST_EDITED = "test_edited"
-TIMEOUT = "timeout"  # a cell ran longer than the per-cell limit
-MEMORY = "memory"
-KERNEL_EXIT = "kernel_exit"  # the notebook tried to stop its kernel
-OUTPUT_TRUNCATED = "output_truncated"
-STDERR = "stderr"  # a test cell wrote to stderr
-OUTSIDE_ACCESS = "outside_access"
-KERNEL_CRASH = "kernel_crash"  # one cell killed the kernel; graded without it
-WALL_TIMEOUT = "wall_timeout"  # the whole student took too long
-WORKER_FAILED = "worker_failed"
-NOT_GRADED = "not_graded"  # nbgrader could not grade the notebook at all
-JUDGE_DISAGREES = "judge_disagrees"  # passed in the student's kernel, failed in the judge
-JUDGE_FAILED = "judge_failed"  # the judge itself could not run
-SCORED_ZERO = "scored_zero"
+
+class Kind(StrEnum):
+    """What went wrong (code compares kinds, never texts)."""
+
+    INTAKE = "intake"  # found while reading the submission (renamed, extra or invalid notebook, ...)
+    TEST_DELETED = "test_deleted"
+    TEST_EDITED = "test_edited"
+    TIMEOUT = "timeout"  # a cell ran longer than the per-cell limit
+    MEMORY = "memory"
+    KERNEL_EXIT = "kernel_exit"  # the notebook tried to stop its kernel
+    OUTPUT_TRUNCATED = "output_truncated"
+    STDERR = "stderr"  # a test cell wrote to stderr
+    OUTSIDE_ACCESS = "outside_access"
+    KERNEL_CRASH = "kernel_crash"  # one cell killed the kernel; graded without it
+    WALL_TIMEOUT = "wall_timeout"  # the whole student took too long
+    WORKER_FAILED = "worker_failed"
+    NOT_GRADED = "not_graded"  # nbgrader could not grade the notebook at all
+    JUDGE_DISAGREES = "judge_disagrees"  # passed in the student's kernel, failed in the judge
+    JUDGE_FAILED = "judge_failed"  # the judge itself could not run
+    SCORED_ZERO = "scored_zero"
+
 
 #: Kinds after which the whole submission scored 0.
-ZERO_KINDS = frozenset({WALL_TIMEOUT, WORKER_FAILED, NOT_GRADED, SCORED_ZERO})
+ZERO_KINDS = frozenset({Kind.WALL_TIMEOUT, Kind.WORKER_FAILED, Kind.NOT_GRADED, Kind.SCORED_ZERO})
 
 
 class Problem(str):
@@ -42,8 +48,8 @@ class Problem(str):
 
     Parameters
     ----------
-    kind : str
-        One of this module's constants (``TIMEOUT``, ``JUDGE_DISAGREES``, ...).
+    kind : Kind
+        What went wrong (``Kind.TIMEOUT``, ``Kind.JUDGE_DISAGREES``, ...; a string naming one is taken too).
     text : str
         The sentence shown, e.g. ``"test_l1_loss__visible timed out after 60 s (endless loop?)"``.
     cell : str
@@ -52,9 +58,12 @@ class Problem(str):
 
     __slots__ = ("kind", "cell")
 
-    def __new__(cls, kind, text, cell=""):
+    kind: Kind
+    cell: str
+
+    def __new__(cls, kind: Kind | str, text: str, cell: str = "") -> Problem:
         self = super().__new__(cls, text)
-        self.kind, self.cell = kind, cell
+        self.kind, self.cell = Kind(kind), cell
         return self
 
     @property
@@ -76,12 +85,12 @@ class Problem(str):
         return (Problem, (self.kind, self.text, self.cell))
 
     def to_dict(self):
-        return {"kind": self.kind, "text": self.text, "cell": self.cell}
+        return {"kind": self.kind.value, "text": self.text, "cell": self.cell}
 
     @classmethod
     def from_dict(cls, d):
         if isinstance(d, str):  # a record written before problems had kinds
-            return cls(INTAKE, d)
+            return cls(Kind.INTAKE, d)
         return cls(d["kind"], d["text"], d.get("cell", ""))
 
 
@@ -119,10 +128,11 @@ def changed_tests(submitted_nb, release_nb):
             continue
         if gid not in got:
             if m.get("grade"):
-                found.append(Problem(TEST_DELETED, f"test cell {gid} was deleted; restored and run as released", gid))
+                found.append(Problem(Kind.TEST_DELETED,
+                                     f"test cell {gid} was deleted; restored and run as released", gid))
         elif str(got[gid]).strip() != c.source.strip():
             what = "test cell" if m.get("grade") else "read-only cell"
-            found.append(Problem(TEST_EDITED, f"{what} {gid} was edited; graded as released", gid))
+            found.append(Problem(Kind.TEST_EDITED, f"{what} {gid} was edited; graded as released", gid))
     return found
 
 
@@ -139,18 +149,19 @@ def kernel_problems(notebooks, timeout: int, memory_mb: int):
                 if o.output_type == "error":
                     value = o.get("evalue", "")
                     if o.ename == "CellTimeoutError":
-                        found.append(Problem(TIMEOUT, f"{where} timed out after {timeout} s (endless loop?)", where))
+                        found.append(Problem(Kind.TIMEOUT, f"{where} timed out after {timeout} s (endless loop?)",
+                                             where))
                     elif o.ename == "MemoryError":
-                        found.append(Problem(MEMORY, f"{where} ran out of memory (cap {memory_mb} MB)", where))
+                        found.append(Problem(Kind.MEMORY, f"{where} ran out of memory (cap {memory_mb} MB)", where))
                     elif o.ename == "SystemExit" or o.ename == "KernelExitBlocked" \
                             or value.startswith(("os._exit(", "os.abort()")):
-                        found.append(Problem(KERNEL_EXIT, f"{where} tried to stop the kernel ({o.ename}: {value[:80]})",
-                                             where))
+                        found.append(Problem(Kind.KERNEL_EXIT,
+                                             f"{where} tried to stop the kernel ({o.ename}: {value[:80]})", where))
                 elif o.output_type == "stream":
                     if o.text.rstrip().endswith(TRUNCATION_MARK) or TRUNCATION_MARK in o.text:
-                        found.append(Problem(OUTPUT_TRUNCATED, f"{where}: output truncated", where))
+                        found.append(Problem(Kind.OUTPUT_TRUNCATED, f"{where}: output truncated", where))
                     elif o.name == "stderr" and test:
-                        found.append(Problem(STDERR, f"{where} wrote to stderr (nbgrader scores it 0)", where))
+                        found.append(Problem(Kind.STDERR, f"{where} wrote to stderr (nbgrader scores it 0)", where))
     return unique(found)
 
 
@@ -165,7 +176,7 @@ def outside_access(paths):
     if not paths:
         return []
     shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-    return [Problem(OUTSIDE_ACCESS, f"looked for files outside its folder ({shown})")]
+    return [Problem(Kind.OUTSIDE_ACCESS, f"looked for files outside its folder ({shown})")]
 
 
 def judge_disagreements(kernel_passed, verdicts):
@@ -181,6 +192,6 @@ def judge_disagreements(kernel_passed, verdicts):
     found = []
     for v in verdicts:
         if v.judged and not v.passed and kernel_passed.get(v.grade_id):
-            found.append(Problem(JUDGE_DISAGREES, f"{v.grade_id} passed in your notebook but failed when checked "
+            found.append(Problem(Kind.JUDGE_DISAGREES, f"{v.grade_id} passed in your notebook but failed when checked "
                                                   f"independently: {v.message}", v.grade_id))
     return found

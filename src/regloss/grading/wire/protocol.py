@@ -46,6 +46,7 @@ import json
 import math
 import os
 import struct
+from typing import Any, Literal, TypedDict
 
 MAX_FRAME = 64 * 1024 * 1024  # bytes; a larger frame is a broken (or hostile) peer
 MAX_DEPTH = 64
@@ -257,7 +258,7 @@ def changed(before):
 # --------------------------------------------------------------------------- frames
 
 
-def send(fd, message):
+def send(fd: int, message: Request | Reply) -> None:
     """Write one frame holding ``message`` (a JSON-able dict) to file descriptor ``fd``."""
     data = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
     buf = struct.pack(">I", len(data)) + data
@@ -278,7 +279,7 @@ def _read_exact(fd, n):
     return b"".join(chunks)
 
 
-def receive(fd):
+def receive(fd: int) -> dict[str, Any]:
     """Read one frame from ``fd``; returns the message (a dict)."""
     (n,) = struct.unpack(">I", _read_exact(fd, 4))
     if n > MAX_FRAME:
@@ -305,8 +306,34 @@ OWN_WORK = "own_work"  # CALL plus {"forbidden": [...]} -> {"ok": [calls]}
 RESET = "reset"  # {} -> {"ok": null}: a fresh namespace (for grading many trusted notebooks in one process)
 BYE = "bye"
 
+#: The operations of a request.
+Op = Literal["run", "resolve", "call", "own_work", "reset", "bye"]
 
-def error_reply(exc):
+
+class Request(TypedDict, total=False):
+    """A request (judge -> answer process); which keys it holds depends on ``op`` (above).
+    Values are encoded (:func:`encode`): the answer process trusts none of it beyond that."""
+
+    op: Op
+    cells: list[str]                 # run
+    names: list[str]                 # resolve
+    handle: int                      # call, own_work: a student function
+    fn: dict[str, Any]               # call, own_work: a function importable by name
+    args: Any                        # call, own_work: encoded tuple
+    kwargs: Any                      # call, own_work: encoded dict
+    forbidden: list[str]             # own_work
+
+
+class Reply(TypedDict, total=False):
+    """A reply (answer process -> judge): ``ok`` (encoded) or ``error`` ([type, built-in base,
+    message]), and after a call the arguments it changed (``back``)."""
+
+    ok: Any
+    error: list[str]
+    back: list[list[Any]]
+
+
+def error_reply(exc: BaseException) -> Reply:
     """The reply for an exception raised by student code: its type's name, the
     nearest built-in exception class it derives from, and its message."""
     import builtins

@@ -153,7 +153,7 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
         report = JudgeReport.read(req.report) if Path(req.report).is_file() else None
         if report is None:
             why = "did not finish in time" if not ok else "stopped: " + _tail(ws.root / "judge.log")
-            found.append(P.Problem(P.JUDGE_FAILED, f"the independent check of {name} {why}; its tests scored 0"))
+            found.append(P.Problem(P.Kind.JUDGE_FAILED, f"the independent check of {name} {why}; its tests scored 0"))
             verdicts += [CellVerdict(gid, False, "the independent check could not run") for gid in tests[name]]
             continue
         verdicts += report.verdicts
@@ -268,18 +268,18 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
             if (ws.root / "autograde.json").is_file():
                 report = AutogradeReport(**json.loads((ws.root / "autograde.json").read_text()))
             elif not ok:
-                problem = P.Problem(P.WALL_TIMEOUT, f"grading stopped after {wall} s (the notebook never finished); "
-                                                    "scored 0")
+                problem = P.Problem(P.Kind.WALL_TIMEOUT,
+                                    f"grading stopped after {wall} s (the notebook never finished); scored 0")
             else:
-                problem = P.Problem(P.WORKER_FAILED, f"the grading process failed ({_tail(ws.root / 'worker.log')}); "
-                                                     "scored 0")
+                problem = P.Problem(P.Kind.WORKER_FAILED,
+                                    f"the grading process failed ({_tail(ws.root / 'worker.log')}); scored 0")
             dead = "DeadKernelError" in report.log or "ernel died" in report.log
             if report.success or problem or not dead or attempt == 2:
                 break
             cell = _neutralise_crash(ws)
             if cell is None:
                 break
-            res.problems.append(P.Problem(P.KERNEL_CRASH, f"{cell} crashed the Python kernel; graded without "
+            res.problems.append(P.Problem(P.Kind.KERNEL_CRASH, f"{cell} crashed the Python kernel; graded without "
                                                           "running it", cell))
             ws.reset()
         res.graded = report.success
@@ -291,7 +291,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
                 why = "the notebook crashed the Python kernel"
             elif "CellTimeoutError" in report.log or "Timeout" in report.log:
                 why = "the kernel stopped responding"
-            res.problems.append(P.Problem(P.NOT_GRADED, f"{why}; scored 0"))
+            res.problems.append(P.Problem(P.Kind.NOT_GRADED, f"{why}; scored 0"))
         if res.graded:
             nbs = []
             for name in b.notebook_names():
