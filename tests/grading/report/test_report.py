@@ -17,7 +17,9 @@ from regloss.checks.cases import case
 from regloss.checks.losses import REGISTRY
 from regloss.checks.reference import torch_grad, torch_loss
 from regloss.course import CourseError
-from regloss.grading.report import lms, mistakes
+from regloss.grading.lms import canvas, moodle
+from regloss.grading.lms import roster as lms
+from regloss.grading.report import mistakes
 from regloss.grading.report import tables as report
 from regloss.grading.run.intake import StudentInfo
 
@@ -71,7 +73,7 @@ def test_score_plot_is_a_png(tmp_path):
 
 def test_canvas_csv_is_the_gradebook_import_format(tmp_path):
     who = {"1001": lms.Person("1001", "Doe, Jane", "Sec A", "S1", "jdoe")}
-    lms.write_canvas(ROWS, who, "01_l1_mse", tmp_path / "canvas.csv")
+    canvas.write_canvas(ROWS, who, "01_l1_mse", tmp_path / "canvas.csv")
     rows = _csv(tmp_path / "canvas.csv")
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_l1_mse"]
     assert rows[1][0].strip() == "Points Possible" and rows[1][-1] == "15"
@@ -84,7 +86,7 @@ def test_moodle_csv_is_the_offline_grading_worksheet(tmp_path):
     who = {"2001": lms.Person("2001", "Jane Doe", email="jane@example.org")}
     rows = [_row("2001", 12.5), _row("2002", 0, problems="no notebook submitted (empty folder)", graded=False)]
     when = dt.datetime(2026, 11, 23, 18, 5)
-    lms.write_moodle(rows, who, tmp_path / "moodle.csv", when=when)
+    moodle.write_moodle(rows, who, tmp_path / "moodle.csv", when=when)
     got = _csv(tmp_path / "moodle.csv")
     assert got[0] == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
                       "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
@@ -97,8 +99,8 @@ def test_moodle_csv_is_the_offline_grading_worksheet(tmp_path):
 
 
 def test_moodle_time_morning_and_noon():
-    assert lms.moodle_time(dt.datetime(2026, 1, 5, 0, 7)) == "Monday, 5 January 2026, 12:07 AM"
-    assert lms.moodle_time(dt.datetime(2026, 1, 5, 12, 30)) == "Monday, 5 January 2026, 12:30 PM"
+    assert moodle.moodle_time(dt.datetime(2026, 1, 5, 0, 7)) == "Monday, 5 January 2026, 12:07 AM"
+    assert moodle.moodle_time(dt.datetime(2026, 1, 5, 12, 30)) == "Monday, 5 January 2026, 12:30 PM"
 
 
 def test_roster_from_a_canvas_export_and_from_a_moodle_worksheet(tmp_path):

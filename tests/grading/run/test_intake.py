@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from regloss.course import CourseError
+from regloss.grading.lms import canvas
 from regloss.grading.run import intake
 
 NB = "01_l1_mse.ipynb"
@@ -166,7 +167,7 @@ def test_invalid_json_problem_reads_well(tmp_path):
     ("doejane_LATE_1001_5001_my_file_2.ipynb", ("doejane", "LATE_", "1001", "5001", "my_file_2.ipynb")),
 ])
 def test_canvas_file_name_fields(name, fields):
-    m = intake.CANVAS_FILE.match(name)
+    m = canvas.FILE.match(name)
     assert (m["name"], m["late"], m["user"], m["submission"], m["original"]) == fields
 
 

@@ -1,7 +1,7 @@
 """What a grading run hands back: grades.csv, the summary table, the class's common
 mistakes (failing cells, and the misconceptions diagnosed: mistakes.csv and a bar
 chart), and a PNG of the score distribution. The LMS gradebooks are in
-:mod:`regloss.grading.report.lms`."""
+:mod:`regloss.grading.lms`."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ def grade(assignment, submissions, out=None, db=None, settings: Settings | None 
     ``moodle.csv``), the misconceptions (``mistakes.csv``, ``mistakes.png``),
     ``scores.png`` and the feedback under ``out``, and return the summary to print.
 
-    ``roster`` (a CSV, see :func:`regloss.grading.report.lms.read_roster`) fills names,
+    ``roster`` (a CSV, see :func:`regloss.grading.lms.roster.read_roster`) fills names,
     sections and SIS ids in the LMS gradebooks.
     """
     from regloss.grading.run import parent
@@ -46,9 +46,9 @@ def grade(assignment, submissions, out=None, db=None, settings: Settings | None 
 
 
 def _roster(roster):
-    from regloss.grading.report import lms
+    from regloss.grading.lms import roster as lms_roster
 
-    return lms.read_roster(roster) if roster else {}
+    return lms_roster.read_roster(roster) if roster else {}
 
 
 @dataclass
@@ -65,8 +65,10 @@ class ClassReport:
 def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> ClassReport:
     """Write every report file of a graded class under ``out``: grades.csv, canvas.csv,
     moodle.csv, mistakes.csv, mistakes.png, scores.png and the formgrader config."""
+    from regloss.grading import lms
+    from regloss.grading.lms import roster as lms_roster
     from regloss.grading.report import formgrader as lab
-    from regloss.grading.report import lms, mistakes
+    from regloss.grading.report import mistakes
     from regloss.grading.report import tables as report
     from regloss.grading.run import intake
 
@@ -75,10 +77,9 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
     loose = list(loose) + [n for n in _loose_of(out) if n not in loose]
     rows = report.build_rows(results, db_url, assignment, infos)
     report.write_csv(rows, out / "grades.csv")
-    who = lms.people(rows, infos, roster or {})
-    lms.name_students(db_url, who)
-    lms.write_canvas(rows, who, assignment, out / "canvas.csv")
-    lms.write_moodle(rows, who, out / "moodle.csv")
+    who = lms_roster.people(rows, infos, roster or {})
+    lms_roster.name_students(db_url, who)
+    lms.write_gradebooks(rows, who, assignment, out)
     report.plot_distribution(rows, out / "scores.png", f"{assignment}: {len(rows)} students")
     by_id = {r.student_id: r for r in results}
     failures = {row.student_id: mistakes.failure_messages(out, assignment, row.student_id, by_id.get(row.student_id))
@@ -97,7 +98,7 @@ def write_report(assignment, results, loose, db_url, out: Path, roster=None):
 
     rep = write_files(assignment, results, loose, db_url, out, roster)
     rows, tallies, loose = rep.rows, rep.tallies, rep.loose
-    lines = ["", f"submissions: {intake.LAYOUTS.get(rep.layout, rep.layout).split(':')[0]}",
+    lines = ["", f"submissions: {intake.layouts().get(rep.layout, rep.layout).split(':')[0]}",
              report.summary_table(rows)]
     if any(r.manual_pending for r in rows):
         lines.append("(+: written answers still to be graded by hand in the gradebook)")

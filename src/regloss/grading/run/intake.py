@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import nbformat
 
 from regloss.course import CourseError
 from regloss.course import cells as nbcells
+from regloss.grading import lms
 
 MAX_ZIP_BYTES = 2 * 1024**3  # refuse archives that unpack to more than this
 MAX_EXTRA_BYTES = 20 * 1024**2
@@ -60,18 +60,13 @@ class Submission:
         return bool(self.notebooks)
 
 
-CANVAS_FILE = re.compile(
-    r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)$")
-MOODLE_ENTRY = re.compile(
-    r"^(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.*)$")
-CANVAS_RESUBMIT = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
 CLASS_INFO = "class.json"
-LAYOUTS = {
-    "folders": "a folder per student: <student id>/<notebook>.ipynb",
-    "canvas": "Canvas's Download Submissions: files <name>_<userid>_<submissionid>_<original name> "
-              "(late: <name>_LATE_<userid>_<submissionid>_<original name>)",
-    "moodle": "Moodle's Download all submissions: folders <Full Name>_<participantid>_assignsubmission_file_/<file>",
-}
+FOLDERS = "a folder per student: <student id>/<notebook>.ipynb"
+
+
+def layouts() -> dict[str, str]:
+    """Every layout intake knows, by name: a folder per student, and each LMS's export."""
+    return {"folders": FOLDERS, **{s.name: s.layout for s in lms.LMSES}}
 _JUNK_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
@@ -91,22 +86,23 @@ def _entries(folder: Path):
 
 
 def _expected_layouts():
-    return "; ".join(f"{k}: {v}" for k, v in LAYOUTS.items())
+    return "; ".join(f"{k}: {v}" for k, v in layouts().items())
 
 
 def detect_layout(folder: Path) -> str:
-    """Which export ``folder`` is: ``"folders"``, ``"canvas"`` or ``"moodle"``.
+    """Which export ``folder`` is: ``"folders"`` or an LMS's name (:data:`regloss.grading.lms.LMSES`).
 
-    * every entry a folder, none named like Moodle's: ``folders``;
-    * every folder (and file) named ``..._<participantid>_assignsubmission_<plugin>_...``: ``moodle``;
-    * files (no folders), at least one named ``<name>_<userid>_<submissionid>_<file>``: ``canvas``
-      (the other files are reported as loose files).
+    * an LMS whose exports hold only its own entries (Moodle), when any entry is one of its:
+      that LMS, and every other entry is a mixture;
+    * every entry a folder: ``folders``;
+    * files (no folders), at least one of an LMS's form (Canvas): that LMS (the other files
+      are reported as loose files);
+    * folders and loose files beside them: ``folders``.
 
     Raises
     ------
     CourseError
-        Empty, a mixture, or files that fit no layout; the message names the
-        three layouts expected.
+        Empty, a mixture, or files that fit no layout; the message names the layouts expected.
     """
     entries = _entries(folder)
     if not entries:
@@ -114,33 +110,27 @@ def detect_layout(folder: Path) -> str:
                           f"expected one of: {_expected_layouts()}")
     dirs = [p for p in entries if p.is_dir()]
     files = [p for p in entries if not p.is_dir()]
-    moodle = [p for p in entries if MOODLE_ENTRY.match(p.name)]
-    if moodle:
-        others = [p.name for p in entries if not MOODLE_ENTRY.match(p.name)]
-        if others:
-            raise CourseError(
-                f"{folder} mixes Moodle's submission folders with other entries ({', '.join(others[:5])}); "
-                f"expected one of: {_expected_layouts()}")
-        return "moodle"
+    for system in (s for s in lms.LMSES if s.every_entry):
+        if any(system.parse(p.name) for p in entries):
+            others = [p.name for p in entries if not system.parse(p.name)]
+            if others:
+                raise CourseError(
+                    f"{folder} mixes {system.name.capitalize()}'s submission folders with other entries "
+                    f"({', '.join(others[:5])}); expected one of: {_expected_layouts()}")
+            return system.name
     if dirs and not files:
         return "folders"
-    canvas = [p for p in files if CANVAS_FILE.match(p.name)]
-    if canvas and not dirs:
-        return "canvas"
     found = ", ".join(p.name + ("/" if p.is_dir() else "") for p in entries[:6])
-    if dirs and canvas:
-        raise CourseError(f"{folder} mixes folders with Canvas's submission files (found: {found}); "
-                          f"expected one of: {_expected_layouts()}")
+    for system in (s for s in lms.LMSES if not s.every_entry):
+        if any(system.parse(p.name) for p in files):
+            if dirs:
+                raise CourseError(f"{folder} mixes folders with {system.name.capitalize()}'s submission files "
+                                  f"(found: {found}); expected one of: {_expected_layouts()}")
+            return system.name
     if dirs:  # folders per student, and loose files beside them: the folders
         return "folders"
     raise CourseError(f"the submissions in {folder} are in no layout regloss knows (found: {found}); "
                       f"expected one of: {_expected_layouts()}")
-
-
-def _canvas_original(name: str) -> str:
-    """Canvas appends ``-1``, ``-2``, ... to a file a student submitted again: undo it."""
-    m = CANVAS_RESUBMIT.match(name)
-    return m["stem"] + m["ext"] if m else name
 
 
 def _safe_copy(src: Path, dest: Path):
@@ -170,6 +160,7 @@ def normalise(folder: Path, scratch: Path):
         students' information, and loose files that belong to no student.
     """
     layout = detect_layout(folder)
+    infos: dict[str, StudentInfo]
     if layout == "folders":
         infos = {p.name: StudentInfo(p.name) for p in _entries(folder) if p.is_dir()}
         return Path(folder), layout, infos, []
@@ -177,31 +168,25 @@ def normalise(folder: Path, scratch: Path):
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    infos, loose = {}, []
+    system = lms.by_name(layout)
+    if system is None:
+        raise CourseError(f"unknown layout {layout!r}")
+    infos = {}
+    loose: list[str] = []
     for p in _entries(folder):
-        if layout == "canvas":
-            m = CANVAS_FILE.match(p.name)
-            if not m:
-                loose.append(p.name)
-                continue
-            sid, name, original = m["user"], m["name"], _canvas_original(m["original"])
-        else:
-            m = MOODLE_ENTRY.match(p.name)
-            if not m:
-                loose.append(p.name)
-                continue
-            sid, name, original = m["participant"], m["name"], m["original"]
-            if m["plugin"] != "file":  # online text and other plugins: nothing to grade, kept beside
-                original = f"assignsubmission_{m['plugin']}_{original}".rstrip("_")
-        info = infos.setdefault(sid, StudentInfo(sid, name=name))
-        info.late = info.late or bool(m.groupdict().get("late"))
+        entry = system.parse(p.name)
+        if entry is None:
+            loose.append(p.name)
+            continue
+        info = infos.setdefault(entry.student_id, StudentInfo(entry.student_id, name=entry.name))
+        info.late = info.late or entry.late
         info.files.append(p.name)
         if p.is_dir():
-            _safe_copy(p, dest / sid)
-        elif original:
-            target = dest / sid / original
+            _safe_copy(p, dest / entry.student_id)
+        elif entry.original:
+            target = dest / entry.student_id / entry.original
             if target.exists():  # two files of one name (e.g. a resubmission): keep both
-                target = dest / sid / f"{m['submission'] if layout == 'canvas' else len(info.files)}-{original}"
+                target = dest / entry.student_id / f"{entry.tag or len(info.files)}-{entry.original}"
             _safe_copy(p, target)
     return dest, layout, infos, loose
 
@@ -227,10 +212,12 @@ def class_info(path: Path):
 def _is_wrapper(folder: Path) -> bool:
     """Whether a lone folder at the top of a zip wraps the export (rather than being one student's)."""
     inner = _entries(folder)
-    if any(MOODLE_ENTRY.match(p.name) for p in inner):
-        return True
-    if inner and all(not p.is_dir() for p in inner) and any(CANVAS_FILE.match(p.name) for p in inner):
-        return True
+    for system in lms.LMSES:  # an LMS's export inside: a wrapper
+        if system.every_entry and any(system.parse(p.name) for p in inner):
+            return True
+        if not system.every_entry and inner and all(not p.is_dir() for p in inner) and \
+                any(system.parse(p.name) for p in inner):
+            return True
     return any(c.is_dir() for c in inner) and not any(folder.glob("*.ipynb"))
 
 

@@ -1,37 +1,20 @@
-"""Grades in the learning-management systems' own import formats, and the roster.
+"""The class roster, and the people an export or a roster names: for the gradebook files and formgrader.
 
-* ``canvas.csv``: Canvas's gradebook import (the format of its gradebook export):
-  columns ``Student, ID, SIS User ID, SIS Login ID, Section`` and one column
-  named after the assignment holding the score; the second row is the
-  ``Points Possible`` row Canvas's own export has (the maximum score).
-* ``moodle.csv``: Moodle's assignment "offline grading worksheet": columns
-  ``Identifier`` ("Participant <id>"), ``Full name``, ``Email address``,
-  ``Status``, ``Grade``, ``Maximum Grade``, ``Grade can be changed``,
-  ``Last modified (submission)``, ``Last modified (grade)``, ``Feedback comments``.
-  Moodle's importer (``assignfeedback_offline``) finds the rows by
-  ``Identifier``, the score in ``Grade``, and skips a grade whose ``Last
-  modified (grade)`` is older than the one it holds.
-
-A roster (``--roster FILE``, CSV with a header row) fills names, sections and
-SIS ids. Its columns are recognised by name, so a Canvas gradebook export or
-a Moodle grading worksheet serves as a roster as it is (see :data:`ROSTER_COLUMNS`).
+A roster (``--roster FILE``, CSV with a header row) fills names, sections and SIS ids.
+Its columns are recognised by name, so a Canvas gradebook export or a Moodle grading
+worksheet serves as a roster as it is (see :data:`ROSTER_COLUMNS`).
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from regloss.course import CourseError
 
-CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-CANVAS_POINTS_POSSIBLE = "    Points Possible"
-MOODLE_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-                  "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
-                  "Feedback comments"]
+#: How Moodle writes an id in its worksheets (``Participant 123``), read back as ``123``.
 MOODLE_PARTICIPANT = "Participant "
 # roster field -> header names accepted (compared case-insensitively, spaces and _ alike)
 ROSTER_COLUMNS = {
@@ -120,62 +103,9 @@ def people(rows, infos: dict, roster: dict) -> dict:
     return out
 
 
-def _score(x):
+def score_text(x: float) -> str:
+    """A score as the gradebook files write it (``12``, ``7.5``)."""
     return f"{x:g}"
-
-
-def write_canvas(rows, people_by_id: dict, assignment: str, path: Path, column=None):
-    """Write ``canvas.csv``: Canvas's gradebook import format, one row per student.
-
-    Parameters
-    ----------
-    rows : list of regloss.grading.report.tables.Row
-    people_by_id : dict of str -> Person
-    assignment : str
-        The assignment column's header (Canvas matches it to an assignment by name,
-        or "Name (assignment id)").
-    """
-    column = column or assignment
-    top = max([r.max_score for r in rows] + [0.0])
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(CANVAS_FIXED + [column])
-        w.writerow([CANVAS_POINTS_POSSIBLE, "", "", "", "", _score(top)])
-        for r in rows:
-            p = people_by_id.get(r.student_id) or Person(r.student_id)
-            w.writerow([p.name, r.student_id, p.sis_user_id, p.sis_login_id, p.section, _score(r.score)])
-
-
-def moodle_time(when: _dt.datetime) -> str:
-    """Moodle's own date format in its worksheets (``strftimedatetime``), which its importer parses."""
-    hour = when.hour % 12 or 12
-    return f"{when:%A}, {when.day} {when:%B %Y}, {hour}:{when:%M} {'AM' if when.hour < 12 else 'PM'}"
-
-
-def write_moodle(rows, people_by_id: dict, path: Path, when=None):
-    """Write ``moodle.csv``: Moodle's offline grading worksheet, one row per student.
-
-    ``Identifier`` is ``Participant <id>`` (the id of Moodle's export),
-    ``Grade`` the score with two decimals, ``Last modified (grade)`` the time of
-    this run (so Moodle does not skip it as stale), ``Feedback comments`` the
-    score and any problem.
-    """
-    when = when or _dt.datetime.now()
-    stamp = moodle_time(when)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(MOODLE_COLUMNS)
-        for r in rows:
-            p = people_by_id.get(r.student_id) or Person(r.student_id)
-            submitted = r.graded or not r.problems.startswith("no notebook submitted")
-            comment = f"autograded {_score(r.auto_score)}/{_score(r.auto_max_score)}"
-            if r.manual_pending:
-                comment += f"; {_score(r.manual_pending)} points of written answers still to be graded"
-            if r.problems:
-                comment += f"; {r.problems}"
-            w.writerow([f"{MOODLE_PARTICIPANT}{r.student_id}", p.name, p.email,
-                        "Submitted for grading" if submitted else "No submission",
-                        f"{r.score:.2f}", f"{r.max_score:.2f}", "Yes", "", stamp, comment])
 
 
 def split_name(name: str):

@@ -1,0 +1,98 @@
+"""The learning-management systems: how each names a class's submissions in its export,
+and the gradebook file it imports. One module per system, one :class:`LMS` record each.
+
+Intake (:mod:`regloss.grading.run.intake`) tells an export's layout apart and lays it out
+as a folder per student with the records' :attr:`LMS.parse` and :attr:`LMS.every_entry`;
+the report writes every record's gradebook file (:func:`write_gradebooks`).
+A new system is a module here with its record, named in :data:`LMSES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What an export's file (or folder) name says.
+
+    Attributes
+    ----------
+    student_id : str
+        The system's id of the student.
+    name : str
+        The student's name as the system wrote it.
+    original : str
+        The file's name as the student handed it in ("" when it holds nothing to grade).
+    late : bool
+        The system marked the submission late.
+    tag : str
+        Tells apart two files of one name (a submission's id).
+    """
+
+    student_id: str
+    name: str
+    original: str
+    late: bool = False
+    tag: str = ""
+
+
+#: ``write(rows, people_by_id, assignment, path)``: the system's gradebook import.
+Writer = Callable[[Sequence[Any], dict, str, Path], None]
+
+
+@dataclass(frozen=True)
+class LMS:
+    """One learning-management system.
+
+    Attributes
+    ----------
+    name : str
+        Its id (``"canvas"``), the layout's name in ``class.json`` and the report.
+    layout : str
+        How its export looks, in the words of an error message.
+    parse : callable
+        ``parse(entry name) -> Entry | None``: what one entry of its export says, or None
+        when the name is not the system's.
+    every_entry : bool
+        Its exports hold only its own entries (files or folders): one entry of its form
+        claims the folder, and any other entry is a mixture (Moodle). Otherwise its
+        exports are files, and a file of another form is a loose file (Canvas).
+    gradebook : str
+        The file the report writes for the system's gradebook import.
+    write : Writer
+    """
+
+    name: str
+    layout: str
+    parse: Callable[[str], Entry | None]
+    every_entry: bool
+    gradebook: str
+    write: Writer
+
+
+def _registry() -> tuple[LMS, ...]:
+    from regloss.grading.lms import canvas, moodle
+
+    return (canvas.LMS_RECORD, moodle.LMS_RECORD)
+
+
+#: Every system regloss knows, in the order intake tries them.
+LMSES: tuple[LMS, ...] = _registry()
+
+
+def by_name(name: str) -> LMS | None:
+    """The system named ``name``, or None."""
+    return next((s for s in LMSES if s.name == name), None)
+
+
+def write_gradebooks(rows: Sequence[Any], people_by_id: dict, assignment: str, out: Path) -> list[Path]:
+    """Write every system's gradebook import under ``out``; returns the files written."""
+    written = []
+    for system in LMSES:
+        system.write(rows, people_by_id, assignment, out / system.gradebook)
+        written.append(out / system.gradebook)
+    return written

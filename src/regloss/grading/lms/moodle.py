@@ -1,0 +1,78 @@
+"""Moodle: "Download all submissions" in, the offline grading worksheet (``moodle.csv``) out.
+
+* Its export holds folders ``<Full Name>_<participantid>_assignsubmission_<plugin>_/<file>``
+  (or, without "download as folders", files ``<Full Name>_<participantid>_assignsubmission_
+  <plugin>_<file>``); the id is the participant id; the ``file`` plugin's entries hold what
+  is graded, other plugins' (online text, ...) are kept beside.
+* ``moodle.csv`` is Moodle's assignment "offline grading worksheet": columns ``Identifier``
+  ("Participant <id>"), ``Full name``, ``Email address``, ``Status``, ``Grade``, ``Maximum
+  Grade``, ``Grade can be changed``, ``Last modified (submission)``, ``Last modified
+  (grade)``, ``Feedback comments``. Moodle's importer (``assignfeedback_offline``) finds the
+  rows by ``Identifier``, the score in ``Grade``, and skips a grade whose ``Last modified
+  (grade)`` is older than the one it holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import re
+from pathlib import Path
+
+from regloss.grading.lms import LMS, Entry
+from regloss.grading.lms.roster import MOODLE_PARTICIPANT, Person
+from regloss.grading.lms.roster import score_text as _score
+
+ENTRY = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.*)$")
+MOODLE_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+                  "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+                  "Feedback comments"]
+
+
+def parse(entry: str) -> Entry | None:
+    m = ENTRY.match(entry)
+    if not m:
+        return None
+    original = m["original"]
+    if m["plugin"] != "file":  # online text and other plugins: nothing to grade, kept beside
+        original = f"assignsubmission_{m['plugin']}_{original}".rstrip("_")
+    return Entry(m["participant"], m["name"], original)
+
+
+def moodle_time(when: _dt.datetime) -> str:
+    """Moodle's own date format in its worksheets (``strftimedatetime``), which its importer parses."""
+    hour = when.hour % 12 or 12
+    return f"{when:%A}, {when.day} {when:%B %Y}, {hour}:{when:%M} {'AM' if when.hour < 12 else 'PM'}"
+
+
+def write_moodle(rows, people_by_id: dict, path: Path, when=None):
+    """Write ``moodle.csv``: Moodle's offline grading worksheet, one row per student.
+
+    ``Identifier`` is ``Participant <id>`` (the id of Moodle's export),
+    ``Grade`` the score with two decimals, ``Last modified (grade)`` the time of
+    this run (so Moodle does not skip it as stale), ``Feedback comments`` the
+    score and any problem.
+    """
+    when = when or _dt.datetime.now()
+    stamp = moodle_time(when)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(MOODLE_COLUMNS)
+        for r in rows:
+            p = people_by_id.get(r.student_id) or Person(r.student_id)
+            submitted = r.graded or not r.problems.startswith("no notebook submitted")
+            comment = f"autograded {_score(r.auto_score)}/{_score(r.auto_max_score)}"
+            if r.manual_pending:
+                comment += f"; {_score(r.manual_pending)} points of written answers still to be graded"
+            if r.problems:
+                comment += f"; {r.problems}"
+            w.writerow([f"{MOODLE_PARTICIPANT}{r.student_id}", p.name, p.email,
+                        "Submitted for grading" if submitted else "No submission",
+                        f"{r.score:.2f}", f"{r.max_score:.2f}", "Yes", "", stamp, comment])
+
+
+LMS_RECORD = LMS(
+    name="moodle",
+    layout="Moodle's Download all submissions: folders <Full Name>_<participantid>_assignsubmission_file_/<file>",
+    parse=parse, every_entry=True, gradebook="moodle.csv",
+    write=lambda rows, who, assignment, path: write_moodle(rows, who, path))

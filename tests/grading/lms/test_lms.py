@@ -1,0 +1,85 @@
+"""A learning-management system is one record (:mod:`regloss.grading.lms`): intake and the report
+read nothing else, so a new system is one entry."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from regloss.grading import lms
+from regloss.grading.lms import Entry, canvas, moodle
+from regloss.grading.report.tables import Row
+from regloss.grading.run import intake
+
+
+def _parse_tiny(name: str) -> Entry | None:
+    """A made-up system whose export holds files ``<userid>__<original name>``."""
+    sid, sep, original = name.partition("__")
+    return Entry(sid, f"user {sid}", original) if sep and sid.isdigit() else None
+
+
+def _write_tiny(rows, who, assignment, path: Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([[r.student_id, assignment, r.score] for r in rows])
+
+
+TINY = lms.LMS(name="tiny", layout="Tiny's export: files <userid>__<original name>", parse=_parse_tiny,
+               every_entry=False, gradebook="tiny.csv", write=_write_tiny)
+
+
+@pytest.fixture
+def with_tiny(monkeypatch):
+    monkeypatch.setattr(lms, "LMSES", (*lms.LMSES, TINY))
+
+
+def _nb() -> str:
+    return nbformat.writes(nbformat.v4.new_notebook())
+
+
+def test_a_new_system_is_one_entry(with_tiny, tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    for name in ("41__01_l1_mse.ipynb", "42__01_l1_mse.ipynb", "notes.txt"):
+        (export / name).write_text(_nb())
+    assert intake.detect_layout(export) == "tiny"
+    dest, layout, infos, loose = intake.normalise(export, tmp_path / "scratch")
+    assert layout == "tiny" and loose == ["notes.txt"]
+    assert sorted(p.name for p in dest.iterdir()) == ["41", "42"]
+    assert (dest / "41" / "01_l1_mse.ipynb").is_file() and infos["42"].name == "user 42"
+    assert "Tiny's export" in intake.layouts()["tiny"]
+    row = Row("41", 3.0, 4.0, 3.0, 4.0, 0.0, "", "", graded=True)
+    written = lms.write_gradebooks([row], {}, "01_l1_mse", tmp_path)
+    assert [p.name for p in written] == ["canvas.csv", "moodle.csv", "tiny.csv"]
+    assert (tmp_path / "tiny.csv").read_text().split() == ["41,01_l1_mse,3.0"]
+
+
+def test_without_it_the_same_export_is_no_layout(tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "41__01_l1_mse.ipynb").write_text(_nb())
+    with pytest.raises(intake.CourseError, match="no layout regloss knows"):
+        intake.detect_layout(export)
+
+
+@pytest.mark.parametrize("system, entry, expected", [
+    (canvas, "doejane_LATE_1001_5001_01_l1_mse-1.ipynb", Entry("1001", "doejane", "01_l1_mse.ipynb", True, "5001")),
+    (canvas, "doejane_1001_5001_01_l1_mse.ipynb", Entry("1001", "doejane", "01_l1_mse.ipynb", False, "5001")),
+    (canvas, "README.txt", None),
+    (moodle, "Jane Doe_2001_assignsubmission_file_", Entry("2001", "Jane Doe", "")),
+    (moodle, "Jane Doe_2001_assignsubmission_onlinetext_onlinetext.html",
+     Entry("2001", "Jane Doe", "assignsubmission_onlinetext_onlinetext.html")),
+    (moodle, "alice", None),
+])
+def test_what_an_entry_name_says(system, entry, expected):
+    assert system.parse(entry) == expected
+
+
+def test_every_system_is_named_once_with_its_own_gradebook():
+    names = [s.name for s in lms.LMSES]
+    assert len(set(names)) == len(names) and "folders" not in names
+    assert len({s.gradebook for s in lms.LMSES}) == len(names)
+    assert json.dumps(intake.layouts())  # plain text, for class.json and the summary
