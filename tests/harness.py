@@ -22,9 +22,10 @@ from pathlib import Path
 import nbformat
 
 from regloss import course
+from regloss.course import cells as nbcells
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_CELL = re.compile(r"^test_(?P<exercise>.+)__(?P<tag>\w+)$")
+TEST_CELL = nbcells.TEST_CELL  # test_<function>__<tag>
 
 #: ``REGLOSS_STOCK_CATALOGUE=all``: stock nbgrader grades every catalogue entry (25 min
 #: on 2 cores) instead of :func:`stock_sample`'s (the judge grades every entry either way).
@@ -159,7 +160,7 @@ def exercise_score(cells, exercise):
     s = m = 0.0
     for gid, c in cells.items():
         mt = TEST_CELL.match(gid)
-        if mt and mt.group("exercise") == exercise:
+        if mt and mt.group("function") == exercise:
             s += c.score or 0.0
             m += c.max_score
     return s, m
@@ -181,8 +182,8 @@ def exercises(assignment):
     for cell in read_source(assignment).cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         mt = TEST_CELL.match(gid)
-        if mt and mt.group("exercise") not in found:
-            found.append(mt.group("exercise"))
+        if mt and mt.group("function") not in found:
+            found.append(mt.group("function"))
     return found
 
 
@@ -199,7 +200,6 @@ def judge_class(assignment, submissions, timeout=60, only=None):
     import os
     import sys
 
-    from regloss.course import cells as nbcells
     from regloss.grading.judge import client as jclient
     from regloss.grading.judge import judging as judge
     from regloss.grading.sandboxed.policy import policy_for

@@ -101,7 +101,7 @@ def judged_class(assignment):
                 # an entry changes one function: the judge runs the test cells that call it (its
                 # exercise's, and any other that uses it); the rest are the solution's, judged once
                 only[e.student_id] = {g for g, src in tests.items()
-                                      if harness.TEST_CELL.match(g).group("exercise") == e.cell
+                                      if harness.TEST_CELL.match(g).group("function") == e.cell
                                       or re.search(rf"\b{re.escape(e.cell)}\b", src)}
         _JUDGED[assignment] = harness.judge_class(assignment, subs, only=only)
     return _JUDGED[assignment]
@@ -109,7 +109,7 @@ def judged_class(assignment):
 
 def _compatible(assignment, gid):
     mt = harness.TEST_CELL.match(gid)
-    return not (mt and mt.group("exercise") in NOT_JUDGE_COMPATIBLE.get(assignment, ()))
+    return not (mt and mt.group("function") in NOT_JUDGE_COMPATIBLE.get(assignment, ()))
 
 
 @pytest.mark.slow

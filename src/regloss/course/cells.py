@@ -23,6 +23,9 @@ END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 
+#: The course's name for a test cell: ``test_<function>__<tag>`` (``test_l1_loss__hidden``).
+TEST_CELL = re.compile(r"^test_(?P<function>.+?)__(?P<tag>\w+)$")
+
 #: A solution marker on a line of its own (with the line's end), as nbgrader reads it.
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
 
@@ -72,6 +75,12 @@ def is_locked(cell: Any) -> bool:
 def is_test(cell: Any) -> bool:
     """An autograded test cell: a graded code cell that is not a solution."""
     return is_code(cell) and is_graded(cell) and not is_solution(cell)
+
+
+def tested_function(gid: str | None) -> str:
+    """The graded function a test cell ``test_<function>__<tag>`` checks (else the cell id)."""
+    m = TEST_CELL.match(gid or "")
+    return m["function"] if m else (gid or "")
 
 
 def grade_ids(cells: Iterable[Any]) -> set[str]:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from regloss.checks.mistakes import BY_ID, MISTAKES, Mistake, tags
+from regloss.course import cells as nbcells
 
 __all__ = ["BY_ID", "CRASHED", "MISTAKES", "OTHER", "Failure", "Mistake", "Tally", "classify", "count", "describe",
            "failure_messages", "failures_in_notebook", "from_verdict", "function_of"]
 
-TEST_CELL = re.compile(r"^test_(?P<function>.+?)__(?P<tag>\w+)$")
 
 OTHER = Mistake("other", "a wrong value with no named mistake")
 CRASHED = Mistake("error", "the function raised an error")
@@ -60,8 +60,7 @@ def describe(mistake_id: str) -> str:
 
 def function_of(grade_id: str) -> str:
     """The graded function a test cell ``test_<function>__<tag>`` checks (else the cell id)."""
-    m = TEST_CELL.match(grade_id or "")
-    return m["function"] if m else (grade_id or "")
+    return nbcells.tested_function(grade_id)
 
 
 @dataclass
@@ -77,12 +76,11 @@ def failures_in_notebook(nb) -> list:
     """The failing test cells of an executed (autograded) notebook, with their first error."""
     out = []
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
+        if not nbcells.is_test(cell):
             continue
         for o in cell.get("outputs", []):
             if o.get("output_type") == "error":
-                out.append(Failure(meta.get("grade_id", ""), o.get("ename", ""), o.get("evalue", "")))
+                out.append(Failure(nbcells.grade_id(cell) or "", o.get("ename", ""), o.get("evalue", "")))
                 break
     return out
 
