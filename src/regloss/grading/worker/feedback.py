@@ -41,7 +41,9 @@ def configure(cfg):
     """nbgrader's configuration for the feedback: its page is rendered by
     :class:`regloss.grading.worker.feedback_exporter.FeedbackExporter` (nbconvert's
     ``HTMLExporter``, keeping compiled templates between students)."""
-    cfg.GenerateFeedback.exporter_class = "regloss.grading.worker.feedback_exporter.FeedbackExporter"
+    from regloss.grading.worker.feedback_exporter import FeedbackExporter
+
+    cfg.GenerateFeedback.exporter_class = f"{FeedbackExporter.__module__}.{FeedbackExporter.__qualname__}"
     return cfg
 
 

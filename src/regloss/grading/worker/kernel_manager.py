@@ -76,7 +76,7 @@ class _FirstWaits:
 class SandboxKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` for one short-lived kernel (see the module docstring)."""
 
-    client_class = DottedObjectName("regloss.grading.worker.kernel_manager.SandboxKernelClient")
+    client_class = DottedObjectName(f"{__name__}.SandboxKernelClient")
     client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
 
     @default("context")
