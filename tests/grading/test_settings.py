@@ -82,3 +82,15 @@ def test_add_arguments_makes_no_flag_for_an_internal_setting():
     p = argparse.ArgumentParser()
     add_arguments(p)
     assert "keep_workspace" not in vars(p.parse_args([]))
+
+
+@pytest.mark.parametrize("make", ["judge", "autograde"])
+def test_a_request_carries_the_settings_through_its_file(make, tmp_path):
+    from regloss.grading.judge.request import JudgeRequest
+    from regloss.grading.worker.autograde import AutogradeRequest
+
+    s = Settings(timeout=9, memory_mb=512, feedback_hidden="code")
+    req = (JudgeRequest("s.ipynb", "t.ipynb", "a", "w", "r.json", "01_l1_mse", s, hide=["/x"]) if make == "judge"
+           else AutogradeRequest("c", "db", "01_l1_mse", "ada", s, "regloss-sandbox", "r.json", tests={"t": True}))
+    req.write(tmp_path / "req.json")
+    assert type(req).read(tmp_path / "req.json") == req

@@ -15,8 +15,10 @@ A new limit is one field here: its default, its flag and help, whether it change
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal, get_args
+from pathlib import Path
+from typing import Any, Literal, Self, get_args
 
 #: What the feedback shows of a hidden test: its result and message, or its code too.
 FeedbackHidden = Literal["message", "code"]
@@ -95,3 +97,18 @@ def from_arguments(args: argparse.Namespace, **overrides: Any) -> Settings:
     """The :class:`Settings` of parsed arguments (the flags :func:`add_arguments` added)."""
     values = {f.name: getattr(args, f.name) for f in fields(Settings) if f.metadata["flag"] and hasattr(args, f.name)}
     return Settings(**{**values, **overrides})
+
+
+class CarriesSettings:
+    """A dataclass request that carries the run's :class:`Settings` (a ``settings`` field) and
+    crosses to another process as a JSON file: :meth:`write` there, :meth:`read` back."""
+
+    settings: Settings
+
+    def write(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self)))  # type: ignore[call-overload]
+
+    @classmethod
+    def read(cls, path: str | Path) -> Self:
+        d = json.loads(Path(path).read_text())
+        return cls(**{**d, "settings": Settings.from_dict(d["settings"])})

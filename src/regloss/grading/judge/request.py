@@ -10,13 +10,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from regloss.grading.settings import Settings
+from regloss.grading.settings import CarriesSettings, Settings
 from regloss.grading.wire.jobs import CellVerdict
 from regloss.grading.wire.problems import Problem
 
 
 @dataclass
-class JudgeRequest:
+class JudgeRequest(CarriesSettings):
     """What the worker asks of the judge (written as JSON).
 
     Attributes
@@ -51,14 +51,6 @@ class JudgeRequest:
     network_isolated: bool = False
     filesystem: bool = False
     hide: list = field(default_factory=list)
-
-    def write(self, path) -> None:
-        Path(path).write_text(json.dumps({**asdict(self), "settings": self.settings.to_dict()}))
-
-    @classmethod
-    def read(cls, path) -> JudgeRequest:
-        d = json.loads(Path(path).read_text())
-        return cls(**{**d, "settings": Settings.from_dict(d["settings"])})
 
 
 @dataclass

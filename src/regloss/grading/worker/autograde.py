@@ -19,11 +19,11 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from regloss.grading.settings import Settings
+from regloss.grading.settings import CarriesSettings, Settings
 
 
 @dataclass
-class AutogradeRequest:
+class AutogradeRequest(CarriesSettings):
     """What the worker asks of its nbgrader process.
 
     Attributes
@@ -58,14 +58,6 @@ class AutogradeRequest:
     netns: bool = False
     verdicts: list | None = None
     tests: dict = field(default_factory=dict)
-
-    def write(self, path) -> None:
-        Path(path).write_text(json.dumps({**asdict(self), "settings": self.settings.to_dict()}))
-
-    @classmethod
-    def read(cls, path) -> AutogradeRequest:
-        d = json.loads(Path(path).read_text())
-        return cls(**{**d, "settings": Settings.from_dict(d["settings"])})
 
 
 @dataclass
