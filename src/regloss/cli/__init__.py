@@ -38,7 +38,7 @@ def _demo(args):
 
 
 def _student_setup(args):
-    from regloss.grading.report.formgrader import student_setup
+    from regloss.course.student_lab import student_setup
 
     return student_setup(args.level)
 

@@ -1,19 +1,18 @@
-"""Grading a class with nbgrader, by process role.
+"""Grading a class with nbgrader, a sub-package per process role (``docs/architecture.md`` has the map).
 
-* parent (:mod:`~regloss.grading.run.parent`): intake (:mod:`~regloss.grading.run.intake`),
-  the pool of workers, merging into the gradebook (:mod:`~regloss.grading.run.gradebook`),
-  the report (:mod:`~regloss.grading.report.tables`);
-* the parent/worker boundary: :mod:`~regloss.grading.wire.jobs` (``StudentJob -> StudentResult``);
-* worker (:mod:`~regloss.grading.worker.student`): one student; its nbgrader process
-  (:mod:`~regloss.grading.worker.autograde`) and the feedback (:mod:`~regloss.grading.worker.feedback`);
-* kernel side (:mod:`~regloss.grading.sandboxed.kernel`): what runs beside student code in
-  the nbgrader kernel;
-* judge (:mod:`~regloss.grading.judge.judging`): the instructor's test cells, against proxies;
-* answer process (:mod:`~regloss.grading.sandboxed.answer`): the student's code, sandboxed;
-  the judge/answer boundary is :mod:`~regloss.grading.wire.protocol` (plain data only);
-  what it may import is :mod:`~regloss.grading.sandboxed.policy`;
-* the operating system's isolation: :mod:`~regloss.grading.sandboxed.isolation`; problems as
-  values: :mod:`~regloss.grading.wire.problems`.
+* :mod:`~regloss.grading.run`: the parent process -- intake, the pool of workers (threads or a
+  Dask cluster), the cluster check, the run's state, the main gradebook, the command;
+* :mod:`~regloss.grading.worker`: one student -- the warm nbgrader process, autograde, feedback;
+* :mod:`~regloss.grading.judge`: the instructor's test cells against proxies of the student's
+  functions; it runs no student code;
+* :mod:`~regloss.grading.sandboxed`: what runs as student code or beside it -- the answer
+  process, the sandbox kernel, their zygotes, the isolation and the import policy;
+* :mod:`~regloss.grading.wire`: the plain data that crosses between them -- jobs and results,
+  the judge/answer protocol, problems;
+* :mod:`~regloss.grading.report` and :mod:`~regloss.grading.lms`: what a run hands back, and
+  one record per learning-management system.
 
-The command line is ``regloss grade`` / ``regloss demo`` (:mod:`regloss.grading.run.command`).
+Beside them: :mod:`~regloss.grading.settings` (the run's one settings record),
+:mod:`~regloss.grading.programs` (the programs a run starts) and
+:mod:`~regloss.grading.processes` (process plumbing).
 """

@@ -1,1 +1,1 @@
-"""What a run hands back: tables, misconceptions, the LMS files, formgrader on a run."""
+"""What a run hands back: the grade tables and plots, the class's misconceptions, formgrader on a run."""

@@ -67,12 +67,11 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
     moodle.csv, mistakes.csv, mistakes.png, scores.png and the formgrader config."""
     from regloss.grading import lms
     from regloss.grading.lms import roster as lms_roster
-    from regloss.grading.report import formgrader as lab
-    from regloss.grading.report import mistakes
+    from regloss.grading.report import formgrader, mistakes
     from regloss.grading.report import tables as report
     from regloss.grading.run import intake
 
-    lab.write_formgrader_config(out, db_url)
+    formgrader.write_formgrader_config(out, db_url)
     layout, infos = intake.class_info(out / "intake" / intake.CLASS_INFO)
     loose = list(loose) + [n for n in _loose_of(out) if n not in loose]
     rows = report.build_rows(results, db_url, assignment, infos)
