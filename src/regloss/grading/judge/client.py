@@ -61,14 +61,13 @@ class AnswerClient:
 
     def start(self):
         from regloss.grading.sandboxed.answer_zygote import answer_zygote
+        from regloss.grading.sandboxed.environment import student_env
         from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
 
         j2a_r, j2a_w = os.pipe()
         a2j_r, a2j_w = os.pipe()
         spec = SandboxSpec(hide=self.hide, keep=[self.answer_dir], filesystem=self.filesystem)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REGLOSS_")}
-        env.update(spec.to_env())
-        env["MPLBACKEND"] = "Agg"
+        env = student_env({**spec.to_env(), "MPLBACKEND": "Agg"})
         cfg = json.dumps({"blocked": list(self.blocked), "timeout": self.timeout, "memory_mb": self.memory_mb})
         self.proc = None
         zygote = answer_zygote()

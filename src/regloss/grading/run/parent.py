@@ -35,6 +35,7 @@ from regloss.grading.run import gradebook, intake
 from regloss.grading.run import pool as distributed
 from regloss.grading.run.state import RunState
 from regloss.grading.sandboxed import isolation as sandbox
+from regloss.grading.sandboxed.environment import student_env
 from regloss.grading.settings import Settings
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import InstructorBundle, StudentJob, StudentResult, read_tree, write_tree
@@ -168,7 +169,7 @@ def grade_class(assignment, submissions, out=None, db=None, settings: Settings |
     if not s.scheduler:  # the local workers' nbgrader processes start while the assignment is generated
         warm = distributed.WarmPool(iso)
         folders = sum(1 for p in class_root.iterdir() if p.is_dir()) if class_root.is_dir() else 0
-        warm.prestart(min(workers, folders), course.tool_env({"PYTHONDONTWRITEBYTECODE": "1"}))
+        warm.prestart(min(workers, folders), student_env({"PYTHONDONTWRITEBYTECODE": "1"}))
     try:
         return _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, workers, warm, log)
     finally:

@@ -34,6 +34,7 @@ from regloss import course
 from regloss.course import cells as nbcells
 from regloss.grading.processes import Processes, run_process
 from regloss.grading.programs import Program
+from regloss.grading.sandboxed.environment import student_env
 from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
 from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
 from regloss.grading.wire import problems as P
@@ -228,7 +229,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
                              str(ws.course / "grading" / "feedback")],
                        keep=[str(ws.course)], filesystem=iso.filesystem,
                        cell_log=str(ws.runtime / CELL_LOG), access_log=str(ws.runtime / ACCESS_LOG))
-    env = course.tool_env({
+    env = student_env({
         "JUPYTER_PATH": str(share),
         "JUPYTER_RUNTIME_DIR": str(ws.runtime),
         "TMPDIR": str(ws.runtime),  # connection files: visible to the kernel
