@@ -83,3 +83,10 @@ def test_every_system_is_named_once_with_its_own_gradebook():
     assert len(set(names)) == len(names) and "folders" not in names
     assert len({s.gradebook for s in lms.LMSES}) == len(names)
     assert json.dumps(intake.layouts())  # plain text, for class.json and the summary
+
+
+def test_a_moodle_file_named_after_another_student_stays_its_uploaders():
+    """Moodle writes the uploader's name and id first; the rest is the name the student chose."""
+    got = moodle.parse("Eve Mallory_3001_assignsubmission_file_x_2001_assignsubmission_file_01_l1_mse.ipynb")
+    assert got is not None and got.student_id == "3001" and got.name == "Eve Mallory"
+    assert got.original == "x_2001_assignsubmission_file_01_l1_mse.ipynb"

@@ -173,3 +173,15 @@ def test_canvas_file_name_fields(name, fields):
 
 def test_class_info_absent_is_folders(tmp_path):
     assert intake.class_info(tmp_path / "nothing.json") == ("folders", {})
+
+
+def test_a_moodle_upload_named_after_another_student_is_not_filed_under_them(tmp_path):
+    """Issue 23: a student uploads ``x_<victim id>_assignsubmission_file_<notebook>``; in a flat export
+    Moodle prefixes it with the uploader's own name and id, which is what files it."""
+    files = {**MOODLE_FLAT,
+             "Eve Mallory_3001_assignsubmission_file_x_2001_assignsubmission_file_01_l1_mse.ipynb": _nb("blank")}
+    layout, infos, subs, _ = _read(tmp_path, _write(tmp_path / "moodle", files))
+    assert layout == "moodle" and set(subs) == {"2001", "2002", "3001"}
+    victim = subs["2001"].notebooks[NB]
+    assert "a = 1" in victim.read_text() and len(infos["2001"].files) == 1
+    assert infos["3001"].name == "Eve Mallory"

@@ -11,13 +11,13 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 from regloss.grading.lms import LMS, Entry
 from regloss.grading.lms.roster import Person
 from regloss.grading.lms.roster import score_text as _score
+from regloss.grading.report.spreadsheet import Writer
 
 FILE = re.compile(r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)$")
 RESUBMIT = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
@@ -52,7 +52,7 @@ def write_canvas(rows, people_by_id: dict, assignment: str, path: Path, column=N
     column = column or assignment
     top = max([r.max_score for r in rows] + [0.0])
     with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = Writer(f)
         w.writerow(CANVAS_FIXED + [column])
         w.writerow([CANVAS_POINTS_POSSIBLE, "", "", "", "", _score(top)])
         for r in rows:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import re
 from pathlib import Path
@@ -22,14 +21,19 @@ from pathlib import Path
 from regloss.grading.lms import LMS, Entry
 from regloss.grading.lms.roster import MOODLE_PARTICIPANT, Person
 from regloss.grading.lms.roster import score_text as _score
+from regloss.grading.report.spreadsheet import Writer
 
-ENTRY = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.*)$")
+ENTRY = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.*)$")
 MOODLE_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
                   "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
                   "Feedback comments"]
 
 
 def parse(entry: str) -> Entry | None:
+    """What one entry's name says. Moodle writes the student's name and participant id first;
+    the rest is the file's name as the student uploaded it, which they choose: the *first*
+    ``_<id>_assignsubmission_<plugin>_`` is Moodle's, so a file the student names
+    ``x_<someone else's id>_assignsubmission_file_...`` stays theirs."""
     m = ENTRY.match(entry)
     if not m:
         return None
@@ -56,7 +60,7 @@ def write_moodle(rows, people_by_id: dict, path: Path, when=None):
     when = when or _dt.datetime.now()
     stamp = moodle_time(when)
     with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = Writer(f)
         w.writerow(MOODLE_COLUMNS)
         for r in rows:
             p = people_by_id.get(r.student_id) or Person(r.student_id)

@@ -5,10 +5,10 @@ chart), and a PNG of the score distribution. The LMS gradebooks are in
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regloss.grading.report.spreadsheet import Writer
 from regloss.grading.run import gradebook
 
 COLUMNS = ["student_id", "score", "max_score", "auto_score", "auto_max_score",
@@ -63,7 +63,7 @@ def build_rows(results, db_url, assignment, infos=None):
 
 def write_csv(rows, path: Path):
     with open(path, "w", newline="") as f:
-        w = csv.writer(f)
+        w = Writer(f)
         w.writerow(COLUMNS)
         for r in rows:
             w.writerow([r.student_id, _fmt(r.score), _fmt(r.max_score), _fmt(r.auto_score),
@@ -128,7 +128,7 @@ def write_mistakes(tallies, path: Path):
     diagnosed so), ``description``, ``student_ids`` (space-separated).
     """
     with open(path, "w", newline="") as f:
-        w = csv.writer(f)
+        w = Writer(f)
         w.writerow(MISTAKE_COLUMNS)
         for t in tallies:
             w.writerow([t.mistake, t.function, len(t.students), t.count, t.description, " ".join(t.students)])
