@@ -125,12 +125,14 @@ def run(req: AutogradeRequest) -> AutogradeReport:
         from regloss.grading.sandboxed.isolation import bring_up_loopback
 
         bring_up_loopback()
+    import nbformat
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
     from regloss.course.nbgrader_tool import sqlite_url
     from regloss.grading.worker import feedback
+    from regloss.grading.worker.inert import make_inert
     from regloss.grading.worker.kernel_manager import SandboxKernelManager
 
     course = Path(req.course)
@@ -159,6 +161,10 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     else:
         out.kernel_passed = kernel_scores(db_url, req.assignment, req.student_id, req.tests)
     adir = course / "grading" / "autograded" / req.student_id / req.assignment
+    for nbfile in sorted(adir.glob("*.ipynb")):  # inert before the feedback, and as formgrader will show it
+        nb = nbformat.read(str(nbfile), as_version=4)
+        make_inert(nb)
+        nbformat.write(nb, str(nbfile))
     kept = course / "runtime" / "autograded-original"
     shutil.copytree(adir, kept, dirs_exist_ok=True)
     try:  # feedback is rendered from a copy made for the student: no hidden source

@@ -280,9 +280,8 @@ def serve(netns: bool, copies=()):
     import nbgrader.converters  # noqa: F401
     from nbconvert.exporters import HTMLExporter  # noqa: F401
 
-    from regloss.grading.worker import autograde  # noqa: F401
-
-
+    from regloss.grading.judge import judging  # noqa: F401
+    from regloss.grading.worker import autograde, feedback, feedback_exporter, inert  # noqa: F401
 
     # what the judge and the instructor's cells it runs import, once (the forked judge inherits them)
     matplotlib.use("Agg")
