@@ -88,6 +88,32 @@ def grade_ids(cells: Iterable[Any]) -> set[str]:
     return {g for g in (grade_id(c) for c in cells) if g}
 
 
+def duplicated_grade_ids(cells: Iterable[Any]) -> dict[str, list[int]]:
+    """``{grade id: [cell indexes]}`` of every grade id that more than one cell carries
+    (a student duplicated a cell: nbgrader refuses such a notebook)."""
+    where: dict[str, list[int]] = {}
+    for i, c in enumerate(cells):
+        gid = grade_id(c)
+        if gid:
+            where.setdefault(gid, []).append(i)
+    return {gid: idx for gid, idx in where.items() if len(idx) > 1}
+
+
+def keep_one_per_grade_id(cells: list[Any]) -> dict[str, int]:
+    """Leave each grade id on one cell: a solution's last copy (the student's latest answer), any
+    other cell's first (where the release put it); the other copies lose their nbgrader
+    metadata and stay as ordinary cells (their code still runs, in order). Returns
+    ``{grade id: index of the cell that keeps it}`` for the ids that were duplicated."""
+    kept = {}
+    for gid, idx in duplicated_grade_ids(cells).items():
+        keep = idx[-1] if all(is_solution(cells[i]) for i in idx) else idx[0]
+        for i in idx:
+            if i != keep:
+                cells[i]["metadata"].pop("nbgrader", None)
+        kept[gid] = keep
+    return kept
+
+
 def without_solution_markers(text: str) -> str:
     """``text`` with its solution marker lines removed (the answer between them kept)."""
     return SOLUTION_MARKER.sub("", text)

@@ -387,6 +387,11 @@ def _read_student(folder: Path, expected: list, expected_ids: dict) -> Submissio
             sub.problems.append(reason + "; scored 0")
             continue
         sub.notebooks[name] = chosen
+        cells = json.loads(chosen.read_text(encoding="utf-8"))["cells"]
+        for gid, idx in sorted(nbcells.duplicated_grade_ids(cells).items()):
+            which = "last" if all(nbcells.is_solution(cells[i]) for i in idx) else "first"
+            sub.problems.append(f"cell {gid} appears {len(idx)} times in {name}; graded the {which} "
+                                "(the others run as ordinary cells)")
     if unused:
         sub.problems.append("ignored extra notebook(s): " + ", ".join(str(p.relative_to(folder)) for p in unused))
     sub.gradable = bool(sub.notebooks)
@@ -420,4 +425,8 @@ def place(sub: Submission, dest: Path):
                 if used + size <= MAX_EXTRA_BYTES:
                     shutil.copy(extra, dest / extra.name)
                     used += size
-        shutil.copy(src, dest / name)
+        nb = nbformat.read(str(src), as_version=4)
+        if nbcells.keep_one_per_grade_id(nb.cells):  # nbgrader refuses a grade id twice
+            nbformat.write(nb, str(dest / name))
+        else:
+            shutil.copy(src, dest / name)

@@ -140,13 +140,55 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
+#: Cell magics whose body is Python: run here as the body alone (``%%time``, ``%%capture``, ...).
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+
+
+class Shell:
+    """``get_ipython()`` in the answer process, where there is no IPython shell: what a kernel
+    would do with a notebook's magics, as far as the student's functions are concerned.
+
+    A line magic (``%matplotlib inline``, ``%load_ext``), a shell command (``!pip list``) and
+    any other attribute do nothing; a cell magic whose body is Python (``%%time``) runs the
+    body; another (``%%bash``, ``%%html``, ``%%writefile``) does nothing. So an honest
+    notebook's cells define the same functions here as in its kernel.
+    """
+
+    def __init__(self, answer: Answer) -> None:
+        self._answer = answer
+
+    def run_line_magic(self, name, line, _stack_depth=1):
+        return None
+
+    def run_cell_magic(self, name, line, cell):
+        if str(name) in PYTHON_CELL_MAGICS:
+            from IPython.core.inputtransformer2 import TransformerManager
+
+            exec(compile(TransformerManager().transform_cell(str(cell)), "<cell magic body>", "exec"), self._answer.ns)
+        return None
+
+    def system(self, cmd):
+        return None
+
+    def getoutput(self, cmd, split=True, depth=0):
+        return []
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
 class Answer:
     """The student's namespace and the handles the judge holds."""
 
     def __init__(self, timeout):
         self.timeout = timeout
-        self.ns = {"__name__": "__main__", "__builtins__": builtins}
         self.handles = {}
+        self.fresh_namespace()
+
+    def fresh_namespace(self):
+        """An empty ``__main__`` with ``get_ipython`` (:class:`Shell`), as a kernel's cells see it."""
+        shell = Shell(self)
+        self.ns = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": lambda: shell}
 
     def handle_of(self, obj):
         for k, v in self.handles.items():
@@ -327,7 +369,7 @@ def serve(rfd: int, wfd: int, answer: Answer) -> None:
             elif op == protocol.CALL:
                 reply = {"ok": answer.call(msg)}
             elif op == protocol.RESET:
-                answer.ns = {"__name__": "__main__", "__builtins__": builtins}
+                answer.fresh_namespace()
                 answer.handles = {}
                 reply = {"ok": None}
             elif op == protocol.OWN_WORK:
