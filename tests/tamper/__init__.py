@@ -212,4 +212,6 @@ def _truth_or_zeros(input):
                       for k, v in ZERO_FUNCTIONS.items()}),
     Tamper("t20_exit_in_call", "", "every function raises SystemExit (a judge that stops early must not pass)",
            functions={k: v.replace("import numpy as np", "raise SystemExit(0)") for k, v in ZERO_FUNCTIONS.items()}),
+    Tamper("t23_print_history", 'get_ipython().events.register("post_run_cell", lambda *_: print("\\n".join(In)))\n',
+           "prints the kernel's input history after every cell, hoping the hidden tests are in it"),
 ]

@@ -40,7 +40,7 @@ def test_honest_student_keeps_full_marks(tamper_class):
 
 def test_a_grade_forged_in_the_kernel_is_named_as_such(tamper_class):
     problems = tamper_class["rows"]["t01_rebind_checks"]["problems"]
-    assert "test_l1_loss__hidden passed in your notebook but failed when checked independently: " in problems
+    assert "test_l1_loss__visible passed in your notebook but failed when checked independently: " in problems
 
 
 @pytest.mark.parametrize("tamper", TAMPERS, ids=lambda t: t.student_id)

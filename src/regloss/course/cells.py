@@ -123,6 +123,20 @@ def holds_hidden_tests(text: str) -> bool:
     return BEGIN_HIDDEN in text
 
 
+def without_hidden_tests(text: str) -> str:
+    """``text`` without its hidden-test regions (marker lines included); an unclosed region
+    runs to the end."""
+    out, hidden = [], False
+    for line in text.split("\n"):
+        if BEGIN_HIDDEN in line:
+            hidden = True
+        elif END_HIDDEN in line:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    return "\n".join(out)
+
+
 def nbgrader_meta(kind: CellKind, grade_id: str, points: float) -> dict[str, Any]:
     """The ``metadata["nbgrader"]`` nbgrader expects for a cell of ``kind``."""
     m: dict[str, Any] = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,

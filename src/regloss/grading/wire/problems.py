@@ -179,7 +179,7 @@ def outside_access(paths):
     return [Problem(Kind.OUTSIDE_ACCESS, f"looked for files outside its folder ({shown})")]
 
 
-def judge_disagreements(kernel_passed, verdicts):
+def judge_disagreements(kernel_passed, verdicts, withheld=frozenset()):
     """Problems for the test cells that passed in the student's kernel but failed in the judge.
 
     Parameters
@@ -188,10 +188,13 @@ def judge_disagreements(kernel_passed, verdicts):
         grade id -> bool, the kernel's (nbgrader's) pass or fail.
     verdicts : iterable of regloss.grading.wire.jobs.CellVerdict
         The judge's.
+    withheld : set of str
+        Test cells the kernel ran without their hidden tests: its pass there says nothing
+        of the cell (:mod:`regloss.grading.worker.hidden_tests`).
     """
     found = []
     for v in verdicts:
-        if v.judged and not v.passed and kernel_passed.get(v.grade_id):
+        if v.judged and not v.passed and kernel_passed.get(v.grade_id) and v.grade_id not in withheld:
             found.append(Problem(Kind.JUDGE_DISAGREES, f"{v.grade_id} passed in your notebook but failed when checked "
                                                   f"independently: {v.message}", v.grade_id))
     return found

@@ -303,7 +303,10 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
                         pass
             res.problems.extend(P.kernel_problems(nbs, s.timeout, s.memory_mb))
             if verdicts is not None:
-                res.problems.extend(P.judge_disagreements(report.kernel_passed, verdicts))
+                from regloss.grading.worker import hidden_tests
+
+                withheld = hidden_tests.withheld([asdict(v) for v in verdicts], all_tests, s.feedback_hidden)
+                res.problems.extend(P.judge_disagreements(report.kernel_passed, verdicts, withheld))
                 _kernel_stands(verdicts, report.kernel_passed, nbs)
             res.gradebook = ws.db.read_bytes()
             res.outputs = {**{f"autograded/{k}": v for k, v in read_tree(ws.autograded).items()},
