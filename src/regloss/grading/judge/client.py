@@ -50,9 +50,9 @@ class AnswerClient:
         alarm; the judge gives up ``timeout + 5`` s after, and kills it).
     """
 
-    def __init__(self, answer_dir, blocked, timeout, memory_mb=2048, filesystem=False, hide=()):
+    def __init__(self, answer_dir, blocked, timeout, memory_mb=2048, filesystem=False, hide=(), uid=None):
         self.answer_dir, self.blocked, self.timeout = answer_dir, tuple(blocked), timeout
-        self.memory_mb, self.filesystem, self.hide = memory_mb, filesystem, list(hide)
+        self.memory_mb, self.filesystem, self.hide, self.uid = memory_mb, filesystem, list(hide), uid
         self.proc = None
         self.generation = 0  # increases at each (re)start: handles of an older one are void
         self.cells_run = []  # every student cell sent so far (replayed after a restart)
@@ -66,7 +66,7 @@ class AnswerClient:
 
         j2a_r, j2a_w = os.pipe()
         a2j_r, a2j_w = os.pipe()
-        spec = SandboxSpec(hide=self.hide, keep=[self.answer_dir], filesystem=self.filesystem)
+        spec = SandboxSpec(hide=self.hide, keep=[self.answer_dir], filesystem=self.filesystem, uid=self.uid)
         env = student_env({**spec.to_env(), "MPLBACKEND": "Agg"})
         cfg = json.dumps({"blocked": list(self.blocked), "timeout": self.timeout, "memory_mb": self.memory_mb})
         self.proc = None

@@ -178,7 +178,7 @@ def run(req: JudgeRequest) -> JudgeReport:
                                        f"the notebook could not be read for the independent check ({exc})"))
     policy = policy_for(req.assignment, source.get("metadata"))
     client = AnswerClient(req.answer_dir, policy.blocked, req.settings.timeout, req.settings.memory_mb, req.filesystem,
-                          req.hide)
+                          req.hide, uid=req.uid)
     try:
         report.verdicts = judge_notebook(source, student, client, req.settings.timeout)
     finally:

@@ -39,6 +39,8 @@ class JudgeRequest(CarriesSettings):
         What the sandbox allows (the answer process uses the mount namespace when ``filesystem``).
     hide : list of str
         Folders the answer process must not see.
+    uid : int or None
+        The student user the answer process becomes behind its walls.
     """
 
     source: str
@@ -51,6 +53,7 @@ class JudgeRequest(CarriesSettings):
     network_isolated: bool = False
     filesystem: bool = False
     hide: list = field(default_factory=list)
+    uid: int | None = None
 
 
 @dataclass

@@ -421,6 +421,10 @@ def main(argv):
     import matplotlib
 
     matplotlib.use("Agg", force=True)
+    if spec.filesystem:  # in its own mount namespace: the walls, before any student code
+        from regloss.grading.sandboxed import walls
+
+        walls.raise_walls(sandbox.installation(), [os.getcwd()], spec.uid)
     serve(rfd, wfd, Answer(cfg.get("timeout", 60)))
 
 

@@ -43,6 +43,7 @@ class Isolation:
 
     network: bool = False  # the grading process has no network
     filesystem: bool = False  # sources and gradebooks hidden from the kernel
+    walls: list = field(default_factory=list)  # what else holds around student code (walls.raise_walls)
     reasons: list = field(default_factory=list)
 
     def net_prefix(self):
@@ -64,6 +65,7 @@ class Isolation:
             if self.filesystem
             else "files NOT hidden (student code can read what this user can read)"
         )
+        parts += self.walls
         text = "; ".join(parts)
         if self.reasons:
             text += " (" + "; ".join(self.reasons) + ")"
@@ -104,6 +106,8 @@ def probe(enabled=True):
     prefix = iso.net_prefix()
     p = _run_quiet([*prefix, *_fs_prefix(), *Program.ISOLATION.argv("--probe-fs")])
     iso.filesystem = p.returncode == 0 and "hidden" in p.stdout
+    if iso.filesystem:
+        iso.walls = [ln[len("wall: "):] for ln in p.stdout.splitlines() if ln.startswith("wall: ")]
     if not iso.filesystem:
         iso.reasons.append("mount namespaces not permitted: " + (p.stderr.strip().splitlines() or ["?"])[-1])
     return iso
@@ -189,6 +193,10 @@ def hide_paths(hide, keep):
                 for k, fd in kept.items():
                     if _is_within(k, p) and k != p:
                         k.mkdir(parents=True, exist_ok=True)
+                        for d in [k, *k.parents]:  # the way to it, on the tmpfs: open to the student user
+                            if d == p:
+                                break
+                            os.chmod(d, 0o755)
                         _mount(libc, f"/proc/self/fd/{fd}", k, None, _MS_BIND)
             elif p.is_file():
                 _mount(libc, "/dev/null", p, None, _MS_BIND)
@@ -199,7 +207,7 @@ def hide_paths(hide, keep):
 
 
 _ENV = {"hide": "REGLOSS_HIDE", "keep": "REGLOSS_KEEP", "cell_log": "REGLOSS_CELL_LOG",
-        "access_log": "REGLOSS_ACCESS_LOG", "filesystem": "REGLOSS_FS_SANDBOX"}
+        "access_log": "REGLOSS_ACCESS_LOG", "filesystem": "REGLOSS_FS_SANDBOX", "uid": "REGLOSS_UID"}
 
 
 @dataclass
@@ -220,6 +228,9 @@ class SandboxSpec:
         cell that kills it on the next attempt); empty: not written.
     access_log : str
         The kernel appends the paths outside its folder that cells looked at.
+    uid : int or None
+        The student user the process becomes once its walls are up
+        (:func:`regloss.grading.sandboxed.walls.raise_walls`); None: it stays who it is.
     """
 
     hide: list = field(default_factory=list)
@@ -227,13 +238,15 @@ class SandboxSpec:
     filesystem: bool = False
     cell_log: str = ""
     access_log: str = ""
+    uid: int | None = None
 
     def to_env(self):
         """The environment variables that carry this spec to the process."""
         return {_ENV["hide"]: os.pathsep.join(str(h) for h in self.hide),
                 _ENV["keep"]: os.pathsep.join(str(k) for k in self.keep),
                 _ENV["filesystem"]: "1" if self.filesystem else "0",
-                _ENV["cell_log"]: str(self.cell_log), _ENV["access_log"]: str(self.access_log)}
+                _ENV["cell_log"]: str(self.cell_log), _ENV["access_log"]: str(self.access_log),
+                _ENV["uid"]: "" if self.uid is None else str(int(self.uid))}
 
     @classmethod
     def from_env(cls, environ=None):
@@ -242,7 +255,17 @@ class SandboxSpec:
         split = lambda v: [x for x in v.split(os.pathsep) if x]  # noqa: E731
         return cls(hide=split(env.pop(_ENV["hide"], "")), keep=split(env.pop(_ENV["keep"], "")),
                    filesystem=env.pop(_ENV["filesystem"], "0") == "1",
-                   cell_log=env.pop(_ENV["cell_log"], ""), access_log=env.pop(_ENV["access_log"], ""))
+                   cell_log=env.pop(_ENV["cell_log"], ""), access_log=env.pop(_ENV["access_log"], ""),
+                   uid=int(uid) if (uid := env.pop(_ENV["uid"], "")).isdigit() else None)
+
+
+def installation() -> list[str]:
+    """What a student's process reads but never writes: the Python installation, its
+    packages (this interpreter's path) and regloss."""
+    import regloss
+
+    return [sys.prefix, sys.base_prefix, str(Path(regloss.__file__).resolve().parent),
+            *[p for p in sys.path if p and Path(p).is_dir()]]
 
 
 def enter(spec: SandboxSpec, extra_files=()):
@@ -253,10 +276,7 @@ def enter(spec: SandboxSpec, extra_files=()):
     if not spec.filesystem:
         return
     cwd = os.getcwd()
-    import regloss
-
-    keep = [*spec.keep, sys.prefix, sys.base_prefix, str(Path(regloss.__file__).resolve().parent),
-            *[p for p in sys.path if p and Path(p).is_dir()]]
+    keep = [*spec.keep, *installation()]
     hide_paths([*spec.hide, *outside_system_dirs()], keep)
     os.chdir(cwd)  # re-resolve the working directory through the new mounts
     libc = _libc()
@@ -279,6 +299,12 @@ def _probe_fs():
         hide_paths([secret], [keep])
         ok = not (secret / "x").exists() and (keep / "y").exists()
         print("hidden" if ok else "not hidden")
+        if ok:  # and what holds around student code here: each wall, tried
+            from regloss.grading.sandboxed import walls
+
+            os.chmod(base, 0o755)
+            for line in walls.probe_walls(installation(), keep):
+                print("wall: " + line)
         return 0 if ok else 1
     finally:
         shutil.rmtree(base, ignore_errors=True)

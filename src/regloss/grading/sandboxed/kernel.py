@@ -261,6 +261,11 @@ def main(argv):
                    # matplotlib and IPython read on their own
                    os.path.join(home, ".")]
         _watch_access(app.shell, spec.access_log, allowed)
+    if spec.filesystem and spec.keep:  # in its own mount namespace: the walls, before any student code
+        from regloss.grading.sandboxed import walls
+
+        notes = {os.path.dirname(f) for f in (spec.cell_log, spec.access_log) if f}
+        walls.raise_walls(sandbox.installation(), [os.getcwd(), *sorted(notes)], spec.uid)
     app.start()
 
 

@@ -37,6 +37,7 @@ from regloss.grading.programs import Program
 from regloss.grading.sandboxed.environment import student_env
 from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
 from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
+from regloss.grading.sandboxed.walls import student_uid
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import CellVerdict, StudentJob, StudentResult, read_tree, write_tree
 
@@ -138,7 +139,7 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
         req = JudgeRequest(
             source=str(ws.judge / name), student=str(ws.submitted / name), answer_dir=str(ws.answer),
             workdir=str(ws.judge), report=str(ws.root / f"judge-{name}.json"), assignment=b.assignment,
-            settings=job.settings, network_isolated=iso.network,
+            settings=job.settings, network_isolated=iso.network, uid=student_uid(job.index),
             filesystem=iso.filesystem,
             hide=[*b.hide, str(ws.judge), str(ws.course), str(ws.root / "private"), *TEMP_DIRS])
         req_path = ws.root / f"judge-{name}.request.json"
@@ -228,7 +229,8 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
     spec = SandboxSpec(hide=[*b.hide, str(scratch), *TEMP_DIRS, str(ws.course / "grading" / "submitted"),
                              str(ws.course / "grading" / "feedback")],
                        keep=[str(ws.course)], filesystem=iso.filesystem,
-                       cell_log=str(ws.runtime / CELL_LOG), access_log=str(ws.runtime / ACCESS_LOG))
+                       cell_log=str(ws.runtime / CELL_LOG), access_log=str(ws.runtime / ACCESS_LOG),
+                       uid=student_uid(job.index))
     env = student_env({
         "JUPYTER_PATH": str(share),
         "JUPYTER_RUNTIME_DIR": str(ws.runtime),
