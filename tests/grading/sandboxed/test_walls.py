@@ -62,3 +62,16 @@ def test_behind_the_filter_namespaces_and_mounts_are_refused_but_threads_and_pro
     if got.get("skip"):
         pytest.skip("no private mount namespace here to try the filter in")
     assert got == {"unshare": True, "mount": True, "umount": True, "thread": True, "fork": True}
+
+
+@pytest.mark.slow  # starts a process in a user namespace
+def test_a_user_namespaces_root_is_not_taken_for_the_machines():
+    import subprocess
+    import sys
+
+    code = "from regloss.grading.sandboxed.walls import real_root; import os; print(os.getuid(), real_root())"
+    p = subprocess.run(["unshare", "--user", "--map-root-user", sys.executable, "-c", code], capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        pytest.skip(f"no user namespaces here: {p.stderr.strip()[-200:]}")
+    assert p.stdout.split() == ["0", "False"]

@@ -148,12 +148,14 @@ def read_only(paths: Iterable[str], writable: Iterable[str]) -> list[str]:
         p = Path(raw)
         if _within(p, keep) or any(p in k.parents for k in keep) or _within(p, [Path(d) for d in done]):
             continue
+        ok = True
         for flags in (_MS_BIND | _MS_REC, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV):
-            if libc.mount(raw.encode() if flags & _MS_REC else None, raw.encode(), None, ctypes.c_ulong(flags),
-                          None) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"read-only {raw}: {os.strerror(err)}")
-        done.append(raw)
+            # where the namespace's root may not (a user namespace's, over a locked mount), the path
+            # stays as it was and is not counted
+            ok = ok and libc.mount(raw.encode() if flags & _MS_REC else None, raw.encode(), None,
+                                   ctypes.c_ulong(flags), None) == 0
+        if ok:
+            done.append(raw)
     return done
 
 
@@ -182,6 +184,16 @@ def drop_to(uid: int) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
 
 
+def real_root() -> bool:
+    """This process is root of the machine's own user namespace (where the student users exist),
+    not the root a user namespace maps an unprivileged user to."""
+    try:
+        lines = Path("/proc/self/uid_map").read_text().split("\n")
+    except OSError:
+        return False
+    return os.getuid() == 0 and [ln.split() for ln in lines if ln.strip()] == [["0", "0", "4294967295"]]
+
+
 def capabilities() -> int:
     """This process's effective capabilities (``CapEff`` of ``/proc/self/status``)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -200,7 +212,7 @@ def raise_walls(installation: Iterable[str], writable: Iterable[str], uid: int |
     if os.geteuid() == 0:  # root in this mount namespace (real root, or a user namespace's)
         made = read_only(installation, writable)
         held.append(f"{len(made)} folder(s) of the installation read-only")
-    if uid is not None and os.geteuid() == 0 and os.getuid() == 0:
+    if uid is not None and os.geteuid() == 0 and os.getuid() == 0 and real_root():
         give(writable, uid)
         drop_to(uid)
         held.append(f"user {uid}, no capabilities" if capabilities() == 0 else f"user {uid}")
