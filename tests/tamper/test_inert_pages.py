@@ -14,7 +14,7 @@ import re
 import nbformat
 import pytest
 
-from tests.grading.run.test_grade_command import FULL, NB, TIMEOUT, A, read_grades, regloss, student
+from tests.grading.run.test_grade_command import FULL, A, grade_class, read_grades, student
 
 pytestmark = pytest.mark.slow  # grades a class through the regloss command
 
@@ -34,15 +34,8 @@ MARKERS = ("pwned-script", "pwned-style", "pwned_handler", "tracker.example", "p
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     base = tmp_path_factory.mktemp("inert")
-    subs = base / "subs"
-    for sid, nb in {"honest": student(),
-                    "html": student(prepend={"l1_loss": OUTPUTS}, replace={"why_mse_punishes": ANSWER})}.items():
-        (subs / sid).mkdir(parents=True)
-        nbformat.write(nb, str(subs / sid / NB))
-    out = base / "out"
-    p = regloss("grade", A, str(subs), "--out", str(out), "--workers", "2", "--timeout", TIMEOUT, "--no-progress",
-                timeout=1800)
-    assert p.returncode == 0, p.stdout + p.stderr
+    _, out = grade_class(base, {"honest": student(), "html": student(prepend={"l1_loss": OUTPUTS},
+                                                                     replace={"why_mse_punishes": ANSWER})})
     return out
 
 

@@ -17,12 +17,11 @@ import re
 import site
 from pathlib import Path
 
-import nbformat
 import pytest
 
 import regloss as regloss_package
 from regloss.grading.sandboxed.isolation import probe
-from tests.grading.run.test_grade_command import FULL, NB, TIMEOUT, A, read_grades, regloss, student
+from tests.grading.run.test_grade_command import FULL, A, grade_class, read_grades, student
 
 pytestmark = pytest.mark.slow  # grades a class through the regloss command
 
@@ -67,21 +66,14 @@ def graded(tmp_path_factory):
     target = PACKAGE / "checks" / "compare.py"
     original = target.read_bytes()
     base = tmp_path_factory.mktemp("walls")
-    subs = base / "subs"
-    for sid, nb in {"a_attacker": student(prepend={"l1_loss": ATTACK}), "b_honest": student(),
-                    "c_honest": student()}.items():
-        (subs / sid).mkdir(parents=True)
-        nbformat.write(nb, str(subs / sid / NB))
-    out = base / "out"
     try:
-        p = regloss("grade", A, str(subs), "--out", str(out), "--workers", "1", "--timeout", TIMEOUT,
-                    "--no-progress", timeout=1800)
+        p, out = grade_class(base, {"a_attacker": student(prepend={"l1_loss": ATTACK}), "b_honest": student(),
+                                    "c_honest": student()}, workers=1)
         after = _digest(PACKAGE.rglob("*.py")), sorted(p.name for p in SITE.iterdir())
     finally:  # should a wall fail, this checkout is put back as it was
         if target.read_bytes() != original:
             target.write_bytes(original)
         (SITE / "zz_pwned.pth").unlink(missing_ok=True)
-    assert p.returncode == 0, p.stdout + p.stderr
     return {"out": out, "proc": p, "before": before, "after": after}
 
 

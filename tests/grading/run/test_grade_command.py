@@ -114,12 +114,27 @@ def build_bad_class(folder: Path):
     (folder / "nonotebook" / "answers.py").write_text("def l1_loss(): pass\n")
 
 
-def regloss(*args, check=None, **kw):
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+def regloss(*args, check=None, env=None, **kw):
+    env = dict(os.environ, **(env or {}),
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     p = subprocess.run([*REGLOSS, *args], capture_output=True, text=True, cwd=ROOT, env=env, **kw)
     if check is not None:
         assert p.returncode == check, p.stdout + p.stderr
     return p
+
+
+def grade_class(base: Path, notebooks: dict, workers: int = 2, env=None):
+    """Grade ``{student id: notebook}`` through ``regloss grade`` into ``base/out``; returns
+    ``(the finished process, base/out)`` once it exited 0."""
+    subs = base / "subs"
+    for sid, nb in notebooks.items():
+        (subs / sid).mkdir(parents=True)
+        nbformat.write(nb, str(subs / sid / NB))
+    out = base / "out"
+    p = regloss("grade", A, str(subs), "--out", str(out), "--workers", str(workers), "--timeout", TIMEOUT,
+                "--no-progress", env=env, timeout=1800)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p, out
 
 
 def read_grades(out: Path):

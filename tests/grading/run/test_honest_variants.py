@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import copy
 
-import nbformat
 import pytest
 
 from regloss.course import cells as nbcells
-from tests.grading.run.test_grade_command import FULL, NB, TIMEOUT, A, read_grades, regloss, student
+from tests.grading.run.test_grade_command import FULL, grade_class, read_grades, student
 
 pytestmark = pytest.mark.slow  # grades a class through the regloss command
 
@@ -36,14 +35,7 @@ def graded(tmp_path_factory):
     magics.cells[i].source = "%%time\n" + magics.cells[i].source
     kinds = {"magics": magics, "duplicate": _duplicated(),
              "duplicate_first_wrong": _duplicated("def l1_loss(input, target, reduction='mean'):\n    return 0.0\n")}
-    subs = base / "subs"
-    for sid, nb in kinds.items():
-        (subs / sid).mkdir(parents=True)
-        nbformat.write(nb, str(subs / sid / NB))
-    out = base / "out"
-    p = regloss("grade", A, str(subs), "--out", str(out), "--workers", "2", "--timeout", TIMEOUT, "--no-progress",
-                timeout=1800)
-    assert p.returncode == 0, p.stdout + p.stderr
+    _, out = grade_class(base, kinds)
     return read_grades(out)
 
 
