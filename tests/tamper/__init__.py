@@ -81,6 +81,22 @@ def _steal():
 _stolen = _steal()
 '''
 
+STALL = r'''import os, struct, sys, time
+def _stall():
+    if "ipykernel" in sys.modules:  # only where the judge calls: the kernel's run is the feedback's
+        return
+    for fd in range(3, 64):
+        try:
+            os.write(fd, struct.pack(">I", 1 << 20) + b'{"ok": ')
+        except OSError:
+            pass
+    while True:
+        try:
+            time.sleep(3600)
+        except BaseException:
+            pass
+'''
+
 TAMPERS = [
     Tamper("t01_rebind_checks", "check_loss = check_grad = check_invalid_arguments = lambda *a, **k: None\n",
            "rebinds the check functions in the notebook (12/12 under plain nbgrader)"),
@@ -212,6 +228,10 @@ def _truth_or_zeros(input):
                       for k, v in ZERO_FUNCTIONS.items()}),
     Tamper("t20_exit_in_call", "", "every function raises SystemExit (a judge that stops early must not pass)",
            functions={k: v.replace("import numpy as np", "raise SystemExit(0)") for k, v in ZERO_FUNCTIONS.items()}),
+    Tamper("t24_stall_frame", STALL, "in the judge's answer process, announces a protocol frame on every "
+           "descriptor and never finishes it, swallowing the alarm (held a worker 430 s at --timeout 20)",
+           functions={k: v.replace("import numpy as np", "_stall()\n    import numpy as np")
+                      for k, v in ZERO_FUNCTIONS.items()}),
     Tamper("t23_print_history", 'get_ipython().events.register("post_run_cell", lambda *_: print("\\n".join(In)))\n',
            "prints the kernel's input history after every cell, hoping the hidden tests are in it"),
 ]

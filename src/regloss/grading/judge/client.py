@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 from regloss.checks.remote import Elsewhere
@@ -57,6 +58,7 @@ class AnswerClient:
         self.generation = 0  # increases at each (re)start: handles of an older one are void
         self.cells_run = []  # every student cell sent so far (replayed after a restart)
         self.deaths = 0
+        self.broke_protocol = ""  # set once the student's code wrote to the pipe itself: never restarted
         self.errors = []
 
     def start(self):
@@ -118,18 +120,22 @@ class AnswerClient:
         done = False
         try:
             protocol.send(self.wfd, msg)
+            deadline = time.monotonic() + wall
             ready, _, _ = select.select([self.rfd], [], [], wall)
             if not ready:
                 raise AnswerGone(f"the student's code did not answer within {wall:g} s")
-            old = signal.alarm(0)  # a frame is read to its end
+            old = signal.alarm(0)  # a frame is read to its end, or to the same deadline
             try:
-                reply = protocol.receive(self.rfd)
+                reply = protocol.receive(self.rfd, deadline=deadline)
             finally:
                 if old:
                     signal.alarm(old)
             done = True
-        except (OSError, protocol.ProtocolError) as exc:
+        except (OSError, protocol.PeerClosed) as exc:
             raise AnswerGone(f"the student's code stopped the process it runs in ({exc})") from None
+        except protocol.ProtocolError as exc:  # only code that writes to the grader's pipe does this
+            self.broke_protocol = str(exc)
+            raise AnswerGone(f"the student's code broke the grader's protocol ({exc})") from None
         finally:
             if not done:  # no reply read: the conversation is out of step, start afresh
                 self._died()
@@ -147,6 +153,9 @@ class AnswerClient:
 
     def ensure(self):
         if self.proc is None:
+            if self.broke_protocol:
+                raise AnswerGone(f"the student's code broke the grader's protocol ({self.broke_protocol}); "
+                                 "its process is not restarted")
             if self.deaths > 10:
                 raise AnswerGone("the student's code stopped its process too often (ten times); not restarted")
             self.start()

@@ -391,7 +391,10 @@ def serve(rfd: int, wfd: int, answer: Answer) -> None:
                 back = []
             if back:
                 reply["back"] = back
-        protocol.send(wfd, reply)
+        try:
+            protocol.send(wfd, reply)
+        except protocol.FrameTooLarge as exc:  # a value too large to cross: an error, not a broken pipe
+            protocol.send(wfd, {"error": ["ValueError", "ValueError", f"the result is too large to check ({exc})"]})
 
 
 def main(argv):

@@ -45,7 +45,9 @@ import base64
 import json
 import math
 import os
+import select
 import struct
+import time
 from typing import Any, Literal, TypedDict
 
 MAX_FRAME = 64 * 1024 * 1024  # bytes; a larger frame is a broken (or hostile) peer
@@ -258,9 +260,25 @@ def changed(before):
 # --------------------------------------------------------------------------- frames
 
 
+class PeerClosed(ProtocolError):
+    """The other side went away (its process ended): no message, and no breach of the protocol."""
+
+
+class FrameTooLarge(ProtocolError):
+    """A message larger than :data:`MAX_FRAME`: refused before it is sent."""
+
+
 def send(fd: int, message: Request | Reply) -> None:
-    """Write one frame holding ``message`` (a JSON-able dict) to file descriptor ``fd``."""
+    """Write one frame holding ``message`` (a JSON-able dict) to file descriptor ``fd``.
+
+    Raises
+    ------
+    FrameTooLarge
+        The message is larger than the other side reads (nothing is written).
+    """
     data = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+    if len(data) > MAX_FRAME:
+        raise FrameTooLarge(f"{len(data)} bytes, more than {MAX_FRAME}")
     buf = struct.pack(">I", len(data)) + data
     view = memoryview(buf)
     while view:
@@ -268,24 +286,30 @@ def send(fd: int, message: Request | Reply) -> None:
         view = view[n:]
 
 
-def _read_exact(fd, n):
+def _read_exact(fd, n, deadline=None):
     chunks, left = [], n
     while left:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise ProtocolError(f"the other side stopped in the middle of a frame ({n - left} of {n} bytes)")
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
-            raise ProtocolError("the other side closed the connection")
+            raise PeerClosed("the other side closed the connection")
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
 
 
-def receive(fd: int) -> dict[str, Any]:
-    """Read one frame from ``fd``; returns the message (a dict)."""
-    (n,) = struct.unpack(">I", _read_exact(fd, 4))
+def receive(fd: int, deadline: float | None = None) -> dict[str, Any]:
+    """Read one frame from ``fd``; returns the message (a dict). With a ``deadline``
+    (``time.monotonic()``), a peer that has not sent the whole frame by then is a
+    :class:`ProtocolError`: announcing a frame and stalling does not hold the reader."""
+    (n,) = struct.unpack(">I", _read_exact(fd, 4, deadline))
     if n > MAX_FRAME:
         raise ProtocolError(f"a frame of {n} bytes (more than {MAX_FRAME})")
     try:
-        msg = json.loads(_read_exact(fd, n))
+        msg = json.loads(_read_exact(fd, n, deadline))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"not JSON: {exc}") from None
     if not isinstance(msg, dict):
