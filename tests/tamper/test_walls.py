@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import regloss as regloss_package
+from regloss.grading.sandboxed import walls
 from regloss.grading.sandboxed.isolation import probe
 from tests.grading.run.test_grade_command import FULL, A, grade_class, read_grades, student
 
@@ -45,6 +46,7 @@ _report = {
     "umount_root_dirs": [d for d in ("/work", "/tmp", "/root", "/home") if _libc.umount2(d.encode(), 2) == 0],
     "new_user_namespace": _libc.unshare(0x10000000) == 0,
     "caps": [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1],
+    "nproc": __import__("resource").getrlimit(__import__("resource").RLIMIT_NPROC)[0],
 }
 print("WALLS " + json.dumps(_report))
 '''
@@ -87,6 +89,7 @@ def _report(out: Path) -> dict:
 def test_student_code_runs_as_an_unprivileged_user_without_capabilities(graded):
     r = _report(graded["out"])
     assert r["uid"] != 0 and r["euid"] != 0 and int(r["caps"], 16) == 0, r
+    assert r["nproc"] == walls.MAX_PROCESSES, r  # the student user's processes are capped
 
 
 def test_nothing_of_the_grader_is_writable_and_nothing_changed(graded):

@@ -45,6 +45,9 @@ def test_behind_the_filter_namespaces_and_mounts_are_refused_but_threads_and_pro
             out["unshare"] = libc.unshare(0x10000000) == -1 and ctypes.get_errno() == 1
             out["mount"] = libc.mount(b"none", str(tmp_path).encode(), b"tmpfs", 0, None) == -1
             out["umount"] = libc.umount2(b"/proc", 2) == -1
+            for name in ("ptrace", "bpf", "keyctl"):  # each would answer otherwise (0, EFAULT, EINVAL)
+                nr = walls.DENIED[platform.machine()][name]
+                out[name] = libc.syscall(nr, 0, 0, 0, 0) == -1 and ctypes.get_errno() == 1
             t = threading.Thread(target=lambda: None)
             t.start()
             t.join()
@@ -61,7 +64,8 @@ def test_behind_the_filter_namespaces_and_mounts_are_refused_but_threads_and_pro
     os.waitpid(pid, 0)
     if got.get("skip"):
         pytest.skip("no private mount namespace here to try the filter in")
-    assert got == {"unshare": True, "mount": True, "umount": True, "thread": True, "fork": True}
+    assert got == {"unshare": True, "mount": True, "umount": True, "ptrace": True, "bpf": True, "keyctl": True,
+                   "thread": True, "fork": True}
 
 
 @pytest.mark.slow  # starts a process in a user namespace
