@@ -106,6 +106,14 @@ def test_the_hiding_cannot_be_undone(graded):
 def test_the_honest_students_graded_after_it_keep_full_marks(graded):
     rows = read_grades(graded["out"])
     assert float(rows["b_honest"]["auto_score"]) == FULL and float(rows["c_honest"]["auto_score"]) == FULL
+    assert rows["b_honest"]["problems"] == "" and rows["c_honest"]["problems"] == ""
+
+
+def test_an_honest_feedback_page_shows_nothing_of_the_walls(graded):
+    """Behind the walls the kernel writes nothing it may not (IPython's history is in memory)."""
+    page = next((graded["out"] / "feedback" / "b_honest" / A).glob("*.html")).read_text(encoding="utf-8")
+    for sign in ("readonly database", "Permission denied", "Read-only file system", "Operation not permitted"):
+        assert sign not in page, sign
 
 
 def test_the_run_says_what_holds(graded):

@@ -245,7 +245,8 @@ def main(argv):
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(rest)
+    # the history in memory: its file would be root's, and the student user could not write it
+    app.initialize([*rest, "--HistoryManager.hist_file=:memory:"])
     _matplotlib_backend_from_env()
     _cap_output(app.shell, sys.stdout, sys.stderr, a.max_output, DEFAULT_MAX_DISPLAYS)
     _guard_exits(app.shell, spec.cell_log)
