@@ -21,6 +21,7 @@ class Program(StrEnum):
     AUTOGRADE = "regloss.grading.worker.autograde"   # nbgrader for one student
     WARM = "regloss.grading.worker.warm"             # nbgrader for many students, warm
     ISOLATION = "regloss.grading.sandboxed.isolation"  # the sandbox's probes
+    KERNEL_START = "regloss.grading.sandboxed.kernel_start"  # what a kernel needs to start (--memory's floor)
 
     def argv(self, *args: str) -> list[str]:
         """``[python, "-m", module, *args]`` with this interpreter."""

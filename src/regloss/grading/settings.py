@@ -41,6 +41,9 @@ class Settings:
     memory_mb: int = _setting(2048, "--memory", "memory cap per kernel, in MB (default 2048; 0: none)", grades=True)
     max_output: int = _setting(100_000, "--max-output", "characters of output kept per cell", grades=True,
                                positive=True)
+    # the feedback's size, not a grade: an error output is always kept (nbgrader scores by it)
+    max_total_output: int = _setting(5_000_000, "--max-total-output", "characters of output kept per notebook "
+                                     "(default 5,000,000), counted by the grader", positive=True)
     judge: bool = _setting(True, "--no-judge", "score test cells in the student's own kernel, as plain nbgrader "
                                                "does (forgeable)", grades=True, negate=True)
     feedback_hidden: FeedbackHidden = _setting(

@@ -123,16 +123,16 @@ def regloss(*args, check=None, env=None, **kw):
     return p
 
 
-def grade_class(base: Path, notebooks: dict, workers: int = 2, env=None):
-    """Grade ``{student id: notebook}`` through ``regloss grade`` into ``base/out``; returns
-    ``(the finished process, base/out)`` once it exited 0."""
+def grade_class(base: Path, notebooks: dict, workers: int = 2, env=None, extra=()):
+    """Grade ``{student id: notebook}`` through ``regloss grade`` (with ``extra`` flags) into
+    ``base/out``; returns ``(the finished process, base/out)`` once it exited 0."""
     subs = base / "subs"
     for sid, nb in notebooks.items():
         (subs / sid).mkdir(parents=True)
         nbformat.write(nb, str(subs / sid / NB))
     out = base / "out"
     p = regloss("grade", A, str(subs), "--out", str(out), "--workers", str(workers), "--timeout", TIMEOUT,
-                "--no-progress", env=env, timeout=1800)
+                "--no-progress", *extra, env=env, timeout=1800)
     assert p.returncode == 0, p.stdout + p.stderr
     return p, out
 

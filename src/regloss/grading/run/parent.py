@@ -31,7 +31,7 @@ from regloss import course
 from regloss.course import CourseError
 from regloss.course import cells as nbcells
 from regloss.grading.processes import Processes
-from regloss.grading.run import gradebook, intake
+from regloss.grading.run import gradebook, intake, memory_floor
 from regloss.grading.run import pool as distributed
 from regloss.grading.run.state import RunState
 from regloss.grading.sandboxed import isolation as sandbox
@@ -150,6 +150,7 @@ def grade_class(assignment, submissions, out=None, db=None, settings: Settings |
     os.environ["PATH"] = course.tool_env()["PATH"]  # the Gradebook API runs `alembic`
     root = Path(root) if root else course.find_root()
     course.check_assignment(assignment, root)
+    memory_floor.refuse_below_floor(s.memory_mb)
     out = Path(out) if out else root / "grading" / "runs" / assignment
     out = out.resolve()
     subs_path = Path(submissions)
@@ -177,6 +178,15 @@ def grade_class(assignment, submissions, out=None, db=None, settings: Settings |
             warm.close()
 
 
+def _memory(memory_mb: int, iso: sandbox.Isolation) -> str:
+    """What the memory cap holds on this machine, in words."""
+    if not memory_mb:
+        return "no memory cap"
+    if iso.own_users:
+        return f"{memory_mb} MB per process and for all of a student's processes together"
+    return f"{memory_mb} MB per process (not for a student's processes together: no user of their own here)"
+
+
 def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, workers, warm, log):
     ia = gradebook.prepare_instructor_area(root, assignment, out)
     gradebook.prepare_main_gradebook(ia, db_url)
@@ -201,7 +211,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
     hide = [root / "solutions", root / "grading", out, subs_path.resolve(), class_root]
     where = distributed.describe(s.scheduler) if s.scheduler else f"{workers} workers"
     log(f"grading {assignment}: {len(subs)} students ({len(subs) - len(todo)} already graded), "
-        f"{where}, {s.timeout} s per cell, {s.memory_mb} MB per kernel")
+        f"{where}, {s.timeout} s per cell, {_memory(s.memory_mb, iso)}")
     log(f"isolation: {iso.describe()}")
     if s.judge:
         from regloss.grading.sandboxed.policy import describe_policy

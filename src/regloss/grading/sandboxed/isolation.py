@@ -57,6 +57,13 @@ class Isolation:
         (``[]`` where the machine does not allow them)."""
         return _fs_prefix() if self.filesystem else []
 
+    @property
+    def own_users(self) -> bool:
+        """Each student's code runs as a user of its own (:func:`regloss.grading.sandboxed.walls.student_uid`)."""
+        from regloss.grading.sandboxed.walls import OWN_USER
+
+        return OWN_USER in self.walls
+
     def describe(self):
         parts = []
         parts.append("no network" if self.network else "NETWORK AVAILABLE to student code")

@@ -36,6 +36,8 @@ from pathlib import Path
 #: The first uid of the student users (a block of 30,000 above the usual system and human ids).
 FIRST_UID = 200_000
 UIDS = 30_000
+#: What the run says when student code runs as a user of its own (:func:`probe_walls`).
+OWN_USER = "student code as an unprivileged user without capabilities"
 #: Processes (and threads) a student user may have: a kernel with torch's and BLAS's threads
 #: uses a few dozen.
 MAX_PROCESSES = 512
@@ -259,6 +261,6 @@ def probe_walls(installation: list[str], writable: Path) -> list[str]:
         got = f.read().decode()
     os.waitpid(pid, 0)
     ok = [k for k in got.split(",") if k]
-    user = "student code as an unprivileged user without capabilities" if {
-        "not root", "no capabilities"} <= set(ok) else "student code as root (walls need regloss run as root)"
+    user = OWN_USER if {"not root", "no capabilities"} <= set(ok) else \
+        "student code as root (walls need regloss run as root)"
     return [user, *[k for k in ok if k not in ("not root", "no capabilities")]]

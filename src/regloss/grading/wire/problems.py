@@ -138,7 +138,7 @@ def changed_tests(submitted_nb, release_nb):
 
 def kernel_problems(notebooks, timeout: int, memory_mb: int):
     """What went wrong in the student's kernel, from the autograded notebooks' outputs."""
-    found = []
+    found, over_total = [], []
     for nb in notebooks:
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -158,15 +158,24 @@ def kernel_problems(notebooks, timeout: int, memory_mb: int):
                         found.append(Problem(Kind.KERNEL_EXIT,
                                              f"{where} tried to stop the kernel ({o.ename}: {value[:80]})", where))
                 elif o.output_type == "stream":
-                    if o.text.rstrip().endswith(TRUNCATION_MARK) or TRUNCATION_MARK in o.text:
+                    if TOTAL_MARK in o.text:
+                        over_total.append(where)
+                    elif TRUNCATION_MARK in o.text:
                         found.append(Problem(Kind.OUTPUT_TRUNCATED, f"{where}: output truncated", where))
                     elif o.name == "stderr" and test:
                         found.append(Problem(Kind.STDERR, f"{where} wrote to stderr (nbgrader scores it 0)", where))
+    if over_total:  # one problem, not one per cell: a flood is hundreds of cells
+        cells = list(dict.fromkeys(over_total))
+        found.append(Problem(Kind.OUTPUT_TRUNCATED, f"output truncated: the notebook's outputs reached their cap; "
+                                                    f"what {len(cells)} cell(s) printed from {cells[0]} on was cut",
+                             cells[0]))
     return unique(found)
 
 
 #: What the sandbox kernel appends to a cell's output it cut.
 TRUNCATION_MARK = "[regloss: output truncated"
+#: ...and what follows it where the grader cut a notebook's outputs at their total cap.
+TOTAL_MARK = "the notebook's outputs reached"
 
 
 def outside_access(paths):

@@ -131,7 +131,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     from traitlets.config.loader import PyFileConfigLoader
 
     from regloss.course.nbgrader_tool import sqlite_url
-    from regloss.grading.worker import feedback, hidden_tests
+    from regloss.grading.worker import feedback, hidden_tests, output_cap
     from regloss.grading.worker.inert import make_inert
     from regloss.grading.worker.kernel_manager import SandboxKernelManager
 
@@ -147,6 +147,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     cfg.Execute.shutdown_kernel = "immediate"
     cfg.Execute.kernel_manager_class = f"{SandboxKernelManager.__module__}.{SandboxKernelManager.__qualname__}"
     cfg.OverwriteCells.add_missing_cells = True
+    output_cap.configure(cfg, req.settings.max_total_output)
     hidden_tests.configure(cfg, hidden_tests.withheld(req.verdicts, req.tests, req.settings.feedback_hidden))
     feedback.configure(cfg)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)

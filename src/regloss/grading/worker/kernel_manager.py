@@ -21,6 +21,10 @@ keeps, not for one kernel per student (on 01 they made each student's kernel tak
   :data:`POLL_S`. (Whether the kernel is killed at once or asked to stop first is
   nbgrader's ``Execute.shutdown_kernel``, set in :mod:`regloss.grading.worker.autograde`.)
 
+* **large messages.** A message larger than :attr:`SandboxKernelManager.max_message_bytes`
+  (:func:`regloss.grading.worker.output_cap.message_bytes`) is refused by ZeroMQ before it
+  is read into the grader's memory.
+
 Nothing else changes: the same messages, the same timeouts, and a kernel that
 never answers still fails after ``startup_timeout``.
 """
@@ -31,7 +35,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
-from traitlets import DottedObjectName, Type, default
+from traitlets import DottedObjectName, Integer, Type, default
 
 #: How often (ms) a socket retries to connect to a kernel that is not listening yet.
 RECONNECT_MS = 5
@@ -78,6 +82,8 @@ class SandboxKernelManager(AsyncKernelManager):
 
     client_class = DottedObjectName(f"{__name__}.SandboxKernelClient")
     client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
+    max_message_bytes = Integer(0, help="the largest message read from the kernel, in bytes (0: any); "
+                                        "a kernel that sends a larger one is disconnected").tag(config=True)
 
     @default("context")
     def _context_default(self):
@@ -85,6 +91,8 @@ class SandboxKernelManager(AsyncKernelManager):
         ctx.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
         # ...doubling up to jupyter_client's own 100 ms while a slow kernel is not up yet
         ctx.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_MAX_MS)
+        if self.max_message_bytes:  # the student's kernel is not trusted to keep its output small
+            ctx.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
         return ctx
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:

@@ -40,6 +40,7 @@ from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
 from regloss.grading.sandboxed.walls import student_uid
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import CellVerdict, StudentJob, StudentResult, read_tree, write_tree
+from regloss.grading.worker.memory_watch import MemoryWatch
 
 #: The kernel's notes, in its runtime folder.
 CELL_LOG = "last_cell.txt"
@@ -242,6 +243,8 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
     tests = test_cells(b)
     all_tests = {gid: hidden for per in tests.values() for gid, hidden in per.items()}
     verdicts = None
+    # behind the walls a student's processes are theirs alone: their memory is capped together
+    watch = MemoryWatch(student_uid(job.index), s.memory_mb).start() if iso.own_users and s.memory_mb else None
     try:
         if s.judge:
             verdicts, found, res.judge_seconds = _judge(job, ws, iso, env, procs, tests, warm)
@@ -316,8 +319,14 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
         log = ws.runtime / ACCESS_LOG
         if log.is_file():
             res.problems.extend(P.outside_access(log.read_text(errors="replace").splitlines()))
+        if watch is not None:
+            watch.stop()
+            if watch.problem():
+                res.problems.append(P.Problem(P.Kind.MEMORY, watch.problem() or ""))
         res.problems = P.unique(res.problems)
     finally:
+        if watch is not None:
+            watch.stop()
         if not s.keep_workspace:
             shutil.rmtree(ws.root, ignore_errors=True)
     res.seconds = time.monotonic() - t0
