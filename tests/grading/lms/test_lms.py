@@ -66,13 +66,20 @@ def test_without_it_the_same_export_is_no_layout(tmp_path):
 
 
 @pytest.mark.parametrize("system, entry, expected", [
-    (canvas, "doejane_LATE_1001_5001_01_l1_mse-1.ipynb", Entry("1001", "doejane", "01_l1_mse.ipynb", True, "5001")),
-    (canvas, "doejane_1001_5001_01_l1_mse.ipynb", Entry("1001", "doejane", "01_l1_mse.ipynb", False, "5001")),
+    (canvas, "doejane_LATE_1001_5001_01_l1_mse-1.ipynb",
+     Entry("1001", "doejane", "01_l1_mse.ipynb", True, "5001", order=(5001, 1))),
+    (canvas, "doejane_1001_5001_01_l1_mse.ipynb",
+     Entry("1001", "doejane", "01_l1_mse.ipynb", False, "5001", order=(5001, 0))),
     (canvas, "README.txt", None),
     (moodle, "Jane Doe_2001_assignsubmission_file_", Entry("2001", "Jane Doe", "")),
     (moodle, "Jane Doe_2001_assignsubmission_onlinetext_onlinetext.html",
      Entry("2001", "Jane Doe", "assignsubmission_onlinetext_onlinetext.html")),
     (moodle, "alice", None),
+    (moodle, "Eve_3001_assignsubmission_file_x_2001_assignsubmission_file_a.ipynb",  # the file named after 2001
+     Entry("3001", "Eve", "x_2001_assignsubmission_file_a.ipynb",
+           readings=(Entry("2001", "Eve_3001_assignsubmission_file_x", "a.ipynb"),))),
+    (moodle, "A_1_assignsubmission_file__2_assignsubmission_file_b",  # overlapping separators: both read
+     Entry("1", "A", "_2_assignsubmission_file_b", readings=(Entry("2", "A_1_assignsubmission_file_", "b"),))),
 ])
 def test_what_an_entry_name_says(system, entry, expected):
     assert system.parse(entry) == expected

@@ -185,3 +185,37 @@ def test_a_moodle_upload_named_after_another_student_is_not_filed_under_them(tmp
     victim = subs["2001"].notebooks[NB]
     assert "a = 1" in victim.read_text() and len(infos["2001"].files) == 1
     assert infos["3001"].name == "Eve Mallory"
+
+
+def test_a_name_chosen_to_read_as_another_student_files_the_upload_under_no_one(tmp_path):
+    """Issue 23: a student whose Moodle name is ``Jane Doe_2001_assignsubmission_file_x`` makes
+    each of their flat entries read as Jane's (2001) too. Both readings agree with the rest of
+    the export, so the upload is no one's: Jane's own notebook is graded, and told why."""
+    files = {**MOODLE_FLAT,
+             "Jane Doe_2001_assignsubmission_file_x_3001_assignsubmission_file_01_l1_mse.ipynb": _nb("blank")}
+    layout, infos, subs, _ = _read(tmp_path, _write(tmp_path / "moodle", files))
+    assert set(subs) == {"2001", "2002"}
+    assert "a = 1" in subs["2001"].notebooks[NB].read_text() and infos["2001"].files == [
+        "Jane Doe_2001_assignsubmission_file_01_l1_mse.ipynb"]
+    assert any("graded as no one's" in p for p in infos["2001"].problems)
+    loose = json.loads((tmp_path / "scratch" / intake.CLASS_INFO).read_text())["loose"]
+    assert any("participant 2001 or 3001: filed under no one" in x for x in loose), loose
+
+
+@pytest.mark.parametrize("files, graded, other", [
+    ({"doejane_1001_5001_01_l1_mse.ipynb": "a = 1", "doejane_1001_5002_01_l1_mse.ipynb": "b = 2"},
+     "doejane_1001_5002_01_l1_mse.ipynb", "doejane_1001_5001_01_l1_mse.ipynb"),  # a later submission
+    ({"doejane_1001_5001_01_l1_mse.ipynb": "a = 1", "doejane_1001_5001_01_l1_mse-1.ipynb": "b = 2"},
+     "doejane_1001_5001_01_l1_mse-1.ipynb", "doejane_1001_5001_01_l1_mse.ipynb"),  # submitted again (read first)
+    ({"doejane_1001_5001_01_l1_mse-2.ipynb": "b = 2", "doejane_1001_5001_01_l1_mse-1.ipynb": "a = 1"},
+     "doejane_1001_5001_01_l1_mse-2.ipynb", "doejane_1001_5001_01_l1_mse-1.ipynb"),
+])
+def test_two_files_claiming_one_notebook_of_one_student_are_a_stated_problem(tmp_path, files, graded, other):
+    root = intake.open_submissions(_write(tmp_path / "canvas", {k: _nb(v) for k, v in files.items()}),
+                                   tmp_path / "scratch")
+    subs, _ = intake.read_class(root, [NB], {NB: set()})
+    intake.add_export_problems(subs, tmp_path / "scratch")
+    (sub,) = subs
+    assert "b = 2" in sub.notebooks[NB].read_text()
+    assert sub.problems[0] == (f"two files of the export are your {NB}; graded the later one, {graded}; "
+                               f"{other} was not graded"), sub.problems

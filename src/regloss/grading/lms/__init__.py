@@ -31,6 +31,14 @@ class Entry:
         The system marked the submission late.
     tag : str
         Tells apart two files of one name (a submission's id).
+    order : tuple of int
+        Where the system says which of two files of one name is the later (Canvas: the
+        submission's id and the resubmission's number); ``()``: it does not say.
+    readings : tuple of Entry
+        Other ways to read the same name, where a part the student chose (their file's name,
+        their name) holds the system's pattern again (Moodle): ``()`` when the name is
+        unambiguous. Intake files such an entry only where exactly one reading agrees with
+        the rest of the export.
     """
 
     student_id: str
@@ -38,6 +46,8 @@ class Entry:
     original: str
     late: bool = False
     tag: str = ""
+    order: tuple[int, ...] = ()
+    readings: tuple[Entry, ...] = ()
 
 
 #: ``write(rows, people_by_id, assignment, path)``: the system's gradebook import.

@@ -32,10 +32,14 @@ def original_name(name: str) -> str:
 
 
 def parse(entry: str) -> Entry | None:
+    """What one file's name says: Canvas's name field holds no ``_``, so the name is read one
+    way only."""
     m = FILE.match(entry)
     if not m:
         return None
-    return Entry(m["user"], m["name"], original_name(m["original"]), late=bool(m["late"]), tag=m["submission"])
+    again = RESUBMIT.match(m["original"])
+    return Entry(m["user"], m["name"], original_name(m["original"]), late=bool(m["late"]), tag=m["submission"],
+                 order=(int(m["submission"]), int(again["n"]) if again else 0))
 
 
 def write_canvas(rows, people_by_id: dict, assignment: str, path: Path, column=None):

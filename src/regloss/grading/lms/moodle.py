@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from regloss.grading.lms import LMS, Entry
@@ -23,7 +24,6 @@ from regloss.grading.lms.roster import MOODLE_PARTICIPANT, Person
 from regloss.grading.lms.roster import score_text as _score
 from regloss.grading.report.spreadsheet import Writer
 
-ENTRY = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.*)$")
 MOODLE_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
                   "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
                   "Feedback comments"]
@@ -31,16 +31,25 @@ MOODLE_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade",
 
 def parse(entry: str) -> Entry | None:
     """What one entry's name says. Moodle writes the student's name and participant id first;
-    the rest is the file's name as the student uploaded it, which they choose: the *first*
-    ``_<id>_assignsubmission_<plugin>_`` is Moodle's, so a file the student names
-    ``x_<someone else's id>_assignsubmission_file_...`` stays theirs."""
-    m = ENTRY.match(entry)
-    if not m:
+    the rest is the file's name as the student uploaded it. Either part may hold
+    ``_<id>_assignsubmission_<plugin>_`` again (a file named after someone else, or a name
+    chosen so): the first reading is returned, the others in :attr:`Entry.readings`."""
+    found = [_entry(entry, m) for m in _SEPARATOR.finditer(entry) if m.start() > 0]
+    if not found:
         return None
-    original = m["original"]
-    if m["plugin"] != "file":  # online text and other plugins: nothing to grade, kept beside
-        original = f"assignsubmission_{m['plugin']}_{original}".rstrip("_")
-    return Entry(m["participant"], m["name"], original)
+    first, *others = found
+    return replace(first, readings=tuple(others))
+
+
+#: Moodle's separator between the name and the file, found wherever it stands (overlapping too).
+_SEPARATOR = re.compile(r"(?=(?P<sep>_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_))")
+
+
+def _entry(whole: str, sep: re.Match[str]) -> Entry:
+    name, original = whole[:sep.start()], whole[sep.end("sep"):]
+    if sep["plugin"] != "file":  # online text and other plugins: nothing to grade, kept beside
+        original = f"assignsubmission_{sep['plugin']}_{original}".rstrip("_")
+    return Entry(sep["participant"], name, original)
 
 
 def moodle_time(when: _dt.datetime) -> str:

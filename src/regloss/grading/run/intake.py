@@ -29,7 +29,7 @@ import hashlib
 import json
 import shutil
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -78,6 +78,7 @@ class StudentInfo:
     name: str = ""
     late: bool = False
     files: list = field(default_factory=list)  # the export's file names, as found
+    problems: list = field(default_factory=list)  # what the export's names left unclear, stated
 
 
 def _entries(folder: Path):
@@ -171,12 +172,21 @@ def normalise(folder: Path, scratch: Path):
     system = lms.by_name(layout)
     if system is None:
         raise CourseError(f"unknown layout {layout!r}")
+    entries = [(p, system.parse(p.name)) for p in _entries(folder)]
     infos = {}
     loose: list[str] = []
-    for p in _entries(folder):
-        entry = system.parse(p.name)
-        if entry is None:
+    kept: dict[tuple[str, str], tuple[lms.Entry, str]] = {}  # (student, file name) -> what is graded as it
+    unclaimed: list[tuple[str, list[str]]] = []  # (entry, the students it could be)
+    names = known_names(e for _, e in entries)
+    for p, parsed in entries:
+        if parsed is None:
             loose.append(p.name)
+            continue
+        entry = one_reading(parsed, names)
+        if entry is None:
+            ids = sorted({r.student_id for r in (parsed, *parsed.readings)})
+            loose.append(f"{p.name} (its name reads as participant {' or '.join(ids)}: filed under no one)")
+            unclaimed.append((p.name, ids))
             continue
         info = infos.setdefault(entry.student_id, StudentInfo(entry.student_id, name=entry.name))
         info.late = info.late or entry.late
@@ -185,16 +195,59 @@ def normalise(folder: Path, scratch: Path):
             _safe_copy(p, dest / entry.student_id)
         elif entry.original:
             target = dest / entry.student_id / entry.original
-            if target.exists():  # two files of one name (e.g. a resubmission): keep both
-                target = dest / entry.student_id / f"{entry.tag or len(info.files)}-{entry.original}"
-            _safe_copy(p, target)
+            key = (entry.student_id, entry.original)
+            if key not in kept:
+                kept[key] = (entry, p.name)
+                _safe_copy(p, target)
+                continue
+            # two files of one name for one student: the later where the system says, else the
+            # first; stated either way, and the other kept beside under another name
+            first, first_name = kept[key]
+            later = bool(entry.order) and entry.order > first.order
+            aside = dest / entry.student_id / f"{(first if later else entry).tag or len(info.files)}-{entry.original}"
+            if later:
+                shutil.move(target, aside)
+                _safe_copy(p, target)
+                kept[key] = (entry, p.name)
+            else:
+                _safe_copy(p, aside)
+            graded = kept[key][1]
+            how = "the later one" if entry.order else "the one read first (the export does not say which is later)"
+            info.problems.append(f"two files of the export are your {entry.original}; graded {how}, {graded}; "
+                                 f"{p.name if graded == first_name else first_name} was not graded")
+    for name, ids in unclaimed:
+        for sid in ids:
+            if sid in infos:
+                infos[sid].problems.append(f"a file of the export ({name}) could be read as yours or as another "
+                                           "student's; it was graded as no one's")
     return dest, layout, infos, loose
+
+
+def known_names(entries) -> dict[str, set[str]]:
+    """The names each student id goes by in the entries that read one way only."""
+    names: dict[str, set[str]] = {}
+    for e in entries:
+        if e is not None and not e.readings:
+            names.setdefault(e.student_id, set()).add(e.name)
+    return names
+
+
+def one_reading(entry: lms.Entry, names: dict[str, set[str]]) -> lms.Entry | None:
+    """The one reading of an entry's name that agrees with the export (``names``: what
+    :func:`known_names` found): a reading that gives a student id a name that id does not
+    go by elsewhere is not it. None when no reading, or more than one, is left."""
+    readings = [entry, *entry.readings]
+    if len(readings) == 1:
+        return entry
+    fits = [r for r in readings if names.get(r.student_id, {r.name}) == {r.name}]
+    return replace(fits[0], readings=()) if len(fits) == 1 else None
 
 
 def write_class_info(path: Path, layout: str, infos: dict, loose: list):
     """Record what :func:`normalise` found (``class.json``), for the report."""
     data = {"layout": layout, "loose": loose,
-            "students": {sid: {"name": i.name, "late": i.late, "files": i.files} for sid, i in infos.items()}}
+            "students": {sid: {"name": i.name, "late": i.late, "files": i.files, "problems": i.problems}
+                         for sid, i in infos.items()}}
     Path(path).write_text(json.dumps(data, indent=1, sort_keys=True))
 
 
@@ -205,7 +258,8 @@ def class_info(path: Path):
     except (OSError, json.JSONDecodeError):
         return "folders", {}
     return data.get("layout", "folders"), {
-        sid: StudentInfo(sid, d.get("name", ""), bool(d.get("late")), list(d.get("files", [])))
+        sid: StudentInfo(sid, d.get("name", ""), bool(d.get("late")), list(d.get("files", [])),
+                         [str(x) for x in d.get("problems", [])])
         for sid, d in data.get("students", {}).items()}
 
 
@@ -410,6 +464,16 @@ def read_class(root: Path, expected: list, expected_ids: dict):
         else:
             loose.append(p.name)
     return subs, loose
+
+
+def add_export_problems(subs: list[Submission], scratch: Path) -> None:
+    """Put what the export's names left unclear for each student (``class.json`` under
+    ``scratch``, :func:`open_submissions`) first among their problems."""
+    _, infos = class_info(Path(scratch) / CLASS_INFO)
+    for sub in subs:
+        info = infos.get(sub.student_id)
+        if info is not None and info.problems:
+            sub.problems[:0] = info.problems
 
 
 def place(sub: Submission, dest: Path):

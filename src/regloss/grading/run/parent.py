@@ -193,6 +193,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
     expected = ia.notebook_names()
     ids = {n: nbcells.grade_ids(nbformat.read(str(ia.source / n), as_version=4).cells) for n in expected}
     subs, loose = intake.read_class(class_root, expected, ids)
+    intake.add_export_problems(subs, out / "intake")
     if not subs:
         raise CourseError(f"no student folders in {subs_path} (expected one sub-folder per student)")
 
