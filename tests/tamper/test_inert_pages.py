@@ -26,7 +26,7 @@ display(HTML("<script>document.title = 'pwned-script'</script>"
 display(Javascript("pwned_js()"))
 '''
 ANSWER = ("**Written answer.** Squaring <script>pwned_md()</script><style>/*pwned-md-style*/</style>"
-          "<img src=x onerror=pwned_onerror()> punishes large errors.")
+          "<img src=x onerror=pwned_onerror()> punishes <b>md-bold</b> errors.")
 MARKERS = ("pwned-script", "pwned-style", "pwned_handler", "tracker.example", "pwned_link", "pwned_js",
            "pwned-md-style")
 
@@ -66,7 +66,7 @@ def test_the_feedback_page_runs_styles_and_loads_nothing_of_the_students(run):
     assert page.count("<style") == honest.count("<style")
     boxes = '<div class="regloss-result"'
     assert page.count(boxes) == honest.count(boxes) > 0  # every result box is there
-    assert "<b>kept-bold</b>" in page  # what only reads is kept
+    assert "<b>kept-bold</b>" in page and "<b>md-bold</b>" in page  # what only reads is kept, in both
 
 
 def test_the_check_finds_live_markup():

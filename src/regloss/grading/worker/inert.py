@@ -14,8 +14,12 @@ and before the feedback is made from it or it is kept:
   opening a page contacts no server;
 * outputs a page would run or style (JavaScript, widgets, SVG, which may hold scripts)
   are replaced by their plain-text form, or by a line saying what was removed;
-* a markdown output becomes plain text; in markdown cells every HTML tag (outside code
-  and maths) is shown as text rather than interpreted.
+* a markdown output becomes plain text;
+* in markdown cells (outside code and maths) each HTML tag nh3 allows is kept as nh3
+  cleans it (``<b>``, ``<sub>``, ``<br>``, a link, an image the notebook holds), and every
+  other tag is shown as text (``<script>``, ``<style>``, a comment); a closing tag is kept
+  only where it closes a tag the cell opened, and what the cell left open is closed at its
+  end, so a cell cannot close the page's own containers.
 
 The result boxes the feedback puts above each test cell are added afterwards by the
 grader (:func:`regloss.grading.worker.feedback.result_box`), so no student style can
@@ -37,7 +41,6 @@ KEPT_MIMES = ("text/plain", "image/png", "image/jpeg", "image/gif", "text/latex"
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*$")
 #: Where a page's code and maths are in markdown: left as they are.
 _PROTECTED = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`|\$\$.+?\$\$|\$[^$\n]+\$)", re.S)
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def _attribute(tag: str, attr: str, value: str) -> str | None:
@@ -54,10 +57,42 @@ def clean_html(text: str) -> str:
                      url_schemes={"http", "https", "mailto", "data"})
 
 
-def escape_markup(markdown: str) -> str:
-    """Markdown whose HTML tags, outside code and maths, show as text (``<`` written ``&lt;``)."""
+#: A whole tag of markdown's raw HTML, or the start of anything else a browser would read as markup.
+_MARKUP = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)(?P<rest>(?:\s[^<>]*)?/?)>|<(?=[A-Za-z/!?])")
+#: Tags that have no closing tag.
+_VOID = {"br", "hr", "img", "wbr", "area", "col"}
+
+
+def clean_markdown(markdown: str) -> str:
+    """Markdown whose raw HTML is what nh3 allows, balanced (see the module docstring); code and
+    maths are left as they are."""
+    open_tags: list[str] = []
+
+    def tag(m: re.Match[str]) -> str:
+        name = (m["name"] or "").lower()
+        if not name or name not in nh3.ALLOWED_TAGS:
+            return "&lt;" + m[0][1:]
+        if m["close"]:
+            if name in open_tags:
+                closed = ""
+                while open_tags:  # closing an outer tag closes those inside it first
+                    inner = open_tags.pop()
+                    closed += f"</{inner}>"
+                    if inner == name:
+                        return closed
+            return "&lt;" + m[0][1:]
+        got = clean_html(m[0])
+        if got.endswith(f"</{name}>"):
+            got = got[: -len(f"</{name}>")]
+        if not got.startswith(f"<{name}"):
+            return "&lt;" + m[0][1:]
+        if name not in _VOID:
+            open_tags.append(name)
+        return got
+
     parts = _PROTECTED.split(markdown)
-    return "".join(p if i % 2 else _TAG_START.sub("&lt;", p) for i, p in enumerate(parts))
+    out = "".join(p if i % 2 else _MARKUP.sub(tag, p) for i, p in enumerate(parts))
+    return out + "".join(f"</{name}>" for name in reversed(open_tags))
 
 
 def _text(value: Any) -> str:
@@ -91,6 +126,6 @@ def make_inert(nb: Any) -> None:
     """Make every output and markdown cell of ``nb`` (an nbformat notebook) inert, in place."""
     for cell in nb.cells:
         if cell.get("cell_type") == "markdown":
-            cell["source"] = escape_markup(_text(cell.get("source", "")))
+            cell["source"] = clean_markdown(_text(cell.get("source", "")))
         elif cell.get("cell_type") == "code":
             cell["outputs"] = [inert_output(o) for o in cell.get("outputs", [])]
