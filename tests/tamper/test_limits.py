@@ -7,6 +7,8 @@ graded through the real command as one class, at the smallest ``--memory`` the r
 * ``b_flood`` adds 600 cells that each print as much as the kernel lets one cell print.
 * ``c_raw`` publishes 300 messages of a million characters straight on the kernel's
   socket, past the kernel's own cap, then one of 50 million.
+* ``f_snoop`` walks the whole file system for notebooks holding hidden tests and gradebooks,
+  and tries the network; ``g_hog`` asks for 8 GB in one process.
 * ``d_honest`` and ``e_honest``, graded beside them at that smallest cap, keep full marks.
 """
 
@@ -23,7 +25,7 @@ from regloss.grading.sandboxed import walls
 from regloss.grading.sandboxed.isolation import probe
 from regloss.grading.settings import Settings
 from regloss.grading.worker.memory_watch import all_processes
-from tests.grading.run.test_grade_command import FULL, A, grade_class, read_grades, regloss, student
+from tests.grading.run.test_grade_command import FULL, SNOOP, A, grade_class, read_grades, regloss, student
 
 pytestmark = pytest.mark.slow  # grades a class through the regloss command
 
@@ -42,6 +44,9 @@ for _ in range(300):
 _k.session.send(_k.iopub_socket, "stream", {"name": "stdout", "text": "z" * 50_000_000},
                 parent=_k.get_parent("shell"))
 '''
+
+
+HOG = "try:\n    big = bytearray(8 * 1024**3)\nexcept MemoryError:\n    print('memory capped')\n    raise\n"
 
 
 def flood():
@@ -70,7 +75,8 @@ def graded(tmp_path_factory, floor):
     base = tmp_path_factory.mktemp("limits")
     p, out = grade_class(base, {"a_forkhog": student(prepend={"l1_loss": FORKHOG}), "b_flood": flood(),
                                 "c_raw": student(prepend={"mse_loss": RAW}), "d_honest": student(),
-                                "e_honest": student()}, extra=("--memory", str(floor)))
+                                "e_honest": student(), "f_snoop": student(prepend={"l1_loss": SNOOP}),
+                                "g_hog": student(prepend={"l1_loss": HOG})}, extra=("--memory", str(floor)))
     return {"out": out, "proc": p, "rows": read_grades(out)}
 
 
@@ -119,3 +125,21 @@ def test_honest_students_at_the_smallest_cap_keep_full_marks(graded):
         row = graded["rows"][sid]
         assert float(row["auto_score"]) == FULL and row["problems"] == "", row
     assert os.path.getsize(page(graded["out"], "d_honest")) < 2_000_000
+
+
+def _printed(out: Path, sid: str) -> str:
+    nb = nbformat.read(str(out / "autograded" / sid / A / f"{A}.ipynb"), as_version=4)
+    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def test_student_code_finds_no_hidden_test_no_gradebook_and_no_network(graded):
+    assert "no network" in graded["proc"].stdout and "files hidden" in graded["proc"].stdout
+    text = _printed(graded["out"], "f_snoop")
+    assert "SNOOP-FOUND: nothing" in text and "SNOOP-NET: blocked" in text, text
+    assert "looked for files outside its folder" in graded["rows"]["f_snoop"]["problems"]
+
+
+def test_one_process_is_capped_at_the_memory_cap(graded):
+    assert "memory capped" in _printed(graded["out"], "g_hog")
+    row = graded["rows"]["g_hog"]
+    assert "ran out of memory" in row["problems"] and FULL / 2 <= float(row["auto_score"]) < FULL, row
