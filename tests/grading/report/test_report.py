@@ -334,19 +334,61 @@ def test_count_ranks_by_students_and_writes_csv_and_chart(tmp_path):
         "d": [F("test_mse_loss__hidden", "AssertionError", "gave 1, PyTorch gives 2")],
     }
     tallies = mistakes.count(by_student)
-    assert [(t.mistake, t.function, t.students, t.count) for t in tallies] == [
-        ("sum-for-mean", "l1_loss", ["a", "b"], 3),  # as many students: more failing checks first
-        ("sign(0)", "l1_loss_grad", ["b", "c"], 2),
-        ("other", "mse_loss", ["d"], 1),
+    assert [(t.mistake, t.function, t.students, t.count, t.of) for t in tallies] == [
+        ("sum-for-mean", "l1_loss", ["a", "b"], 3, 4),  # as many students: more failing checks first
+        ("sign(0)", "l1_loss_grad", ["b", "c"], 2, 4),
+        ("other", "mse_loss", ["d"], 1, 4),
     ]
     report.write_mistakes(tallies, tmp_path / "mistakes.csv")
     rows = _csv(tmp_path / "mistakes.csv")
     assert rows[0][:4] == ["mistake", "function", "students", "count"]
     assert rows[2][:4] == ["sign(0)", "l1_loss_grad", "2", "2"] and rows[2][-1] == "b c"
-    lines = report.mistakes_summary(tallies, 4)
+    lines = report.mistakes_summary(tallies)
     assert lines[1].split()[:4] == ["2.", "sign(0)", "in", "l1_loss_grad"] and "2/4 students" in lines[1]
     report.plot_mistakes(tallies, tmp_path / "mistakes.png", "a")
     report.plot_mistakes([], tmp_path / "none.png", "a")
     for png in ("mistakes.png", "none.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert report.mistakes_summary([], 4) == ["  none diagnosed"]
+    assert report.mistakes_summary([]) == ["  none diagnosed"]
+
+
+def test_a_student_counts_once_per_function_under_its_first_named_mistake():
+    F = mistakes.Failure
+    by_student = {  # 02's case: one student, one function, a named mistake and an unnamed one
+        "a": [F("test_x__visible", "AssertionError", "gave 1, PyTorch gives 2"),
+              F("test_x__hidden", "AssertionError", SUM)],
+        "b": [F("test_x__visible", "AssertionError", "gave 1, PyTorch gives 2")],
+        "c": [F("test_x__visible", "AssertionError", "gave 3, PyTorch gives 2")],
+        "d": [F("test_x__visible", "AssertionError", "gave 4, PyTorch gives 2")],
+    }
+    tallies = mistakes.count(by_student, graded=6, assignment="02_huber")
+    assert [(t.mistake, t.students, t.count, t.of) for t in tallies] == [
+        ("sum-for-mean", ["a"], 2, 6),  # named: ranked above "other" although fewer students
+        ("other", ["b", "c", "d"], 3, 6),
+    ]
+    assert sum(len(t.students) for t in tallies if t.function == "x") == 4  # each student once
+
+
+@pytest.mark.parametrize("ename, message, mistake", [
+    ("NameError", "name 'l1_loss' is not defined", "undefined"),  # its cell had a syntax error, or timed out
+    ("NameError", "name 'np' is not defined", "error"),  # a name inside the function: it crashed
+    ("ZeroDivisionError", "division by zero", "error"),
+    ("NotImplementedError", "", None),
+    ("AssertionError", "gave 1, PyTorch gives 2", "other"),
+])
+def test_a_function_that_does_not_exist_is_not_called_a_crash(ename, message, mistake):
+    assert mistakes.classify(message, ename, "l1_loss") == mistake
+    failure = mistakes.Failure("test_l1_loss__visible", ename, message)
+    assert mistakes.diagnosis([failure]) == mistake
+    if mistake == "undefined":  # the gradient's check calls the loss it is the gradient of
+        assert mistakes.classify(message, ename, "l1_loss_grad") == "undefined"
+
+
+def test_the_course_summary_counts_each_assignment_out_of_its_own_students():
+    F = mistakes.Failure
+    one = mistakes.count({"s1": [F("test_f__visible", "AssertionError", SUM)], "s2": []}, assignment="01")
+    two = mistakes.count({"s1": [F("test_g__visible", "AssertionError", "gave 1, PyTorch gives 2")], "s2": [],
+                          "s3": [], "s4": []}, assignment="02")
+    lines = report.mistakes_summary(mistakes.rank([*two, *one]), assignments=True)
+    assert "in 01: f" in lines[0] and "1/2 students" in lines[0]
+    assert "in 02: g" in lines[1] and "1/4 students" in lines[1]

@@ -19,15 +19,22 @@ from pathlib import Path
 from regloss.checks.mistakes import BY_ID, MISTAKES, Mistake, tags
 from regloss.course import cells as nbcells
 
-__all__ = ["BY_ID", "CRASHED", "MISTAKES", "OTHER", "Failure", "Mistake", "Tally", "classify", "count", "describe",
-           "failure_messages", "failures_in_notebook", "from_verdict", "function_of"]
+__all__ = ["BY_ID", "CRASHED", "MISTAKES", "OTHER", "UNDEFINED", "UNNAMED", "Failure", "Mistake", "Tally", "classify",
+           "count", "describe", "diagnosis", "failure_messages", "failures_in_notebook", "from_verdict", "function_of",
+           "rank"]
 
 
 OTHER = Mistake("other", "a wrong value with no named mistake")
 CRASHED = Mistake("error", "the function raised an error")
+UNDEFINED = Mistake("undefined", "the function was never defined: its cell raised an error, timed out or did not run")
+#: The diagnoses that name no mistake of the student's reasoning: ranked after every named one.
+UNNAMED = frozenset({OTHER.id, CRASHED.id, UNDEFINED.id})
 
 
-def classify(message: str, ename: str = "AssertionError") -> str | None:
+_MISSING = re.compile(r"name '(?P<name>\w+)' is not defined")
+
+
+def classify(message: str, ename: str = "AssertionError", function: str = "") -> str | None:
     """The stable id of the first mistake a failing check's message names (its first tag).
 
     Parameters
@@ -37,15 +44,23 @@ def classify(message: str, ename: str = "AssertionError") -> str | None:
     ename : str
         The exception's class name; ``NotImplementedError`` (the release's stub,
         not attempted) gives ``None``, any other non-assertion ``"error"``.
+    function : str
+        The function the check checks: a ``NameError`` naming it (or, for ``l1_loss_grad``,
+        the loss ``l1_loss`` it is the gradient of) says it was never defined; a name inside
+        it (``np``) is a crash.
 
     Returns
     -------
     str or None
         An id of :data:`MISTAKES`, ``"other"`` for an assertion that names
-        no mistake, ``"error"`` for a crash, ``None`` for a stub not attempted.
+        no mistake, ``"undefined"`` for a function that does not exist (a NameError),
+        ``"error"`` for any other crash, ``None`` for a stub not attempted.
     """
     if ename == "NotImplementedError":
         return None
+    missing = _MISSING.match(message) if ename == "NameError" and function else None
+    if missing and (function == missing["name"] or function.startswith(missing["name"] + "_")):
+        return UNDEFINED.id  # the checked function (or the loss its gradient checks) does not exist
     for mistake_id in tags(message):
         if mistake_id in BY_ID:
             return mistake_id
@@ -55,7 +70,7 @@ def classify(message: str, ename: str = "AssertionError") -> str | None:
 
 def describe(mistake_id: str) -> str:
     """The words for a mistake id."""
-    return {**BY_ID, "other": OTHER, "error": CRASHED}.get(mistake_id, OTHER).description
+    return {**BY_ID, OTHER.id: OTHER, CRASHED.id: CRASHED, UNDEFINED.id: UNDEFINED}.get(mistake_id, OTHER).description
 
 
 def function_of(grade_id: str) -> str:
@@ -128,37 +143,66 @@ def failure_messages(out: Path, assignment: str, student_id: str, result=None) -
 
 @dataclass
 class Tally:
-    """How often one mistake was diagnosed in one function across the class."""
+    """How often one mistake was diagnosed in one function across the students of one assignment."""
 
     mistake: str
     function: str
     students: list = field(default_factory=list)
-    count: int = 0  # failing checks diagnosed so
+    count: int = 0  # failing checks of those students' function, diagnosed so
+    of: int = 0  # the students of the assignment whose notebooks were graded
+    assignment: str = ""
 
     @property
     def description(self):
         return describe(self.mistake)
 
+    @property
+    def share(self) -> float:
+        return len(self.students) / self.of if self.of else 0.0
 
-def count(failures_by_student: dict) -> list:
-    """Tally ``{student: [Failure]}`` by (mistake, function), most students first.
 
-    Each failing check counts once, under its first diagnosis; a stub not
-    attempted counts nowhere.
+def diagnosis(failures: list[Failure]) -> str | None:
+    """One student's diagnosis for one function from its failing checks, in test-cell order:
+    the first named mistake, else the first diagnosis at all (``other``, ``undefined``,
+    ``error``); None when every failure is a stub not attempted."""
+    found = [m for m in (classify(f.message, f.ename, function_of(f.cell)) for f in failures) if m is not None]
+    return next((m for m in found if m not in UNNAMED), found[0] if found else None)
+
+
+def rank(tallies) -> list[Tally]:
+    """Named mistakes first, then by the share of students, the failing checks, the id and the function."""
+    return sorted(tallies, key=lambda t: (t.mistake in UNNAMED, -t.share, -len(t.students), -t.count, t.mistake,
+                                          t.function, t.assignment))
+
+
+def count(failures_by_student: dict, graded: int | None = None, assignment: str = "") -> list:
+    """Tally ``{student: [Failure]}`` by (mistake, function): each student counts once per
+    function, under :func:`diagnosis`; a stub not attempted counts nowhere.
+
+    Parameters
+    ----------
+    failures_by_student : dict
+    graded : int, optional
+        The students of the assignment whose notebooks were graded (the share's denominator;
+        default: the students in ``failures_by_student``).
+    assignment : str
 
     Returns
     -------
     list of Tally
-        Sorted by number of students (descending), then count, then id and function.
+        Ranked by :func:`rank`.
     """
+    of = len(failures_by_student) if graded is None else graded
     tallies: dict[tuple[str, str], Tally] = {}
     for sid, failures in failures_by_student.items():
+        by_function: dict[str, list[Failure]] = {}
         for f in failures:
-            mid = classify(f.message, f.ename)
+            by_function.setdefault(function_of(f.cell), []).append(f)
+        for function, fs in by_function.items():
+            mid = diagnosis(fs)
             if mid is None:
                 continue
-            t = tallies.setdefault((mid, function_of(f.cell)), Tally(mid, function_of(f.cell)))
-            t.count += 1
-            if sid not in t.students:
-                t.students.append(sid)
-    return sorted(tallies.values(), key=lambda t: (-len(t.students), -t.count, t.mistake, t.function))
+            t = tallies.setdefault((mid, function), Tally(mid, function, of=of, assignment=assignment))
+            t.count += len(fs)
+            t.students.append(sid)
+    return rank(tallies.values())

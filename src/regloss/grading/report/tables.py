@@ -134,13 +134,15 @@ def write_mistakes(tallies, path: Path):
             w.writerow([t.mistake, t.function, len(t.students), t.count, t.description, " ".join(t.students)])
 
 
-def mistakes_summary(tallies, n_students, limit=10):
-    """The ranked list of misconceptions for the terminal."""
+def mistakes_summary(tallies, limit=10, assignments=False):
+    """The ranked list of misconceptions for the terminal: each with its students out of the
+    students of its assignment (``assignments``: name the assignment too, for a course)."""
     if not tallies:
         return ["  none diagnosed"]
     lines = []
     for i, t in enumerate(tallies[:limit], 1):
-        lines.append(f"  {i:>2}. {t.mistake:<22} in {t.function:<22} {len(t.students):>3}/{n_students} students"
+        where = f"{t.assignment}: {t.function}" if assignments and t.assignment else t.function
+        lines.append(f"  {i:>2}. {t.mistake:<22} in {where:<34} {len(t.students):>3}/{t.of} students"
                      f"  ({t.description})")
     if len(tallies) > limit:
         lines.append(f"  ... {len(tallies) - limit} more in mistakes.csv")

@@ -83,7 +83,7 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
     by_id = {r.student_id: r for r in results}
     failures = {row.student_id: mistakes.failure_messages(out, assignment, row.student_id, by_id.get(row.student_id))
                 for row in rows if row.graded}
-    tallies = mistakes.count(failures)
+    tallies = mistakes.count(failures, sum(1 for r in rows if r.graded), assignment)
     report.write_mistakes(tallies, out / "mistakes.csv")
     report.plot_mistakes(tallies, out / "mistakes.png", f"{assignment}: misconceptions ({len(rows)} students)")
     return ClassReport(assignment, rows, tallies, layout, loose)
@@ -106,8 +106,8 @@ def write_report(assignment, results, loose, db_url, out: Path, roster=None):
     common = report.common_mistakes(rows)
     lines.append("\ncommon mistakes (test cells failed):")
     lines += [f"  {t:<40} {n:>3}/{total} students" for t, n, total in common] or ["  none"]
-    lines.append("\nmisconceptions (the first diagnosis of each failing check):")
-    lines += report.mistakes_summary(tallies, sum(1 for r in rows if r.graded))
+    lines.append("\nmisconceptions (each student once per function: the first named mistake of its failing checks):")
+    lines += report.mistakes_summary(tallies)
     if loose:
         lines.append(f"\nignored loose files beside the student folders: {', '.join(loose[:10])}")
     n_prob = sum(1 for r in rows if r.problems)
@@ -177,16 +177,10 @@ def demo_summary(reports, failed, out: Path) -> str:
             cells.append(f"{cell:>{w}}")
         lines.append(f"{rep.assignment:<{aw}}  " + "  ".join(cells))
     lines.append("(autograded score; +: written answers still to be graded by hand)")
-    merged: dict = {}
-    for rep, _ in reports:
-        for t in rep.tallies:
-            m = merged.setdefault((t.mistake, t.function), mistakes.Tally(t.mistake, t.function))
-            m.count += t.count
-            m.students += [f"{rep.assignment}:{s}" for s in t.students]
-    tallies = sorted(merged.values(), key=lambda t: (-len(t.students), -t.count, t.mistake, t.function))
-    n = sum(1 for rep, _ in reports for r in rep.rows if r.graded)
-    lines.append("\nmisconceptions across the course (the first diagnosis of each failing check):")
-    lines += report.mistakes_summary(tallies, n, limit=12)
+    tallies = mistakes.rank(t for rep, _ in reports for t in rep.tallies)
+    lines.append("\nmisconceptions across the course (each student once per function, out of the students "
+                 "of that assignment):")
+    lines += report.mistakes_summary(tallies, limit=12, assignments=True)
     problems = [(rep.assignment, r.student_id, r.problems) for rep, _ in reports for r in rep.rows if r.problems]
     if problems:
         lines.append("\nproblems:")

@@ -10,6 +10,7 @@ pure logic: no process is started.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from regloss.course import cells as nbcells
@@ -28,6 +29,7 @@ class Kind(StrEnum):
     STDERR = "stderr"  # a test cell wrote to stderr
     OUTSIDE_ACCESS = "outside_access"
     KERNEL_CRASH = "kernel_crash"  # one cell killed the kernel; graded without it
+    CELL_ERROR = "cell_error"  # the first error a cell of the student's raised (a SyntaxError, ...)
     WALL_TIMEOUT = "wall_timeout"  # the whole student took too long
     WORKER_FAILED = "worker_failed"
     NOT_GRADED = "not_graded"  # nbgrader could not grade the notebook at all
@@ -137,9 +139,12 @@ def changed_tests(submitted_nb, release_nb):
 
 
 def kernel_problems(notebooks, timeout: int, memory_mb: int):
-    """What went wrong in the student's kernel, from the autograded notebooks' outputs."""
+    """What went wrong in the student's kernel, from the autograded notebooks' outputs: the
+    first error a student's cell raised in each notebook (:func:`first_cell_error`), timeouts,
+    memory, a stopped kernel, output cut, stderr in a test cell."""
     found, over_total = [], []
     for nb in notebooks:
+        found += first_cell_error(nb)
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -160,7 +165,7 @@ def kernel_problems(notebooks, timeout: int, memory_mb: int):
                 elif o.output_type == "stream":
                     if TOTAL_MARK in o.text:
                         over_total.append(where)
-                    elif TRUNCATION_MARK in o.text:
+                    elif TRUNCATION_MARK in o.text or NBGRADER_TRUNCATION in o.text:
                         found.append(Problem(Kind.OUTPUT_TRUNCATED, f"{where}: output truncated", where))
                     elif o.name == "stderr" and test:
                         found.append(Problem(Kind.STDERR, f"{where} wrote to stderr (nbgrader scores it 0)", where))
@@ -170,6 +175,46 @@ def kernel_problems(notebooks, timeout: int, memory_mb: int):
                                                     f"what {len(cells)} cell(s) printed from {cells[0]} on was cut",
                              cells[0]))
     return unique(found)
+
+
+def first_cell_error(nb) -> list[Problem]:
+    """The first error a cell other than a test raised in ``nb`` (later ones usually follow from
+    it: a function never defined), as a short line; ``[]`` when there is none, or when it is
+    stated as its own problem (:data:`NOT_CELL_ERRORS`)."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or nbcells.is_test(cell):
+            continue
+        for o in cell.get("outputs", []):
+            if o.output_type == "error":
+                if o.ename in NOT_CELL_ERRORS:
+                    return []
+                where = nbcells.grade_id(cell) or f"cell {i + 1}"
+                return [Problem(Kind.CELL_ERROR, _cell_error(where, o.ename, o.get("evalue", ""),
+                                                             o.get("traceback")), where)]
+    return []
+
+
+#: Errors of a cell that are their own problem (or none): a timeout (nbclient interrupts the
+#: cell), memory, a stopped kernel, the release's stub not attempted.
+NOT_CELL_ERRORS = frozenset({"CellTimeoutError", "KeyboardInterrupt", "MemoryError", "SystemExit", "KernelExitBlocked",
+                             "NotImplementedError"})
+#: What nbgrader's ``LimitOutput`` appends where it cut a cell's output (over 1,000 lines).
+NBGRADER_TRUNCATION = "... Output truncated ..."
+_SYNTAX_LINE = re.compile(r"\(([^()]*), line (?P<line>\d+)\)\s*$")
+_TB_LINE = re.compile(r"line (?P<line>\d+)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _cell_error(where: str, ename: str, value: str, traceback=None) -> str:
+    """The short line for the first error a student's cell raised; a syntax error with its line."""
+    value = " ".join(str(value).split())
+    if ename in ("SyntaxError", "IndentationError", "TabError"):
+        m = _SYNTAX_LINE.search(value)
+        line = m["line"] if m else next((t["line"] for t in (_TB_LINE.search(_ANSI.sub("", str(x)))
+                                                             for x in traceback or []) if t), None)
+        message = _SYNTAX_LINE.sub("", value).strip() or "invalid syntax"
+        return f"{where}: {ename} on line {line}: {message}" if line else f"{where}: {ename}: {message}"
+    return f"{where} raised {ename}: {value[:120]}" if value else f"{where} raised {ename}"
 
 
 #: What the sandbox kernel appends to a cell's output it cut.
