@@ -51,3 +51,13 @@ def test_mistakes_csv_says_the_function_was_never_defined_not_that_it_raised(gra
     assert sorted(rows[("l1_loss", "undefined")]) == ["slow", "syntax"]
     assert rows[("mse_loss", "undefined")] == ["raises"]
     assert not any(m == "error" for _, m in rows), rows
+
+
+def test_grades_csv_points_per_function_add_up_to_the_autograded_score(graded):
+    from regloss.grading.report.tables import COLUMNS
+
+    for sid, row in graded[0].items():
+        functions = {k: float(v) for k, v in row.items() if k not in COLUMNS}
+        assert set(functions) == {"l1_loss", "mse_loss", "l1_loss_grad", "mse_loss_grad"}, row
+        assert sum(functions.values()) == float(row["auto_score"]), sid
+    assert float(graded[0]["raises"]["mse_loss"]) == 0 and float(graded[0]["raises"]["l1_loss"]) > 0

@@ -55,6 +55,27 @@ def test_grades_csv_has_one_row_per_student_and_a_late_column(tmp_path):
     assert rows[3][6].startswith("no notebook submitted")
 
 
+def test_grades_csv_has_a_column_per_graded_function_whose_points_add_up_to_the_autograded_score(tmp_path):
+    from regloss.grading.run.gradebook import CellResult
+
+    cells = [CellResult("a", "test_l1_loss__visible", 1.0, 1.0, False, True),
+             CellResult("a", "test_l1_loss__hidden", 0.0, 2.0, False, True),
+             CellResult("a", "test_mse_loss__visible", 1.0, 1.0, False, True),
+             CellResult("a", "test_mse_loss__hidden", 2.0, 2.0, False, True)]
+    functions = report.points_per_function(cells)
+    assert functions == {"l1_loss": (1.0, 3.0), "mse_loss": (3.0, 3.0)}
+    rows = [_row("1001", 4, auto_max=6), _row("1003", 0, graded=False)]
+    rows[0].functions = functions
+    report.write_csv(rows, tmp_path / "grades.csv")
+    got = _csv(tmp_path / "grades.csv")
+    assert got[0] == report.COLUMNS + ["l1_loss", "mse_loss"]
+    assert got[1][-2:] == ["1", "3"] and sum(map(float, got[1][-2:])) == float(got[1][3])  # = auto_score
+    assert got[2][-2:] == ["", ""]  # nothing graded
+    assert rows[0].functions_text() == "l1_loss 1/3, mse_loss 3/3"
+    moodle.write_moodle(rows, {}, tmp_path / "moodle.csv")
+    assert "autograded 4/6 (l1_loss 1/3, mse_loss 3/3)" in _csv(tmp_path / "moodle.csv")[1][-1]
+
+
 def test_summary_table_and_common_mistakes():
     text = report.summary_table(ROWS, width=20)
     assert "1004" in text and "9/12+" in text  # + : written answers pending

@@ -6,7 +6,8 @@
 * ``canvas.csv`` is Canvas's gradebook import (the format of its gradebook export):
   columns ``Student, ID, SIS User ID, SIS Login ID, Section`` and one column named after
   the assignment holding the score; the second row is the ``Points Possible`` row Canvas's
-  own export has (the maximum score).
+  own export has (the maximum score). Canvas reads every other column as an assignment (and
+  creates one for a name it does not know), so the points per function stay in ``grades.csv``.
 """
 
 from __future__ import annotations

@@ -64,7 +64,8 @@ def write_moodle(rows, people_by_id: dict, path: Path, when=None):
     ``Identifier`` is ``Participant <id>`` (the id of Moodle's export),
     ``Grade`` the score with two decimals, ``Last modified (grade)`` the time of
     this run (so Moodle does not skip it as stale), ``Feedback comments`` the
-    score and any problem.
+    score, the points of each graded function and any problem (the worksheet's importer reads
+    its own columns only, so the points per function travel in the comment).
     """
     when = when or _dt.datetime.now()
     stamp = moodle_time(when)
@@ -75,6 +76,8 @@ def write_moodle(rows, people_by_id: dict, path: Path, when=None):
             p = people_by_id.get(r.student_id) or Person(r.student_id)
             submitted = r.graded or not r.problems.startswith("no notebook submitted")
             comment = f"autograded {_score(r.auto_score)}/{_score(r.auto_max_score)}"
+            if r.functions:
+                comment += f" ({r.functions_text()})"
             if r.manual_pending:
                 comment += f"; {_score(r.manual_pending)} points of written answers still to be graded"
             if r.problems:

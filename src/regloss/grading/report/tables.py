@@ -29,6 +29,12 @@ class Row:
     failed_tests: list = field(default_factory=list)
     graded: bool = False
     late: bool = False  # the LMS export marked the submission late (Canvas: _LATE_)
+    #: graded function -> (points its test cells earned, their maximum), in the notebook's order
+    functions: dict = field(default_factory=dict)
+
+    def functions_text(self) -> str:
+        """``l1_loss 3/3, mse_loss 1.5/3``: the points per function, in words."""
+        return ", ".join(f"{f} {_fmt(p)}/{_fmt(m)}" for f, (p, m) in self.functions.items())
 
 
 def _fmt(x):
@@ -57,18 +63,40 @@ def build_rows(results, db_url, assignment, infos=None):
             failed_tests=[c.name for c in tests if c.score < c.max_score],
             graded=r.graded,
             late=bool(getattr(infos.get(r.student_id), "late", False)),
+            functions=points_per_function(tests),
         ))
     return rows
 
 
+def points_per_function(tests) -> dict[str, tuple[float, float]]:
+    """``{function: (points, max)}`` of a student's test cells (``test_<function>__<tag>``), in
+    their order: the points add up to the autograded score."""
+    from regloss.grading.report.mistakes import function_of
+
+    out: dict[str, tuple[float, float]] = {}
+    for c in tests:
+        points, top = out.get(function_of(c.name), (0.0, 0.0))
+        out[function_of(c.name)] = (points + c.score, top + c.max_score)
+    return out
+
+
+def function_columns(rows) -> list[str]:
+    """The graded functions of a class, in the notebook's order (every student's, once)."""
+    return list(dict.fromkeys(f for r in rows for f in r.functions))
+
+
 def write_csv(rows, path: Path):
+    """``grades.csv``: :data:`COLUMNS`, then one column per graded function (named after it)
+    with the points its test cells earned; blank for a student with no graded notebook."""
+    functions = function_columns(rows)
     with open(path, "w", newline="") as f:
         w = Writer(f)
-        w.writerow(COLUMNS)
+        w.writerow(COLUMNS + functions)
         for r in rows:
             w.writerow([r.student_id, _fmt(r.score), _fmt(r.max_score), _fmt(r.auto_score),
                         _fmt(r.auto_max_score), _fmt(r.manual_pending), r.problems, r.feedback,
-                        "yes" if r.late else "no"])
+                        "yes" if r.late else "no",
+                        *(_fmt(r.functions[fn][0]) if fn in r.functions else "" for fn in functions)])
 
 
 def common_mistakes(rows):
