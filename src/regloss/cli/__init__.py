@@ -28,7 +28,7 @@ def _grade(args):
     from regloss.grading.run.command import grade
 
     return grade(args.assignment, args.submissions, out=args.out, db=args.db, settings=settings.from_arguments(args),
-                 roster=args.roster)
+                 roster=args.roster, lms=[n for n in (args.lms or "").split(",") if n] or None)
 
 
 def _demo(args):
@@ -43,9 +43,15 @@ def _student_setup(args):
     return student_setup(args.level)
 
 
+#: What ``regloss --help`` says first (plain text: the module docstring is reStructuredText).
+DESCRIPTION = ("regloss: the course on regression losses. Regenerate the students' notebooks (release), "
+               "grade a class (grade), grade a sample class end to end (demo), or set up a student's "
+               "JupyterLab (student-setup).")
+
+
 def build_parser():
     """The argument parser of the ``regloss`` command."""
-    p = argparse.ArgumentParser(prog="regloss", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="regloss", description=DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("release", help="regenerate notebooks/ (and the shipped answer files) from solutions/")
     r.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
@@ -65,6 +71,9 @@ def build_parser():
     g.add_argument("--roster", help="CSV of the class (student id, name, section, SIS ids, email; a Canvas "
                                     "gradebook export or a Moodle grading worksheet will do) "
                                     "for canvas.csv and moodle.csv")
+    g.add_argument("--lms", metavar="NAMES", help="the LMS gradebook files to write, comma-separated (canvas, "
+                                                  "moodle); default: the export's own system, or all for a folder "
+                                                  "per student")
     g.set_defaults(func=_grade)
     d = sub.add_parser("demo", help="grade a sample class for every assignment, made from the tests' catalogue "
                                     "of right and wrong answers, end to end, with one summary")

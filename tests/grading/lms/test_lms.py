@@ -55,6 +55,24 @@ def test_a_new_system_is_one_entry(with_tiny, tmp_path):
     written = lms.write_gradebooks([row], {}, "01_l1_mse", tmp_path)
     assert [p.name for p in written] == ["canvas.csv", "moodle.csv", "tiny.csv"]
     assert (tmp_path / "tiny.csv").read_text().split() == ["41,01_l1_mse,3.0"]
+    written = lms.write_gradebooks([row], {}, "01_l1_mse", tmp_path, lms.systems_for(layout))
+    assert [p.name for p in written] == ["tiny.csv"]  # a Tiny class gets Tiny's file only
+    assert not (tmp_path / "canvas.csv").exists() and not (tmp_path / "moodle.csv").exists()  # none left stale
+
+
+@pytest.mark.parametrize("layout, requested, names", [
+    ("canvas", None, ["canvas"]),
+    ("moodle", None, ["moodle"]),
+    ("folders", None, ["canvas", "moodle"]),  # the system is not known: every file
+    ("canvas", ["moodle", "canvas"], ["canvas", "moodle"]),  # on request
+])
+def test_a_class_gets_the_gradebook_file_of_its_own_system(layout, requested, names):
+    assert [s.name for s in lms.systems_for(layout, requested)] == names
+
+
+def test_an_unknown_system_is_refused_by_name():
+    with pytest.raises(intake.CourseError, match="unknown LMS 'blackboard'; known: canvas, moodle"):
+        lms.systems_for("folders", ["blackboard"])
 
 
 def test_without_it_the_same_export_is_no_layout(tmp_path):

@@ -84,6 +84,23 @@ def test_summary_table_and_common_mistakes():
     assert common[0] == ("test_l1_loss__hidden", 2, 3)  # 3 notebooks ran; the blank one did not
 
 
+@pytest.mark.parametrize("top, scores, bar_of", [
+    (8, [8, 8, 7, 0], {8: 2, 7: 1, 0: 1}),  # a full score is in the bar of 8, not shared with 7
+    (12, [12, 11.5, 11, 6], {12: 2, 11: 1, 6: 1}),  # a half point counts with the bar above
+    (100, [100, 99, 90], {100: 2, 90: 1}),  # over 40 points: bars of 5, centred on 90, 95, 100
+])
+def test_each_bar_holds_the_scores_it_is_centred_on(top, scores, bar_of):
+    import numpy as np
+
+    edges = np.array(report.score_bins(top))
+    counts, _ = np.histogram(scores, bins=edges)
+    for score, n in bar_of.items():
+        i = int(np.searchsorted(edges, score, side="right")) - 1
+        assert counts[i] == n, (score, edges[i:i + 2])
+        if score == top:  # the full score mid-bar, not on an edge
+            assert edges[i] < top < edges[i + 1] and abs((edges[i] + edges[i + 1]) / 2 - top) < 1e-9
+
+
 def test_score_plot_is_a_png(tmp_path):
     report.plot_distribution(ROWS, tmp_path / "scores.png", "a")
     assert (tmp_path / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -159,6 +176,16 @@ def test_split_name(name, parts):
     assert lms.split_name(name) == parts
 
 
+@pytest.mark.parametrize("person, names", [
+    (lms.Person("1001", "Doe, Jane", email="j@x.org"), ("Jane", "Doe", "j@x.org")),
+    (lms.Person("1002", "babbagecharles"), ("", "babbagecharles", "")),  # Canvas's file name, no roster
+    (lms.Person("1003"), ("", "1003", "")),  # no name anywhere: formgrader shows the id, never "None"
+])
+def test_formgrader_is_given_no_missing_name_or_email(person, names):
+    got = lms.gradebook_names(person)
+    assert (got["first_name"], got["last_name"], got["email"]) == names
+
+
 @pytest.mark.slow  # nbgrader's Gradebook runs `alembic`
 def test_gradebook_students_get_the_roster_names(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
@@ -176,7 +203,7 @@ def test_gradebook_students_get_the_roster_names(tmp_path, monkeypatch):
     with Gradebook(url) as gb:
         s1, s2 = gb.find_student("1001"), gb.find_student("1002")
         assert (s1.first_name, s1.last_name, s1.email) == ("Jane", "Doe", "j@x.org")
-        assert (s2.first_name, s2.last_name) == ("Robert", "Roe")  # a name already given is kept
+        assert (s2.first_name, s2.last_name, s2.email) == ("Robert", "Roe", "")  # a name already given is kept
         assert [s.id for s in gb.students] == ["1001", "1002"]
 
 

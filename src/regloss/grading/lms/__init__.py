@@ -99,10 +99,32 @@ def by_name(name: str) -> LMS | None:
     return next((s for s in LMSES if s.name == name), None)
 
 
-def write_gradebooks(rows: Sequence[Any], people_by_id: dict, assignment: str, out: Path) -> list[Path]:
-    """Write every system's gradebook import under ``out``; returns the files written."""
+def systems_for(layout: str, requested: Sequence[str] | None = None) -> tuple[LMS, ...]:
+    """The systems whose gradebook files a class gets: those ``requested`` by name, else the
+    system its export came from, else (a folder per student: the system is not known) all."""
+    from regloss.course import CourseError
+
+    if requested:
+        unknown = [n for n in requested if by_name(n) is None]
+        if unknown:
+            raise CourseError(f"unknown LMS {', '.join(map(repr, unknown))}; known: "
+                              f"{', '.join(s.name for s in LMSES)}")
+        return tuple(s for s in LMSES if s.name in requested)
+    own = by_name(layout)
+    return (own,) if own is not None else LMSES
+
+
+def write_gradebooks(rows: Sequence[Any], people_by_id: dict, assignment: str, out: Path,
+                     systems: Sequence[LMS] = ()) -> list[Path]:
+    """Write the gradebook import of each of ``systems`` (default: every system) under ``out``,
+    and remove another system's file an earlier run left there; returns the files written."""
+    systems = tuple(systems) or LMSES
     written = []
     for system in LMSES:
-        system.write(rows, people_by_id, assignment, out / system.gradebook)
-        written.append(out / system.gradebook)
+        path = out / system.gradebook
+        if system in systems:
+            system.write(rows, people_by_id, assignment, path)
+            written.append(path)
+        else:
+            path.unlink(missing_ok=True)
     return written

@@ -123,19 +123,28 @@ def split_name(name: str):
     return " ".join(parts[:-1]), parts[-1]
 
 
+def gradebook_names(p: Person) -> dict[str, str]:
+    """The gradebook's ``first_name``, ``last_name`` and ``email`` for ``p``: formgrader shows
+    ``last, first`` and writes "None" for what is missing, so nothing is left missing: a single
+    word (Canvas's ``babbagecharles``) is the last name, no name at all the student id, and no
+    e-mail an empty one."""
+    first, last = split_name(p.name)
+    return {"first_name": first or "", "last_name": last or p.student_id, "email": p.email or ""}
+
+
 def name_students(db_url: str, people_by_id: dict):
     """Give the gradebook's students the names and e-mails the roster (or the export) knows,
-    so formgrader shows them; a student the gradebook lacks is left out, a known name kept."""
+    so formgrader shows them (:func:`gradebook_names`); a student the gradebook lacks is left
+    out, a name or e-mail already there (an instructor's edit) kept."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(db_url) as gb:
         for sid, p in people_by_id.items():
-            first, last = split_name(p.name)
             try:
                 student = gb.find_student(sid)
             except MissingEntry:
                 continue
-            changes = {k: v for k, v in (("first_name", first), ("last_name", last), ("email", p.email or None))
-                       if v and not getattr(student, k)}
+            changes = {k: v for k, v in gradebook_names(p).items() if not getattr(student, k)
+                       and getattr(student, k) != v}
             if changes:
                 gb.update_or_create_student(sid, **changes)

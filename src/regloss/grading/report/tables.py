@@ -5,6 +5,7 @@ chart), and a PNG of the score distribution. The LMS gradebooks are in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,6 +123,19 @@ def summary_table(rows, width=60):
     return "\n".join(lines)
 
 
+#: Up to this many points, the histogram has a bar per point.
+MAX_POINT_BINS = 40
+
+
+def score_bins(top: float) -> list[float]:
+    """Histogram edges for scores out of ``top``: bars centred on the scores they hold, one per
+    point up to :data:`MAX_POINT_BINS` points (8/8 in the bar of 8, not of 7-8; 7.5 with 8), else 20 equal
+    bars centred on multiples of ``top / 20`` (the full score in the last)."""
+    width = 1.0 if top <= MAX_POINT_BINS else top / 20
+    n = int(math.ceil(top / width - 1e-9))
+    return [(i - 0.5) * width for i in range(n + 2)]
+
+
 def plot_distribution(rows, path: Path, title):
     """A histogram of the autograded scores, saved as a PNG (matplotlib, Agg)."""
     import matplotlib
@@ -134,14 +148,14 @@ def plot_distribution(rows, path: Path, title):
     scores = np.array([r.auto_score for r in rows], dtype=float)
     top = max([r.auto_max_score for r in rows] + [1.0])
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
-    bins = list(np.linspace(0, top, min(int(top), 20) + 1)) if top >= 1 else 10
-    ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
+    ax.hist(scores, bins=score_bins(top), color="#4c72b0", edgecolor="white")
     ax.axvline(scores.mean(), color="#c44e52", linestyle="--", label=f"mean {scores.mean():.1f}")
     ax.set_xlabel(f"autograded score (out of {top:g})")
     ax.set_ylabel("students")
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_title(title)
-    ax.set_xlim(0, top)
+    edges = score_bins(top)
+    ax.set_xlim(edges[0], edges[-1])
     ax.legend(frameon=False)
     fig.tight_layout()
     fig.savefig(path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from regloss.course import CourseError, find_root
@@ -21,10 +21,12 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def grade(assignment, submissions, out=None, db=None, settings: Settings | None = None, root=None, roster=None):
-    """Grade a class, write ``grades.csv``, the LMS gradebooks (``canvas.csv``,
-    ``moodle.csv``), the misconceptions (``mistakes.csv``, ``mistakes.png``),
-    ``scores.png`` and the feedback under ``out``, and return the summary to print.
+def grade(assignment, submissions, out=None, db=None, settings: Settings | None = None, root=None, roster=None,
+          lms=None):
+    """Grade a class, write ``grades.csv``, the LMS gradebook (``canvas.csv`` for a Canvas
+    export, ``moodle.csv`` for a Moodle one, both for a folder per student, or those named in
+    ``lms``), the misconceptions (``mistakes.csv``, ``mistakes.png``), ``scores.png`` and the
+    feedback under ``out``, and return the summary to print.
 
     ``roster`` (a CSV, see :func:`regloss.grading.lms.roster.read_roster`) fills names,
     sections and SIS ids in the LMS gradebooks.
@@ -38,11 +40,15 @@ def grade(assignment, submissions, out=None, db=None, settings: Settings | None 
         pass
 
     settings.validate()
+    if lms:
+        from regloss.grading import lms as systems
+
+        systems.systems_for("", lms)  # an unknown name is refused before anything is graded
     people_of_roster = _roster(roster)
     run = parent.grade_class(assignment, submissions, out=out, db=db, settings=settings, root=root)
     root = Path(root) if root else find_root()
     out = Path(out).resolve() if out else root / "grading" / "runs" / assignment
-    return write_report(assignment, run.results, run.loose, run.db_url, out, people_of_roster)
+    return write_report(assignment, run.results, run.loose, run.db_url, out, people_of_roster, lms)
 
 
 def _roster(roster):
@@ -60,11 +66,13 @@ class ClassReport:
     tallies: list
     layout: str
     loose: list
+    gradebooks: list = field(default_factory=list)  # the LMS files written
 
 
-def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> ClassReport:
-    """Write every report file of a graded class under ``out``: grades.csv, canvas.csv,
-    moodle.csv, mistakes.csv, mistakes.png, scores.png and the formgrader config."""
+def write_files(assignment, results, loose, db_url, out: Path, roster=None, lms_names=None) -> ClassReport:
+    """Write every report file of a graded class under ``out``: grades.csv, the LMS gradebooks
+    (:func:`regloss.grading.lms.systems_for`), mistakes.csv, mistakes.png, scores.png and the
+    formgrader config."""
     from regloss.grading import lms
     from regloss.grading.lms import roster as lms_roster
     from regloss.grading.report import formgrader, mistakes
@@ -78,7 +86,7 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
     report.write_csv(rows, out / "grades.csv")
     who = lms_roster.people(rows, infos, roster or {})
     lms_roster.name_students(db_url, who)
-    lms.write_gradebooks(rows, who, assignment, out)
+    written = lms.write_gradebooks(rows, who, assignment, out, lms.systems_for(layout, lms_names))
     report.plot_distribution(rows, out / "scores.png", f"{assignment}: {len(rows)} students")
     by_id = {r.student_id: r for r in results}
     failures = {row.student_id: mistakes.failure_messages(out, assignment, row.student_id, by_id.get(row.student_id))
@@ -86,16 +94,16 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None) -> C
     tallies = mistakes.count(failures, sum(1 for r in rows if r.graded), assignment)
     report.write_mistakes(tallies, out / "mistakes.csv")
     report.plot_mistakes(tallies, out / "mistakes.png", f"{assignment}: misconceptions ({len(rows)} students)")
-    return ClassReport(assignment, rows, tallies, layout, loose)
+    return ClassReport(assignment, rows, tallies, layout, loose, [p.name for p in written])
 
 
-def write_report(assignment, results, loose, db_url, out: Path, roster=None):
+def write_report(assignment, results, loose, db_url, out: Path, roster=None, lms_names=None):
     """Write every report file of a graded class under ``out`` (:func:`write_files`);
     return the summary text."""
     from regloss.grading.report import tables as report
     from regloss.grading.run import gradebook, intake
 
-    rep = write_files(assignment, results, loose, db_url, out, roster)
+    rep = write_files(assignment, results, loose, db_url, out, roster, lms_names)
     rows, tallies, loose = rep.rows, rep.tallies, rep.loose
     lines = ["", f"submissions: {intake.layouts().get(rep.layout, rep.layout).split(':')[0]}",
              report.summary_table(rows)]
@@ -112,7 +120,7 @@ def write_report(assignment, results, loose, db_url, out: Path, roster=None):
         lines.append(f"\nignored loose files beside the student folders: {', '.join(loose[:10])}")
     n_prob = sum(1 for r in rows if r.problems)
     lines.append(f"\n{len(rows)} students graded, {n_prob} with problems. Written to {out}:")
-    lines.append(f"  grades.csv, canvas.csv, moodle.csv, mistakes.csv, mistakes.png, scores.png, "
+    lines.append(f"  grades.csv, {', '.join(rep.gradebooks)}, mistakes.csv, mistakes.png, scores.png, "
                  f"feedback/<student>/{assignment}/*.html, gradebook {gradebook.shown_url(db_url)}")
     lines.append(f"Written answers: cd {out} && jupyter lab   (then Nbgrader -> Formgrader)")
     return "\n".join(lines)
