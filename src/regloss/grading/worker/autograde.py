@@ -134,6 +134,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     from regloss.grading.worker import feedback, hidden_tests, output_cap
     from regloss.grading.worker.inert import make_inert
     from regloss.grading.worker.kernel_manager import SandboxKernelManager
+    from regloss.grading.worker.wrapped import wrap_errors
 
     course = Path(req.course)
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course / "grading")).load_config()
@@ -167,6 +168,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
         nb = nbformat.read(str(nbfile), as_version=4)
         hidden_tests.restore(nb)
         make_inert(nb)
+        wrap_errors(nb)
         nbformat.write(nb, str(nbfile))
     kept = course / "runtime" / "autograded-original"
     shutil.copytree(adir, kept, dirs_exist_ok=True)
