@@ -52,6 +52,28 @@ def test_markdown_keeps_the_html_that_reads_and_shows_the_rest_as_text(markdown,
     assert clean_markdown(markdown) == shown
 
 
+@pytest.mark.parametrize("markdown", [
+    "Let $x\n$ <script>alert(1)</script> $ end",  # a formula nbconvert pairs across a line break
+    "<div>`<script>alert(1)</script>`</div>",  # no code span inside an HTML block
+    "<div>\n```\n<script>alert(1)</script>\n```\n</div>",  # nor a fence
+    '<a title="`">`<script>x()</script>`',  # a backtick inside a tag does not open a code span
+    "`a\nb` <img src=x onerror=alert(1)> $y\n$",
+])
+def test_what_the_patterns_misread_as_code_or_maths_is_cleaned_all_the_same(markdown):
+    from nbconvert.filters.markdown import markdown2html
+
+    from regloss.grading.worker.inert import _start_tags
+
+    page = markdown2html(clean_markdown(markdown))
+    assert "<script" not in page.lower()
+    assert all(not a.startswith("on") for _, attrs in _start_tags(page) for a in attrs), page
+    assert _start_tags(page) == _start_tags(clean_html(page))  # nothing live that nh3 would remove
+
+
+def test_code_and_maths_that_render_as_such_are_left_as_written():
+    assert clean_markdown("Let $a<b$ and `x<y` and `<i>c</i>`") == "Let $a<b$ and `x<y` and `<i>c</i>`"
+
+
 def test_outputs_a_page_would_run_are_replaced():
     js = nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)"})
     assert inert_output(js)["data"] == {"text/plain": "[application/javascript output removed: a page would run it]"}

@@ -14,10 +14,15 @@ it, :func:`prepare_notebook` rewrites a copy of the autograded notebook:
 * tracebacks lose the frames of ``regloss``'s own code, keeping the cell's lines
   and the final ``Error: message``;
 * the maths of markdown cells is rendered to MathML on the server
-  (``latex2mathml``), which browsers display with no script and no network.
+  (``latex2mathml``), which browsers display with no script and no network
+  (:func:`render_math`): every delimiter Jupyter reads, code left alone, the
+  TeX latex2mathml misreads rewritten first (row spacing ``\\\\[2pt]``, ``\\arg``,
+  ``\\operatorname{log1p}``, ``\\text{a\\_b}``, ``aligned``, ...) and its MathML
+  spaced as TeX spaces it (``\\log\\cosh e``, ``|e|``, ``e = -\\delta``).
 
-:func:`finish_html` then removes the CDN MathJax script from the page and makes
-every output block wrap.
+:func:`finish_html` then removes the CDN MathJax script from the page, makes
+every output block wrap and sets the maths in a font that stretches braces,
+where the machine has one.
 """
 
 from __future__ import annotations
@@ -25,16 +30,13 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 from regloss.course import cells as nbcells
 
 HIDDEN_NOTE = "# This test cell holds hidden tests: their code is not shown. Its result and message are below."
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_MATH = re.compile(r"(?<![\\$])(\$\$)(.+?)(?<!\\)\$\$"  # display
-                   r"|(?<![\\$])\$(?!\s)((?:[^$\n]|\n(?![ \t]*\n))+?)(?<![\s\\])\$(?!\d)",  # inline, one paragraph
-                   re.S)
-_CODE_SPAN = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 
 
 def configure(cfg):
@@ -47,31 +49,225 @@ def configure(cfg):
     return cfg
 
 
-def _tex_to_mathml(tex, display):
-    try:
-        import latex2mathml.converter
+# --------------------------------------------------------------------------- maths
+# Where markdown holds code (left as it is): fenced blocks, then code spans of n backticks, which may
+# run over single line breaks but not over a blank line (CommonMark's rules, as the page renders them).
+_CODE = re.compile(r"(^[ \t]*(`{3,}|~{3,}).*?(?:^[ \t]*\2[`~]*[ \t]*$|\Z)"
+                   r"|(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\3(?!`))", re.S | re.M)
+# The maths, with the delimiters nbconvert and Jupyter read: display ``$$...$$``, ``\\[...\\]`` and a bare
+# ``\begin{env}...\end{env}``; inline ``\\(...\\)`` and ``$...$`` within a paragraph, whose closing ``$``
+# is not followed by a digit (``$5 and $10`` is prose).
+_MATH = re.compile(r"(?<![\\$])\$\$(?P<display>.+?)(?<!\\)\$\$"
+                   r"|(?<!\\)\\\\\[(?P<display_latex>.+?)\\\\\]"
+                   r"|(?P<environment>\\begin\{(?P<env>[a-zA-Z]+\*?)\}.*?\\end\{(?P=env)\})"
+                   r"|(?<!\\)\\\\\((?P<inline_latex>.+?)\\\\\)"
+                   r"|(?<![\\$])\$(?P<number>\d(?:\\.|[^\\$\n]|\n(?![ \t]*\n))*?)(?<![\s\\])\$(?!\d)"
+                   r"|(?<![\\$])\$(?!\s*[\d$])(?P<inline>(?:\\.|[^\\$\n]|\n(?![ \t]*\n))+?)\$(?!\d)", re.S)
 
-        out = latex2mathml.converter.convert(tex.strip(), display="block" if display else "inline")
+#: Row spacing after ``\\`` (``\\[2pt]``), which latex2mathml would print as ``[2pt]``.
+_ROW_SPACING = re.compile(r"(\\\\)\*?\s*\[\s*-?(?:\d+\.?\d*|\.\d+)\s*(?:pt|em|ex|mm|cm|in|mu|bp|pc|dd|cc|sp)\s*\]")
+#: Environments latex2mathml does not know, and the one it renders alike (its ``align*``: columns
+#: right and left, unnumbered, as MathJax shows ``align``).
+_ENVIRONMENTS = {"aligned": "align*", "align": "align*", "gathered": "matrix", "gather": "matrix",
+                 "gather*": "matrix", "dcases": "cases"}
+_ENVIRONMENT = re.compile(r"\\(begin|end)\s*\{(" + "|".join(re.escape(e) for e in _ENVIRONMENTS) + r")\}")
+#: Operator names of amsmath that latex2mathml does not know (it would print ``\arg``).
+_OPERATOR_NAMES = ("arg",)
+_OPERATOR = re.compile(r"(?<!\\)\\(" + "|".join(_OPERATOR_NAMES) + r")(?![A-Za-z])")
+#: ``\operatorname{...}``: latex2mathml reads only letters in the name.
+_OPERATORNAME = re.compile(r"\\operatorname\*?\s*\{([^{}]*)\}")
+#: Commands whose argument is text, read by latex2mathml up to the first ``}``.
+_TEXT_COMMAND = re.compile(r"\\(?:text(?:bf|it|md|normal|rm|sf|tt|up)?|mbox|hbox|emph)\s*\{")
+#: Replacements of commands latex2mathml gets wrong: ``\sim`` is printed as ``~``, ``\!`` as an
+#: invalid negative space.
+_COMMANDS = ((re.compile(r"\\sim(?![A-Za-z])"), r"\\thicksim"),
+             (re.compile(r"(?<!\\)\\!|\\negthinspace(?![A-Za-z])"), ""))
+#: Characters markdown reads in text (emphasis, code, links, tables, maths): written as references in MathML.
+_MARKDOWN_CHARACTERS = {ord(c): f"&#x{ord(c):X};" for c in "\\`*_[]~$|"}
+#: Operators latex2mathml makes identifiers, losing an operator's spacing.
+_OPERATOR_CHARACTERS = {"±", "∓"}
+#: What TeX spaces as a letter (``|e|``, ``a/b``) and a browser as an operator between two operands.
+_ORDINARY = {"|", "‖", "/"}
+#: Signs that are unary after an operator (``= -\delta``, ``[-1, 1]``), and what closes a group before
+#: a binary one; a browser makes them unary only first in a row.
+_SIGNS = {"−", "+", "±", "∓"}
+_CLOSING = {")", "]", "}", "⟩", "|", "‖"}
+_OPENING = {"(", "[", "{", "⟨"}
+#: Elements whose children are set in a row, and the scripts whose first child is the one that is spaced.
+_ROWS = {"math", "mrow", "mtd", "mstyle", "msqrt", "mpadded"}
+_SCRIPTS = {"msub", "msup", "msubsup", "munder", "mover", "munderover"}
+#: An operator's name (``\log``, ``\min``, ``\operatorname{clip}``, ``arg min``): latex2mathml makes
+#: some identifiers, set with no space around (``logcoshe``).
+_NAME = re.compile(r"[A-Za-z][A-Za-z\u2006\u2009 ]*[A-Za-z]")
+_THIN = "0.1667em"
+
+
+def _closing_brace(tex: str, start: int) -> int | None:
+    """Where the group opened just before ``start`` closes in ``tex`` (None if it does not)."""
+    depth, i = 0, start
+    while i < len(tex):
+        if tex[i] == "\\":
+            i += 2
+            continue
+        if tex[i] == "{":
+            depth += 1
+        elif tex[i] == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return None
+
+
+def _plain_text(text: str) -> str:
+    """The argument of a text command as latex2mathml can read it: TeX's escaped characters
+    (``\\_``, ``\\%``, ...) and a ``%`` as character references, grouping braces dropped."""
+    text = re.sub(r"\\([_%&#${}])", lambda m: f"&#x{ord(m[1]):X};", text)
+    return re.sub(r"[{}]", "", text).replace("%", "&#x25;")
+
+
+def _text_commands(tex: str) -> str:
+    """``tex`` with the argument of every text command (``\\text{...}``) made plain (see :func:`_plain_text`)."""
+    out, pos = [], 0
+    while (m := _TEXT_COMMAND.search(tex, pos)) is not None:
+        end = _closing_brace(tex, m.end())
+        if end is None:
+            break
+        out += [tex[pos:m.end()], _plain_text(tex[m.end():end]), "}"]
+        pos = end + 1
+    return "".join(out) + tex[pos:]
+
+
+def _operator_name(m: re.Match[str]) -> str:
+    """``\\operatorname{name}`` kept where latex2mathml reads it (letters), else ``\\mathrm{name}``."""
+    name = m[1].strip()
+    return m[0] if re.fullmatch(r"[A-Za-z ]+", name) else r"\mathrm{" + name + "}"
+
+
+def _prepare_tex(tex: str) -> str:
+    """TeX rewritten into what latex2mathml renders as the notebook's Jupyter does (MathJax).
+
+    * ``<`` back from the ``&lt;`` :func:`regloss.grading.worker.inert.clean_markdown` may have
+      written where it did not see maths;
+    * row spacing ``\\\\[2pt]`` dropped (the row break kept);
+    * ``aligned``, ``align``, ``gather(ed)`` and ``dcases`` as the environments latex2mathml knows;
+    * ``\\arg`` as ``\\operatorname{arg}``; ``\\operatorname{log1p}`` (not only letters) upright;
+    * text arguments (``\\text{grad\\_output}``) plain;
+    * ``\\sim`` as the relation ``∼``, negative thin spaces dropped.
+    """
+    tex = tex.replace("&lt;", "<")
+    tex = _ROW_SPACING.sub(lambda m: m[1], tex)
+    tex = _ENVIRONMENT.sub(lambda m: rf"\{m[1]}{{{_ENVIRONMENTS[m[2]]}}}", tex)
+    tex = _OPERATOR.sub(r"\\operatorname{\1}", tex)
+    tex = _OPERATORNAME.sub(_operator_name, tex)
+    tex = _text_commands(tex)
+    for pattern, replacement in _COMMANDS:
+        tex = pattern.sub(replacement, tex)
+    return tex
+
+
+#: The MathML attributes a page keeps: how maths is laid out. A student's ``\\href{javascript:...}``,
+#: ``\\style{...}``, ``\\class{...}`` and background colours (latex2mathml writes them as ``href``,
+#: ``style``, ``class``, ``mathbackground``) are dropped, like any other attribute.
+MATHML_ATTRIBUTES = frozenset({
+    "xmlns", "display", "mathvariant", "mathsize", "mathcolor", "displaystyle", "scriptlevel", "stretchy", "fence",
+    "form", "separator", "symmetric", "largeop", "movablelimits", "accent", "accentunder", "lspace", "rspace",
+    "minsize", "maxsize", "width", "height", "depth", "linethickness", "columnalign", "rowalign", "columnspacing",
+    "rowspacing", "columnlines", "rowlines", "frame", "framespacing", "equalrows", "equalcolumns", "align",
+    "columnspan", "rowspan", "notation", "open", "close", "separators", "bevelled", "numalign", "denomalign",
+    "voffset", "lquote", "rquote"})
+
+
+def _inert(math: ElementTree.Element) -> None:
+    """Only :data:`MATHML_ATTRIBUTES` left on ``math``'s elements (the student wrote the TeX)."""
+    for element in math.iter():
+        for name in [a for a in element.attrib if a not in MATHML_ATTRIBUTES]:
+            del element.attrib[name]
+
+
+def _tidy(math: ElementTree.Element) -> None:
+    """latex2mathml's tree made plain (its character references as characters) and spaced as TeX
+    spaces it: ``±`` an operator, bars and slashes without an operator's spaces (but for ``\\left``
+    and ``\\right``), signs after an operator unary, operator names spaced (:func:`_space_row`)."""
+    for element in math.iter():
+        element.text = html.unescape(element.text) if element.text else element.text
+        element.tail = html.unescape(element.tail) if element.tail else element.tail
+    for element in math.iter():
+        if element.tag == "mi" and element.text in _OPERATOR_CHARACTERS:
+            element.tag = "mo"
+        elif element.tag == "mo" and element.text in _ORDINARY and element.get("fence") != "true":
+            element.set("lspace", "0em")
+            element.set("rspace", "0em")
+    for row in [e for e in math.iter() if e.tag in _ROWS]:
+        _space_row(row)
+
+
+def _core(element: ElementTree.Element) -> ElementTree.Element:
+    """The element a script is attached to (``\\min`` of ``\\min_\\mu``), or the element itself."""
+    while element.tag in _SCRIPTS and len(element):
+        element = element[0]
+    return element
+
+
+def _opens(element: ElementTree.Element | None) -> bool:
+    return element is not None and element.tag == "mo" and (
+        element.text in _OPENING or (element.get("fence") == "true" and element.get("form") == "prefix"))
+
+
+def _space_row(row: ElementTree.Element) -> None:
+    """A row's unary signs made prefixes, and its operator names made operators with TeX's thin
+    spaces: none after one before a parenthesis (``\\log(x)``), none before one first in its row or
+    after an operator."""
+    cores = [_core(child) for child in row]
+    for i, core in enumerate(cores):
+        previous = cores[i - 1] if i else None
+        following = cores[i + 1] if i + 1 < len(cores) else None
+        after_operator = previous is not None and previous.tag == "mo"
+        if (core.tag == "mo" and core.text in _SIGNS and after_operator and previous is not None
+                and previous.text not in _CLOSING and previous.get("form") != "postfix"):
+            core.set("form", "prefix")
+        elif core.tag in ("mi", "mo") and _NAME.fullmatch(core.text or ""):
+            core.tag = "mo"
+            core.set("lspace", "0em" if after_operator or previous is None else _THIN)
+            core.set("rspace", "0em" if _opens(following) else _THIN)
+
+
+def _serialise(math: ElementTree.Element) -> str:
+    """The MathML element on one line (markdown leaves it alone), XML-escaped, with the characters
+    markdown would read in its text as character references."""
+    out = ElementTree.tostring(math, encoding="unicode").replace("\n", " ")
+    return re.sub(r">([^<]+)<", lambda m: ">" + m[1].translate(_MARKDOWN_CHARACTERS) + "<", out)
+
+
+def _tex_to_mathml(tex: str, display: bool) -> str | None:
+    """MathML for ``tex`` (``display``: a block), or None where latex2mathml cannot read it."""
+    try:
+        from latex2mathml.converter import convert_to_element
+
+        math = convert_to_element(_prepare_tex(tex.strip()), display="block" if display else "inline")
     except Exception:  # noqa: BLE001 - leave what cannot be converted as it was
         return None
-    # characters markdown would read are already entities in latex2mathml's output but for
-    # letters; keep the element on one line so markdown leaves it alone
-    return out.replace("\n", "")
+    _inert(math)
+    _tidy(math)
+    return _serialise(math)
 
 
-def render_math(markdown):
-    """``markdown`` with ``$...$`` and ``$$...$$`` replaced by MathML (code spans kept)."""
-    parts = _CODE_SPAN.split(markdown)
-    for i in range(0, len(parts), 2):  # even parts are outside code spans
+def _render(m: re.Match[str]) -> str:
+    """The MathML of one match of ``_MATH``, or the match as it was."""
+    inline = next((m[g] for g in ("inline", "number", "inline_latex") if m[g] is not None), None)
+    tex = inline if inline is not None else m["display"] or m["display_latex"] or m["environment"]
+    got = _tex_to_mathml(tex, display=inline is None)
+    return got if got is not None else m[0]
 
-        def repl(m):
-            display = m.group(1) is not None
-            tex = m.group(2) if display else m.group(3)
-            got = _tex_to_mathml(tex, display)
-            return got if got is not None else m.group(0)
 
-        parts[i] = _MATH.sub(repl, parts[i])
-    return "".join(parts)
+def render_math(markdown: str) -> str:
+    """``markdown`` with its maths (``$...$``, ``$$...$$``, ``\\\\(...\\\\)``, ``\\\\[...\\\\]`` and
+    ``\\begin{env}...\\end{env}``) replaced by MathML; fenced code and code spans are kept as they are."""
+    out, pos = [], 0
+    for code in _CODE.finditer(markdown):
+        out += [_MATH.sub(_render, markdown[pos:code.start()]), code[0]]
+        pos = code.end()
+    return "".join(out) + _MATH.sub(_render, markdown[pos:])
 
 
 def _library_frame(line):
@@ -151,18 +347,24 @@ _MATHJAX_SCRIPTS = re.compile(
     r"|<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->"
     r"|<script[^>]*src=[\"'][^\"']*mathjax[^\"']*[\"'][^>]*>\s*</script>", re.S | re.I)
 
-_WRAP_CSS = """<style type="text/css">
+_PAGE_CSS = """<style type="text/css">
 div.output_area pre, div.output_subarea pre, div.output_text pre, .output pre {
   white-space: pre-wrap; word-break: break-word; overflow-x: visible; }
 div.output_subarea { max-width: 100%; }
 math[display="block"] { margin: .6em 0; }
+/* a font with an OpenType MATH table, where the machine has one, stretches braces and brackets */
+math { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "DejaVu Math TeX Gyre",
+  "Libertinus Math", math; }
+mtd[columnalign="left"] { text-align: left; }
+mtd[columnalign="right"] { text-align: right; }
 </style>
 """
 
 
 def finish_html(path: Path):
-    """Drop the page's CDN MathJax (the maths is MathML already) and make outputs wrap."""
+    """Drop the page's CDN MathJax (the maths is MathML already), make outputs wrap and set the maths
+    in a math font (see the module docstring)."""
     text = Path(path).read_text(encoding="utf-8")
     text = _MATHJAX_SCRIPTS.sub("", text)
-    text = text.replace("</head>", _WRAP_CSS + "</head>", 1)
+    text = text.replace("</head>", _PAGE_CSS + "</head>", 1)
     Path(path).write_text(text, encoding="utf-8")

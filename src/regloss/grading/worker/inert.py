@@ -64,8 +64,54 @@ _VOID = {"br", "hr", "img", "wbr", "area", "col"}
 
 
 def clean_markdown(markdown: str) -> str:
-    """Markdown whose raw HTML is what nh3 allows, balanced (see the module docstring); code and
-    maths are left as they are."""
+    """Markdown whose raw HTML is what nh3 allows, balanced (see the module docstring). Code and
+    maths are left as they are where that is safe: the result is rendered as the feedback page
+    renders it (nbconvert's ``markdown2html``) and, should the page then hold markup nh3 would
+    remove (a code span or a formula the renderer does not read as the patterns here do, inside
+    an HTML block, across lines), the cell is cleaned again with nothing left as it is."""
+    kept = _clean_markdown(markdown, protect=True)
+    if _renders_clean(kept):
+        return kept
+    return _clean_markdown(markdown, protect=False)
+
+
+def _start_tags(html: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The start tags of ``html`` with their attribute names (``rel``, which nh3 adds, left out)."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, tuple[str, ...]]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, tuple(sorted(a for a, _ in attrs if a != "rel"))))
+
+        def handle_startendtag(self, tag, attrs):
+            self.handle_starttag(tag, attrs)
+
+        def handle_comment(self, data):
+            found.append(("!--", ()))
+
+        def handle_decl(self, decl):
+            found.append(("!", ()))
+
+        def handle_pi(self, data):
+            found.append(("?", ()))
+
+    parser = Tags(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    return found
+
+
+def _renders_clean(markdown: str) -> bool:
+    """Whether the page nbconvert renders from ``markdown`` holds only markup nh3 keeps."""
+    from nbconvert.filters.markdown import markdown2html
+
+    html = markdown2html(markdown)
+    return _start_tags(html) == _start_tags(clean_html(html))
+
+
+def _clean_markdown(markdown: str, protect: bool) -> str:
     open_tags: list[str] = []
 
     def tag(m: re.Match[str]) -> str:
@@ -90,7 +136,7 @@ def clean_markdown(markdown: str) -> str:
             open_tags.append(name)
         return got
 
-    parts = _PROTECTED.split(markdown)
+    parts = _PROTECTED.split(markdown) if protect else [markdown]
     out = "".join(p if i % 2 else _MARKUP.sub(tag, p) for i, p in enumerate(parts))
     return out + "".join(f"</{name}>" for name in reversed(open_tags))
 
