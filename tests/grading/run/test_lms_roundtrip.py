@@ -68,7 +68,10 @@ def test_moodle_zip_in_moodle_worksheet_out(tmp_path):
     mistakes = _rows(out / "mistakes.csv")
     assert [(m["mistake"], m["function"], m["student_ids"]) for m in mistakes][0] == ("sum-for-mean", "l1_loss", "202")
     assert "sum-for-mean" in p.stdout.split("misconceptions")[1]
-    canvas = list(csv.reader(open(out / "canvas.csv", newline="")))
+    assert not (out / "canvas.csv").exists()  # a Moodle class gets Moodle's file only
+    p = _regloss("grade", A, str(tmp_path / "moodle.zip"), "--out", str(out), "--no-progress", "--lms", "canvas,moodle")
+    assert p.returncode == 0, p.stdout + p.stderr
+    canvas = list(csv.reader(open(out / "canvas.csv", newline="")))  # ...and Canvas's on request
     assert canvas[0][-1] == A and {r[1] for r in canvas[2:]} == {"201", "202"}
 
 
