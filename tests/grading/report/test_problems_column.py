@@ -23,10 +23,12 @@ CLASS = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    _, out = grade_class(tmp_path_factory.mktemp("problems"), CLASS, extra=("--timeout", "8"))
+    p, out = grade_class(tmp_path_factory.mktemp("problems"), CLASS, extra=("--timeout", "8"))
     with open(out / "mistakes.csv", newline="") as f:
         tallies = list(csv.DictReader(f))
-    return read_grades(out), tallies
+    with open(out / "similarity.csv", newline="") as f:
+        alike = list(csv.DictReader(f))
+    return read_grades(out), tallies, alike, p.stdout, out
 
 
 @pytest.mark.parametrize("sid, said", [
@@ -61,3 +63,14 @@ def test_grades_csv_points_per_function_add_up_to_the_autograded_score(graded):
         assert set(functions) == {"l1_loss", "mse_loss", "l1_loss_grad", "mse_loss_grad"}, row
         assert sum(functions.values()) == float(row["auto_score"]), sid
     assert float(graded[0]["raises"]["mse_loss"]) == 0 and float(graded[0]["raises"]["l1_loss"]) > 0
+
+
+def test_one_line_answers_everyone_writes_alike_flag_no_one(graded):
+    """Four students hand in the model answers word for word: 01's functions are one line each,
+    so alike by nature; the similarity report lists the pairs and flags none."""
+    _, _, alike, stdout, out = graded
+    assert alike and set(alike[0]) == {"function", "student_a", "student_b", "similarity", "flagged"}
+    assert {r["function"] for r in alike} >= {"l1_loss", "mse_loss"}
+    assert {r["flagged"] for r in alike} == {"no"}
+    assert "unusually alike answers, to look at side by side (similarity.csv): none" in stdout
+    assert (out / "similarity.png").stat().st_size > 1000

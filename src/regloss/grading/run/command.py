@@ -67,6 +67,7 @@ class ClassReport:
     layout: str
     loose: list
     gradebooks: list = field(default_factory=list)  # the LMS files written
+    similar: list = field(default_factory=list)  # the pairs similarity.csv flags
 
 
 def write_files(assignment, results, loose, db_url, out: Path, roster=None, lms_names=None) -> ClassReport:
@@ -75,7 +76,7 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None, lms_
     formgrader config."""
     from regloss.grading import lms
     from regloss.grading.lms import roster as lms_roster
-    from regloss.grading.report import formgrader, mistakes
+    from regloss.grading.report import formgrader, mistakes, similarity
     from regloss.grading.report import tables as report
     from regloss.grading.run import intake
 
@@ -94,7 +95,27 @@ def write_files(assignment, results, loose, db_url, out: Path, roster=None, lms_
     tallies = mistakes.count(failures, sum(1 for r in rows if r.graded), assignment)
     report.write_mistakes(tallies, out / "mistakes.csv")
     report.plot_mistakes(tallies, out / "mistakes.png", f"{assignment}: misconceptions ({len(rows)} students)")
-    return ClassReport(assignment, rows, tallies, layout, loose, [p.name for p in written])
+    similar = similarity.write_similarity(out, assignment, answers_of(out, assignment, rows))
+    return ClassReport(assignment, rows, tallies, layout, loose, [p.name for p in written], similar)
+
+
+def answers_of(out: Path, assignment: str, rows) -> dict[str, dict[str, str]]:
+    """``{student: {function: the code of their answer cell}}`` of the graded students, read from
+    their autograded notebooks."""
+    import nbformat
+
+    from regloss.grading.report.similarity import answer_code
+
+    found: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if not row.graded:
+            continue
+        for path in sorted((out / "autograded" / row.student_id / assignment).glob("*.ipynb")):
+            try:
+                found.setdefault(row.student_id, {}).update(answer_code(nbformat.read(str(path), as_version=4)))
+            except Exception:  # noqa: BLE001 - an unreadable notebook has no code to compare
+                continue
+    return found
 
 
 def write_report(assignment, results, loose, db_url, out: Path, roster=None, lms_names=None):
@@ -116,12 +137,16 @@ def write_report(assignment, results, loose, db_url, out: Path, roster=None, lms
     lines += [f"  {t:<40} {n:>3}/{total} students" for t, n, total in common] or ["  none"]
     lines.append("\nmisconceptions (each student once per function: the first named mistake of its failing checks):")
     lines += report.mistakes_summary(tallies)
+    alike = [f"{p.student_a} and {p.student_b} in {p.function} ({p.similarity:.2f})" for p in rep.similar]
+    lines.append("\nunusually alike answers, to look at side by side (similarity.csv): "
+                 + ("; ".join(alike[:5]) + (f" and {len(alike) - 5} more" if len(alike) > 5 else "") or "none"))
     if loose:
         lines.append(f"\nignored loose files beside the student folders: {', '.join(loose[:10])}")
     n_prob = sum(1 for r in rows if r.problems)
     lines.append(f"\n{len(rows)} students graded, {n_prob} with problems. Written to {out}:")
     lines.append(f"  grades.csv, {', '.join(rep.gradebooks)}, mistakes.csv, mistakes.png, scores.png, "
-                 f"feedback/<student>/{assignment}/*.html, gradebook {gradebook.shown_url(db_url)}")
+                 f"similarity.csv, similarity.png, feedback/<student>/{assignment}/*.html, "
+                 f"gradebook {gradebook.shown_url(db_url)}")
     lines.append(f"Written answers: cd {out} && jupyter lab   (then Nbgrader -> Formgrader)")
     return "\n".join(lines)
 
