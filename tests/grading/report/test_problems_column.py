@@ -74,3 +74,15 @@ def test_one_line_answers_everyone_writes_alike_flag_no_one(graded):
     assert {r["flagged"] for r in alike} == {"no"}
     assert "unusually alike answers, to look at side by side (similarity.csv): none" in stdout
     assert (out / "similarity.png").stat().st_size > 1000
+
+
+def test_the_notebook_formgrader_shows_has_its_maths_as_mathml(graded):
+    """Formgrader's page loads MathJax from a CDN: offline, written answers were graded as raw TeX."""
+    import nbformat
+
+    from tests.grading.run.test_grade_command import A
+
+    out = graded[4]
+    nb = nbformat.read(str(out / "autograded" / "good" / A / f"{A}.ipynb"), as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert markdown.count("<math") > 5 and "$" not in markdown.replace("&#x24;", "")

@@ -169,6 +169,9 @@ def run(req: AutogradeRequest) -> AutogradeReport:
         hidden_tests.restore(nb)
         make_inert(nb)
         wrap_errors(nb)
+        for cell in nb.cells:  # formgrader's page loads MathJax from a CDN: its maths offline too
+            if cell.cell_type == "markdown":
+                cell.source = feedback.render_math(cell.source)
         nbformat.write(nb, str(nbfile))
     kept = course / "runtime" / "autograded-original"
     shutil.copytree(adir, kept, dirs_exist_ok=True)
