@@ -111,11 +111,12 @@ def common_mistakes(rows):
 
 
 def summary_table(rows, width=60):
-    """The terminal table: student, score, problems (shortened)."""
+    """The terminal table: student, score (the total grades.csv shows; ``+``: written answers
+    still to be graded), problems (shortened)."""
     sid_w = max([len("student")] + [len(r.student_id) for r in rows])
     lines = [f"{'student':<{sid_w}}  {'score':>11}  problems", f"{'-' * sid_w}  {'-' * 11}  {'-' * 8}"]
     for r in rows:
-        score = f"{_fmt(r.auto_score)}/{_fmt(r.auto_max_score)}"
+        score = f"{_fmt(r.score)}/{_fmt(r.max_score)}"  # as grades.csv: hand-graded points included
         if r.manual_pending:
             score += "+"
         probs = r.problems if len(r.problems) <= width else r.problems[: width - 3] + "..."
