@@ -1,4 +1,4 @@
-"""The ``regloss`` command: ``regloss release | grade | demo | student-setup``.
+"""The ``regloss`` command: ``regloss release | bundle | grade | demo | student-setup``.
 
 It only parses the command line, calls one function of :mod:`regloss.course` or
 :mod:`regloss.grading`, and prints what that returns. ``python -m regloss`` is
@@ -37,6 +37,12 @@ def _demo(args):
     return demo(out=args.out, settings=settings.from_arguments(args), assignments=args.assignments or None)
 
 
+def _bundle(args):
+    from regloss.course.bundle import bundle
+
+    return "\n".join(f"wrote {p}" for p in bundle(args.assignments or None, out=args.out))
+
+
 def _student_setup(args):
     from regloss.course.student_lab import student_setup
 
@@ -45,8 +51,8 @@ def _student_setup(args):
 
 #: What ``regloss --help`` says first (plain text: the module docstring is reStructuredText).
 DESCRIPTION = ("regloss: the course on regression losses. Regenerate the students' notebooks (release), "
-               "grade a class (grade), grade a sample class end to end (demo), or set up a student's "
-               "JupyterLab (student-setup).")
+               "zip them for students (bundle), grade a class (grade), grade a sample class end to end (demo), "
+               "or set up a student's JupyterLab (student-setup).")
 
 
 def build_parser():
@@ -75,6 +81,11 @@ def build_parser():
                                                   "moodle); default: the export's own system, or all for a folder "
                                                   "per student")
     g.set_defaults(func=_grade)
+    b = sub.add_parser("bundle", help="write a zip per assignment for students: the release notebook, the files "
+                                      "it ships and a README (install, open, check, submit)")
+    b.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    b.add_argument("--out", default="bundles", help="where the zips go (default: bundles/)")
+    b.set_defaults(func=_bundle)
     d = sub.add_parser("demo", help="grade a sample class for every assignment, made from the tests' catalogue "
                                     "of right and wrong answers, end to end, with one summary")
     settings.add_arguments(d)
