@@ -254,6 +254,22 @@ def test_feedback_hides_hidden_sources_and_puts_the_message_first(tmp_path):
     assert "<math" in markdown and "$" not in markdown.replace("`$`", "")
 
 
+@pytest.mark.parametrize("withheld, says", [(set(), True), ({"test_l1_loss__hidden"}, False)])
+def test_feedback_claims_a_pass_in_the_notebook_only_where_the_kernel_ran_the_whole_cell(tmp_path, withheld, says):
+    """A hidden-test cell the kernel ran without its hidden tests passes there whatever the
+    student wrote: its box must not say "it passed in your notebook"."""
+    from regloss.grading.worker import feedback
+
+    path = tmp_path / "a.ipynb"
+    shutil.copy(ROOT / "solutions" / "01_l1_mse" / "01_l1_mse.ipynb", path)
+    tests = {"test_l1_loss__hidden": True}
+    feedback.prepare_notebook(path, {"test_l1_loss__hidden": {"passed": False, "message": "seed case: gave 9"}},
+                              tests, "message", withheld)
+    cell = next(c for c in nbformat.read(str(path), as_version=4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_l1_loss__hidden")
+    assert ("it passed in your notebook" in cell.outputs[0]["data"]["text/html"]) is says
+
+
 def test_feedback_code_mode_keeps_the_hidden_source(tmp_path):
     from regloss.grading.worker import feedback
 

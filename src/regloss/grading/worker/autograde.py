@@ -149,7 +149,8 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     cfg.Execute.kernel_manager_class = f"{SandboxKernelManager.__module__}.{SandboxKernelManager.__qualname__}"
     cfg.OverwriteCells.add_missing_cells = True
     output_cap.configure(cfg, req.settings.max_total_output)
-    hidden_tests.configure(cfg, hidden_tests.withheld(req.verdicts, req.tests, req.settings.feedback_hidden))
+    withheld = hidden_tests.withheld(req.verdicts, req.tests, req.settings.feedback_hidden)
+    hidden_tests.configure(cfg, withheld)
     feedback.configure(cfg)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     out = AutogradeReport()
@@ -178,7 +179,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     try:  # feedback is rendered from a copy made for the student: no hidden source
         verdicts = {v["grade_id"]: v for v in (req.verdicts or [])}
         for nbfile in sorted(adir.glob("*.ipynb")):
-            feedback.prepare_notebook(nbfile, verdicts, req.tests, req.settings.feedback_hidden)
+            feedback.prepare_notebook(nbfile, verdicts, req.tests, req.settings.feedback_hidden, withheld)
         fb = api.generate_feedback(req.assignment, req.student_id, force=True)
         out.log = _short(out.log + "\n" + (fb.get("log") or "") + (fb.get("error") or ""))
         fdir = course / "grading" / "feedback" / req.student_id / req.assignment

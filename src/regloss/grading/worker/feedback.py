@@ -296,7 +296,7 @@ def result_box(passed, message, kernel_passed=None):
             f"margin: .3em 0; background: #fafafa'><b style='color: {colour}'>{head}</b>{body}</div>")
 
 
-def prepare_notebook(path: Path, verdicts, tests, hidden_mode="message"):
+def prepare_notebook(path: Path, verdicts, tests, hidden_mode="message", withheld=frozenset()):
     """Rewrite the autograded notebook at ``path`` for the student's feedback (see the
     module docstring).
 
@@ -308,6 +308,10 @@ def prepare_notebook(path: Path, verdicts, tests, hidden_mode="message"):
     tests : dict
         grade id -> True when the test cell holds hidden tests.
     hidden_mode : {"message", "code"}
+    withheld : set of str
+        Test cells the kernel ran without their hidden tests
+        (:mod:`regloss.grading.worker.hidden_tests`): their outputs say nothing of whether the
+        cell passed in the student's notebook, so the result box does not say it either.
     """
     import nbformat
 
@@ -330,7 +334,7 @@ def prepare_notebook(path: Path, verdicts, tests, hidden_mode="message"):
             if v is None or v.get("judged", True) is False:  # nbgrader's own verdict, from the outputs
                 v = {"passed": not errors,
                      "message": f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""}
-            html_box = result_box(v["passed"], v["message"], kernel_passed=not errors)
+            html_box = result_box(v["passed"], v["message"], kernel_passed=None if gid in withheld else not errors)
             box = nbformat.v4.new_output("display_data", data={"text/html": html_box,
                                                                "text/plain": ("passed" if v["passed"] else
                                                                               "failed: " + v["message"])})
