@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regloss.course import cells as nbcells
 from regloss.grading.report.spreadsheet import Writer
 from regloss.grading.run import gradebook
 
@@ -72,12 +73,11 @@ def build_rows(results, db_url, assignment, infos=None):
 def points_per_function(tests) -> dict[str, tuple[float, float]]:
     """``{function: (points, max)}`` of a student's test cells (``test_<function>__<tag>``), in
     their order: the points add up to the autograded score."""
-    from regloss.grading.report.mistakes import function_of
-
     out: dict[str, tuple[float, float]] = {}
     for c in tests:
-        points, top = out.get(function_of(c.name), (0.0, 0.0))
-        out[function_of(c.name)] = (points + c.score, top + c.max_score)
+        function = nbcells.tested_function(c.name)
+        points, top = out.get(function, (0.0, 0.0))
+        out[function] = (points + c.score, top + c.max_score)
     return out
 
 

@@ -202,7 +202,8 @@ NOT_CELL_ERRORS = frozenset({"CellTimeoutError", "KeyboardInterrupt", "MemoryErr
 NBGRADER_TRUNCATION = "... Output truncated ..."
 _SYNTAX_LINE = re.compile(r"\(([^()]*), line (?P<line>\d+)\)\s*$")
 _TB_LINE = re.compile(r"line (?P<line>\d+)")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: A terminal colour code, as nbgrader's tracebacks hold them.
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _cell_error(where: str, ename: str, value: str, traceback=None) -> str:
@@ -210,7 +211,7 @@ def _cell_error(where: str, ename: str, value: str, traceback=None) -> str:
     value = " ".join(str(value).split())
     if ename in ("SyntaxError", "IndentationError", "TabError"):
         m = _SYNTAX_LINE.search(value)
-        line = m["line"] if m else next((t["line"] for t in (_TB_LINE.search(_ANSI.sub("", str(x)))
+        line = m["line"] if m else next((t["line"] for t in (_TB_LINE.search(ANSI.sub("", str(x)))
                                                              for x in traceback or []) if t), None)
         message = _SYNTAX_LINE.sub("", value).strip() or "invalid syntax"
         return f"{where}: {ename} on line {line}: {message}" if line else f"{where}: {ename}: {message}"

@@ -33,10 +33,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from regloss.course import cells as nbcells
+from regloss.grading.wire.problems import ANSI
 
 HIDDEN_NOTE = "# This test cell holds hidden tests: their code is not shown. Its result and message are below."
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def configure(cfg):
@@ -271,7 +271,7 @@ def render_math(markdown: str) -> str:
 
 
 def _library_frame(line):
-    text = _ANSI.sub("", line)
+    text = ANSI.sub("", line)
     return bool(re.search(r"File [^\n]*[/\\]regloss[/\\](checks|grading|teaching|course)[/\\]", text))
 
 

@@ -25,6 +25,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
+from traitlets.config import Configurable
 
 from regloss.grading.wire.problems import TOTAL_MARK, TRUNCATION_MARK
 
@@ -94,11 +95,16 @@ def _is_note(out: Any) -> bool:
     return out.get("output_type") == "stream" and TRUNCATION_MARK in out.get("text", "")
 
 
-class CappedExecute(Execute):
-    """nbgrader's ``Execute``, keeping at most :attr:`max_total_output` characters of output
-    as they arrive (see the module docstring)."""
+class TotalOutputCap(Configurable):
+    """The one setting of :class:`CappedExecute` and :class:`CappedOutputs` (configured once, as
+    ``TotalOutputCap.max_total_output``, for both)."""
 
     max_total_output = Integer(0, help="characters of output kept per notebook (0: no cap)").tag(config=True)
+
+
+class CappedExecute(Execute, TotalOutputCap):
+    """nbgrader's ``Execute``, keeping at most :attr:`max_total_output` characters of output
+    as they arrive (see the module docstring)."""
 
     def preprocess(self, nb, resources=None, km=None):
         self._used, self._noted = 0, set()
@@ -118,10 +124,8 @@ class CappedExecute(Execute):
         return None
 
 
-class CappedOutputs(NbGraderPreprocessor):
+class CappedOutputs(NbGraderPreprocessor, TotalOutputCap):
     """:func:`cap_notebook` on the executed notebook."""
-
-    max_total_output = Integer(0, help="characters of output kept per notebook (0: no cap)").tag(config=True)
 
     def preprocess(self, nb, resources):
         if self.max_total_output:
@@ -140,6 +144,5 @@ def configure(cfg: Any, total_chars: int) -> None:
     at = steps.index(Execute)
     steps[at:at + 1] = [CappedExecute, CappedOutputs]
     cfg.Autograde.autograde_preprocessors = steps
-    cfg.CappedExecute.max_total_output = total_chars
-    cfg.CappedOutputs.max_total_output = total_chars
+    cfg.TotalOutputCap.max_total_output = total_chars
     getattr(cfg, SandboxKernelManager.__name__).max_message_bytes = message_bytes(total_chars)

@@ -11,13 +11,13 @@ whole: the report reads the mistake's tag from it.
 
 from __future__ import annotations
 
-import re
 import textwrap
 from typing import Any
 
+from regloss.grading.wire.problems import ANSI
+
 #: The longest line of an error formgrader shows.
 WIDTH = 100
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def wrap_line(line: str, width: int = WIDTH) -> str:
@@ -25,15 +25,15 @@ def wrap_line(line: str, width: int = WIDTH) -> str:
     broken at spaces, continuation lines indented by four; words are never split."""
     out = []
     for part in line.split("\n"):
-        if len(_ANSI.sub("", part)) <= width:
+        if len(ANSI.sub("", part)) <= width:
             out.append(part)
             continue
         # nbgrader colours the start of a line ("\x1b[31mCheckFailed\x1b[39m: ..."): that prefix
         # is kept as it is and counted by its visible width; the rest is plain text
-        codes = list(_ANSI.finditer(part))
+        codes = list(ANSI.finditer(part))
         cut = codes[-1].end() if codes else 0
         prefix, rest = part[:cut], part[cut:]
-        lead = " " * len(_ANSI.sub("", prefix))
+        lead = " " * len(ANSI.sub("", prefix))
         wrapped = textwrap.fill(rest, width=width, initial_indent=lead, subsequent_indent="    ",
                                 break_long_words=False, break_on_hyphens=False)
         out.append(prefix + wrapped[len(lead):])
