@@ -48,7 +48,7 @@ def grade(assignment, submissions, out=None, db=None, settings: Settings | None 
     run = parent.grade_class(assignment, submissions, out=out, db=db, settings=settings, root=root)
     root = Path(root) if root else find_root()
     out = Path(out).resolve() if out else root / "grading" / "runs" / assignment
-    return write_report(assignment, run.results, run.loose, run.db_url, out, people_of_roster, lms)
+    return write_report(assignment, run.results, run.loose, run.db_url, out, people_of_roster, lms, run.refreshed)
 
 
 def _roster(roster):
@@ -118,9 +118,9 @@ def answers_of(out: Path, assignment: str, rows) -> dict[str, dict[str, str]]:
     return found
 
 
-def write_report(assignment, results, loose, db_url, out: Path, roster=None, lms_names=None):
+def write_report(assignment, results, loose, db_url, out: Path, roster=None, lms_names=None, refreshed=()):
     """Write every report file of a graded class under ``out`` (:func:`write_files`);
-    return the summary text."""
+    return the summary text (``refreshed``: the students whose feedback now carries their hand grades)."""
     from regloss.grading.report import tables as report
     from regloss.grading.run import gradebook, intake
 
@@ -130,6 +130,8 @@ def write_report(assignment, results, loose, db_url, out: Path, roster=None, lms
              report.summary_table(rows)]
     if any(r.manual_pending for r in rows):
         lines.append("(+: written answers still to be graded by hand in the gradebook)")
+    if refreshed:
+        lines.append(f"(feedback rendered again with the hand grades: {len(refreshed)} student(s))")
     if any(r.late for r in rows):
         lines.append("(late: " + ", ".join(r.student_id for r in rows if r.late) + ")")
     common = report.common_mistakes(rows)

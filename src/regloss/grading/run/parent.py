@@ -22,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -31,14 +31,21 @@ from regloss import course
 from regloss.course import CourseError
 from regloss.course import cells as nbcells
 from regloss.grading.processes import Processes
-from regloss.grading.run import gradebook, intake, memory_floor
+from regloss.grading.run import gradebook, hand_feedback, intake, memory_floor
 from regloss.grading.run import pool as distributed
 from regloss.grading.run.state import RunState
 from regloss.grading.sandboxed import isolation as sandbox
 from regloss.grading.sandboxed.environment import student_env
 from regloss.grading.settings import Settings
 from regloss.grading.wire import problems as P
-from regloss.grading.wire.jobs import InstructorBundle, StudentJob, StudentResult, read_tree, write_tree
+from regloss.grading.wire.jobs import (
+    FEEDBACK_SOURCE,
+    InstructorBundle,
+    StudentJob,
+    StudentResult,
+    read_tree,
+    write_tree,
+)
 
 KEEP_WORKSPACES = "REGLOSS_KEEP_WORKSPACES"  # set: keep every scratch folder, for debugging
 
@@ -57,12 +64,16 @@ class ClassRun:
         The main gradebook's URL.
     isolation : Isolation
         The isolation that was in force.
+    refreshed : list of str
+        The students whose feedback was rendered again with the scores and comments of hand
+        grading (:mod:`regloss.grading.run.hand_feedback`).
     """
 
     results: list[StudentResult]
     loose: list[str]
     db_url: str
     isolation: sandbox.Isolation
+    refreshed: list[str] = field(default_factory=list)
 
 
 def make_bundle(ia: gradebook.InstructorArea, root: Path, hide) -> InstructorBundle:
@@ -106,7 +117,7 @@ def finish(res: StudentResult, main: gradebook.MainGradebook, assignment, out: P
             res.problems.append(P.Problem(P.Kind.NOT_GRADED, "nbgrader recorded no grades; scored 0"))
             res.graded = False
     main.merge(assignment, [(sid, grades)])
-    for kind in ("autograded", "feedback"):
+    for kind in ("autograded", "feedback", FEEDBACK_SOURCE):
         dest = out / kind / sid / assignment
         if dest.exists():
             shutil.rmtree(dest)
@@ -286,4 +297,5 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         log(f"judge: {len(unjudged)} test cell(s) of {assignment} cannot be checked outside the kernel "
             f"({', '.join(unjudged)}): they pass the student's function something that cannot cross, such as "
             "a lambda of the test's own; their scores come from the student's kernel and can be forged")
-    return ClassRun(ordered, loose, db_url, iso)
+    refreshed = hand_feedback.refresh(out, assignment, db_url, [r.student_id for r in ordered if r.graded], log)
+    return ClassRun(ordered, loose, db_url, iso, refreshed)

@@ -27,6 +27,11 @@ from regloss.grading.wire.problems import Problem
 def _b64(files):
     return {k: base64.b64encode(v).decode("ascii") for k, v in files.items()}
 
+#: The folder (beside ``autograded`` and ``feedback``) of the notebook a student's feedback page was
+#: rendered from: hidden tests' source removed, the judge's result boxes in. The parent renders the page
+#: again from it when written answers have been graded by hand (:mod:`regloss.grading.run.hand_feedback`).
+FEEDBACK_SOURCE = "feedback-source"
+
 
 def _unb64(files):
     return {k: base64.b64decode(v) for k, v in files.items()}

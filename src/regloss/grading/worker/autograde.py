@@ -131,6 +131,7 @@ def run(req: AutogradeRequest) -> AutogradeReport:
     from traitlets.config.loader import PyFileConfigLoader
 
     from regloss.course.nbgrader_tool import sqlite_url
+    from regloss.grading.wire.jobs import FEEDBACK_SOURCE
     from regloss.grading.worker import feedback, hidden_tests, output_cap
     from regloss.grading.worker.inert import make_inert
     from regloss.grading.worker.kernel_manager import SandboxKernelManager
@@ -186,6 +187,9 @@ def run(req: AutogradeRequest) -> AutogradeReport:
         for html in sorted(fdir.glob("*.html")):
             feedback.finish_html(html)
         out.feedback = bool(fb.get("success"))
+        if out.feedback:  # what the page was rendered from, for the page with the hand grades later
+            shutil.copytree(adir, course / "grading" / FEEDBACK_SOURCE / req.student_id / req.assignment,
+                            dirs_exist_ok=True)
     finally:
         shutil.rmtree(adir)
         shutil.copytree(kept, adir)

@@ -39,7 +39,7 @@ from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
 from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
 from regloss.grading.sandboxed.walls import student_uid
 from regloss.grading.wire import problems as P
-from regloss.grading.wire.jobs import CellVerdict, StudentJob, StudentResult, read_tree, write_tree
+from regloss.grading.wire.jobs import FEEDBACK_SOURCE, CellVerdict, StudentJob, StudentResult, read_tree, write_tree
 from regloss.grading.worker.memory_watch import MemoryWatch
 
 #: The kernel's notes, in its runtime folder.
@@ -70,6 +70,10 @@ class Workspace:
         self.submitted = self.course / "grading" / "submitted" / job.student_id / job.bundle.assignment
         self.autograded = self.course / "grading" / "autograded" / job.student_id / job.bundle.assignment
         self.feedback = self.course / "grading" / "feedback" / job.student_id / job.bundle.assignment
+        # the notebook the feedback page was rendered from (no hidden source): the parent renders
+        # the page again from it once written answers are graded by hand
+        self.feedback_source = (self.course / "grading" / FEEDBACK_SOURCE / job.student_id
+                                / job.bundle.assignment)
         self.runtime = self.course / "runtime"
         self.db = self.root / "private" / "gradebook.db"
         self.judge = self.root / "judge"
@@ -90,7 +94,7 @@ class Workspace:
 
     def reset(self):
         self.db.write_bytes(self.job.bundle.template_db)
-        for d in (self.autograded, self.feedback):
+        for d in (self.autograded, self.feedback, self.feedback_source):
             shutil.rmtree(d, ignore_errors=True)
         (self.runtime / CELL_LOG).unlink(missing_ok=True)
         (self.runtime / ACCESS_LOG).unlink(missing_ok=True)
@@ -228,7 +232,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
     share = ws.root / "share"
     write_kernelspec(share, iso, s.memory_mb, s.max_output)
     spec = SandboxSpec(hide=[*b.hide, str(scratch), *TEMP_DIRS, str(ws.course / "grading" / "submitted"),
-                             str(ws.course / "grading" / "feedback")],
+                             str(ws.course / "grading" / "feedback"), str(ws.course / "grading" / FEEDBACK_SOURCE)],
                        keep=[str(ws.course)], filesystem=iso.filesystem,
                        cell_log=str(ws.runtime / CELL_LOG), access_log=str(ws.runtime / ACCESS_LOG),
                        uid=student_uid(job.index))
@@ -315,7 +319,8 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
                 _kernel_stands(verdicts, report.kernel_passed, nbs)
             res.gradebook = ws.db.read_bytes()
             res.outputs = {**{f"autograded/{k}": v for k, v in read_tree(ws.autograded).items()},
-                           **{f"feedback/{k}": v for k, v in read_tree(ws.feedback).items()}}
+                           **{f"feedback/{k}": v for k, v in read_tree(ws.feedback).items()},
+                           **{f"{FEEDBACK_SOURCE}/{k}": v for k, v in read_tree(ws.feedback_source).items()}}
         log = ws.runtime / ACCESS_LOG
         if log.is_file():
             res.problems.extend(P.outside_access(log.read_text(errors="replace").splitlines()))
