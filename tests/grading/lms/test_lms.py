@@ -12,6 +12,7 @@ import pytest
 
 from regloss.grading import lms
 from regloss.grading.lms import Entry, canvas, moodle
+from regloss.grading.lms.roster import Person
 from regloss.grading.report.tables import Row
 from regloss.grading.run import intake
 
@@ -115,3 +116,41 @@ def test_a_moodle_file_named_after_another_student_stays_its_uploaders():
     got = moodle.parse("Eve Mallory_3001_assignsubmission_file_x_2001_assignsubmission_file_01_l1_mse.ipynb")
     assert got is not None and got.student_id == "3001" and got.name == "Eve Mallory"
     assert got.original == "x_2001_assignsubmission_file_01_l1_mse.ipynb"
+
+
+def _moodle_import(path: str, participants: set[int]):
+    """Moodle's ``assignfeedback_file_zip_importer::is_valid_filename_for_import``, line for line:
+    ``(participant id, plugin type, plugin name, file name)`` of a zip entry, or None."""
+    parts = path.split("/")
+    while parts:
+        info = parts.pop(0).split("_", 4)  # PHP's explode('_', $part, 5)
+        if len(info) < 4 or not info[1].isdigit() or int(info[1]) not in participants:
+            continue
+        parts.insert(0, info[4] if len(info) == 5 else "")
+        return int(info[1]), info[2], info[3], "/".join(parts)
+    return None
+
+
+@pytest.mark.parametrize("name", ["Jane Doe", "Jane_Doe", "O'Brien / Mary", "", "李 小龙"])
+def test_moodle_feedback_zip_names_are_read_by_moodles_importer(tmp_path, name):
+    page = tmp_path / "feedback" / "201" / "01_l1_mse" / "01_l1_mse.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<p>feedback</p>")
+    row = Row("201", 3.0, 4.0, 3.0, 4.0, 0.0, "", "feedback/201/01_l1_mse/01_l1_mse.html")
+    other = Row("alice", 1.0, 4.0, 1.0, 4.0, 0.0, "", "")  # not a participant id: not in the zip
+    zpath = tmp_path / "moodle-feedback.zip"
+    people = {"201": Person("201", name)}
+    assert moodle.write_feedback_zip([row, other], people, "01_l1_mse", tmp_path, zpath) == 1
+    import zipfile
+
+    (entry,) = zipfile.ZipFile(zpath).namelist()
+    assert _moodle_import(entry, {201}) == (201, "assignfeedback", "file", "/01_l1_mse-feedback.html")
+    assert _moodle_import(entry, {202}) is None  # another participant's upload is not theirs
+
+
+def test_no_feedback_zip_without_a_participant(tmp_path):
+    zpath = tmp_path / "moodle-feedback.zip"
+    zpath.write_text("old")
+    row = Row("alice", 1.0, 4.0, 1.0, 4.0, 0.0, "", "")
+    assert moodle.write_feedback_zip([row], {}, "01_l1_mse", tmp_path, zpath) == 0
+    assert not zpath.exists()

@@ -69,6 +69,12 @@ def test_moodle_zip_in_moodle_worksheet_out(tmp_path):
     assert [(m["mistake"], m["function"], m["student_ids"]) for m in mistakes][0] == ("sum-for-mean", "l1_loss", "202")
     assert "sum-for-mean" in p.stdout.split("misconceptions")[1]
     assert not (out / "canvas.csv").exists()  # a Moodle class gets Moodle's file only
+    with zipfile.ZipFile(out / "moodle-feedback.zip") as zf:  # the feedback, as Moodle uploads many at once
+        pages = {n: zf.read(n).decode() for n in zf.namelist()}
+    assert sorted(pages) == [f"Bob Roe_202_assignfeedback_file/{A}-feedback.html",
+                             f"Jane Doe_201_assignfeedback_file/{A}-feedback.html"]
+    assert pages[f"Bob Roe_202_assignfeedback_file/{A}-feedback.html"] == (out / grades["202"]["feedback"]).read_text()
+    assert "moodle-feedback.zip" in p.stdout
     p = _regloss("grade", A, str(tmp_path / "moodle.zip"), "--out", str(out), "--no-progress", "--lms", "canvas,moodle")
     assert p.returncode == 0, p.stdout + p.stderr
     canvas = list(csv.reader(open(out / "canvas.csv", newline="")))  # ...and Canvas's on request

@@ -52,6 +52,9 @@ class Entry:
 
 #: ``write(rows, people_by_id, assignment, path)``: the system's gradebook import.
 Writer = Callable[[Sequence[Any], dict, str, Path], None]
+#: ``write(rows, people_by_id, assignment, out, path)``: the feedback pages under ``out`` as the system
+#: uploads many at once; returns how many pages it holds.
+FeedbackWriter = Callable[[Sequence[Any], dict, str, Path, Path], int]
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ class LMS:
     gradebook : str
         The file the report writes for the system's gradebook import.
     write : Writer
+    feedback : str
+        The file the report writes for the system's upload of every student's feedback page at
+        once ("": the system has none).
+    write_feedback : FeedbackWriter or None
     """
 
     name: str
@@ -82,6 +89,8 @@ class LMS:
     every_entry: bool
     gradebook: str
     write: Writer
+    feedback: str = ""
+    write_feedback: FeedbackWriter | None = None
 
 
 def _registry() -> tuple[LMS, ...]:
@@ -116,15 +125,24 @@ def systems_for(layout: str, requested: Sequence[str] | None = None) -> tuple[LM
 
 def write_gradebooks(rows: Sequence[Any], people_by_id: dict, assignment: str, out: Path,
                      systems: Sequence[LMS] = ()) -> list[Path]:
-    """Write the gradebook import of each of ``systems`` (default: every system) under ``out``,
-    and remove another system's file an earlier run left there; returns the files written."""
+    """Write the gradebook import of each of ``systems`` (default: every system) under ``out``, and
+    its feedback upload where it has one, and remove another system's files an earlier run left
+    there; returns the files written."""
     systems = tuple(systems) or LMSES
     written = []
     for system in LMSES:
         path = out / system.gradebook
+        feedback = out / system.feedback if system.feedback else None
         if system in systems:
             system.write(rows, people_by_id, assignment, path)
             written.append(path)
+            if feedback is not None and system.write_feedback is not None:
+                if system.write_feedback(rows, people_by_id, assignment, out, feedback):
+                    written.append(feedback)
+                else:
+                    feedback.unlink(missing_ok=True)
         else:
             path.unlink(missing_ok=True)
+            if feedback is not None:
+                feedback.unlink(missing_ok=True)
     return written

@@ -87,8 +87,42 @@ def write_moodle(rows, people_by_id: dict, path: Path, when=None):
                         f"{r.score:.2f}", f"{r.max_score:.2f}", "Yes", "", stamp, comment])
 
 
+def feedback_folder(participant_id: str, name: str) -> str:
+    """The folder of one student's feedback files in Moodle's "Upload multiple feedback files in a
+    zip": ``<Full Name>_<participantid>_assignfeedback_file`` (the names Moodle's own download gives
+    since 4.1; its importer, ``assignfeedback_file_zip_importer``, splits a path part on ``_`` and
+    reads the participant id second and the plugin third and fourth, so the name loses its ``_``)."""
+    shown = re.sub(r"[_/\\]+", " ", name).strip() or f"Participant {participant_id}"
+    return f"{shown}_{participant_id}_assignfeedback_file"
+
+
+def write_feedback_zip(rows, people_by_id: dict, assignment: str, out: Path, path: Path) -> int:
+    """Write ``moodle-feedback.zip``: each student's feedback page in their folder of Moodle's
+    feedback upload (:func:`feedback_folder`), for the students whose id is a Moodle participant id;
+    returns how many pages it holds (0: no file is written)."""
+    import zipfile
+
+    pages = []
+    for r in rows:
+        page = Path(out) / r.feedback if r.feedback else None
+        if page is None or not page.is_file() or not r.student_id.isdigit():
+            continue
+        p = people_by_id.get(r.student_id) or Person(r.student_id)
+        pages.append((f"{feedback_folder(r.student_id, p.name)}/{assignment}-feedback.html", page))
+    if not pages:
+        path.unlink(missing_ok=True)
+        return 0
+    tmp = path.with_suffix(".zip.part")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        for arcname, page in pages:
+            z.write(page, arcname)
+    tmp.replace(path)
+    return len(pages)
+
+
 LMS_RECORD = LMS(
     name="moodle",
     layout="Moodle's Download all submissions: folders <Full Name>_<participantid>_assignsubmission_file_/<file>",
     parse=parse, every_entry=True, gradebook="moodle.csv",
-    write=lambda rows, who, assignment, path: write_moodle(rows, who, path))
+    write=lambda rows, who, assignment, path: write_moodle(rows, who, path),
+    feedback="moodle-feedback.zip", write_feedback=write_feedback_zip)
