@@ -28,7 +28,7 @@ def _grade(args):
     from regloss.grading.run.command import grade
 
     return grade(args.assignment, args.submissions, out=args.out, db=args.db, settings=settings.from_arguments(args),
-                 roster=args.roster, lms=[n for n in (args.lms or "").split(",") if n] or None)
+                 roster=args.roster, lms=[n for n in (args.lms or "").split(",") if n] or None, course=args.course)
 
 
 def _demo(args):
@@ -73,7 +73,10 @@ def build_parser():
                                        "or Moodle's 'Download all submissions' (a folder or the zip)")
     settings.add_arguments(g)
     g.add_argument("--out", help="output folder (default: grading/runs/<assignment>)")
-    g.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite under --out), e.g. postgresql://...")
+    g.add_argument("--db", help="gradebook SQLAlchemy URL (default: the course's, COURSE/gradebook.db; without a "
+                                "course, sqlite under --out), e.g. postgresql://...")
+    g.add_argument("--course", help="the course folder this run joins: one gradebook and one formgrader for every "
+                                    "assignment (default: grading/course when --out is not given)")
     g.add_argument("--roster", help="CSV of the class (student id, name, section, SIS ids, email; a Canvas "
                                     "gradebook export or a Moodle grading worksheet will do) "
                                     "for canvas.csv and moodle.csv")

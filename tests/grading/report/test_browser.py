@@ -343,16 +343,25 @@ def test_instructor_formgrader_on_the_run_then_export(tmp_path, browser, shots, 
         assert page.get_by_text("Doe, Jane", exact=True).count() >= 1  # the roster's names
         page.screenshot(path=str(shots / "instructor-1-formgrader-students.png"))
 
-        # the rubric: the source notebook, opened beside formgrader in the same JupyterLab
-        _open_notebook(page, base, token, f"instructor/solutions/{A}/{NB}")
-        rubric = page.locator(".jp-Cell").filter(has_text="Rubric (3 points)").first
-        rubric.scroll_into_view_if_needed()
-        assert rubric.is_visible()
-        page.screenshot(path=str(shots / "instructor-2-rubric-in-source.png"))
+        # formgrader counts the submissions
+        page.goto(f"{base}/formgrader/manage_assignments?token={token}")
+        page.locator("tr").filter(has_text=A).first.wait_for()
+        count = page.evaluate("""(a) => {
+            const heads = [...document.querySelectorAll('thead th')].map(th => th.innerText.trim());
+            const col = heads.findIndex(h => h.includes('Submissions'));
+            const row = [...document.querySelectorAll('tbody tr')].find(r => r.innerText.includes(a));
+            return col < 0 || !row ? null : row.querySelectorAll('td')[col].innerText.trim();
+        }""", A)
+        assert count == "2", count
+        page.screenshot(path=str(shots / "instructor-2-formgrader-assignments.png"))
 
+        # the written answer, with its model answer and rubric right below it (the grader's eyes only)
         page.goto(f"{base}/formgrader/submissions/{nb_id}/?token={token}")
         cell = page.locator(".nbgrader_cell").filter(has_text="MSE squares the error").first
         cell.wait_for()
+        rubric = page.get_by_text("For the grader: model answer and rubric").first
+        rubric.scroll_into_view_if_needed()
+        assert rubric.is_visible() and page.get_by_text("Rubric (3 points)").count() >= 1
         score = cell.locator("input.score")
         score.fill(str(max_written - 1))
         score.press("Tab")

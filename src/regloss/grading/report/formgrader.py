@@ -19,10 +19,18 @@ from pathlib import Path
 FORMGRADER_CONFIG = "nbgrader_config.py"
 
 
-def formgrader_config_text(db_url: str, course_id: str = "regloss") -> str:
-    """The ``nbgrader_config.py`` of a grading run's folder (see the module docstring)."""
-    return f'''# nbgrader configuration of this grading run, written by `regloss grade`.
-# Formgrader on this run's class:   cd <this folder> && jupyter lab   (Nbgrader -> Formgrader)
+#: nbgrader's own feedback (formgrader's "Generate Feedback", ``nbgrader generate_feedback``) as a
+#: student may read it: :class:`regloss.grading.report.rubric.StudentView` first.
+FEEDBACK_PREPROCESSORS = ["regloss.grading.report.rubric.StudentView", "nbgrader.preprocessors.GetGrades",
+                          "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+
+
+def formgrader_config_text(db_url: str, course_id: str = "regloss", source: str = "instructor/solutions",
+                           release: str = "instructor/notebooks", what: str = "grading run") -> str:
+    """The ``nbgrader_config.py`` of a grading run's folder, or of the course folder (``source`` and
+    ``release`` relative to it; see the module docstring)."""
+    return f'''# nbgrader configuration of this {what}, written by `regloss grade`.
+# Formgrader on it:   cd <this folder> && jupyter lab   (Nbgrader -> Formgrader)
 # Plain nbgrader on it works here too, e.g.:   nbgrader export --to nbgrader-export.csv
 import os
 
@@ -31,8 +39,8 @@ c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this 
 _here = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.root = _here
 c.CourseDirectory.course_id = {course_id!r}
-c.CourseDirectory.source_directory = os.path.join("instructor", "solutions")
-c.CourseDirectory.release_directory = os.path.join("instructor", "notebooks")
+c.CourseDirectory.source_directory = {source!r}
+c.CourseDirectory.release_directory = {release!r}
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
@@ -42,16 +50,20 @@ c.ExportPlugin.to = "nbgrader-export.csv"
 c.Execute.kernel_name = "python3"
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# nbgrader's own feedback shows no hidden test's source and no grader's note
+c.GenerateFeedback.preprocessors = {FEEDBACK_PREPROCESSORS!r}
 '''
 
 
-def write_formgrader_config(out: Path, db_url: str) -> Path:
-    """Write ``out/nbgrader_config.py`` for formgrader on this run; returns its path.
+def write_formgrader_config(out: Path, db_url: str, source: str | None = None, release: str | None = None) -> Path:
+    """Write ``out/nbgrader_config.py`` for formgrader on this run (or, with ``source`` and
+    ``release``, on the course); returns its path.
     It holds the gradebook's URL: when that has a password, only its owner may read it."""
     from regloss.grading.run.gradebook import shown_url
 
     path = Path(out) / FORMGRADER_CONFIG
-    text = formgrader_config_text(db_url)
+    text = (formgrader_config_text(db_url, source=source, release=release, what="course")
+            if source and release else formgrader_config_text(db_url))
     if shown_url(db_url) != db_url:  # a password in the URL: for the instructor's eyes only
         path.unlink(missing_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

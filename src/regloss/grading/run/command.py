@@ -22,14 +22,16 @@ def _terminate(signum, frame):
 
 
 def grade(assignment, submissions, out=None, db=None, settings: Settings | None = None, root=None, roster=None,
-          lms=None):
+          lms=None, course=None):
     """Grade a class, write ``grades.csv``, the LMS gradebook (``canvas.csv`` for a Canvas
     export, ``moodle.csv`` for a Moodle one, both for a folder per student, or those named in
     ``lms``), the misconceptions (``mistakes.csv``, ``mistakes.png``), ``scores.png`` and the
     feedback under ``out``, and return the summary to print.
 
     ``roster`` (a CSV, see :func:`regloss.grading.lms.roster.read_roster`) fills names,
-    sections and SIS ids in the LMS gradebooks.
+    sections and SIS ids in the LMS gradebooks. ``course`` (default: ``grading/course`` when
+    ``out`` is the default) is the course folder the run joins (:mod:`regloss.grading.report.course`):
+    its gradebook is the run's unless ``db`` says otherwise.
     """
     from regloss.grading.run import parent
 
@@ -45,10 +47,42 @@ def grade(assignment, submissions, out=None, db=None, settings: Settings | None 
 
         systems.systems_for("", lms)  # an unknown name is refused before anything is graded
     people_of_roster = _roster(roster)
-    run = parent.grade_class(assignment, submissions, out=out, db=db, settings=settings, root=root)
     root = Path(root) if root else find_root()
+    course_dir = course_folder(root, out, course)
+    if course_dir is not None and db is None:
+        db = course_gradebook(course_dir)
+    run = parent.grade_class(assignment, submissions, out=out, db=db, settings=settings, root=root)
     out = Path(out).resolve() if out else root / "grading" / "runs" / assignment
-    return write_report(assignment, run.results, run.loose, run.db_url, out, people_of_roster, lms, run.refreshed)
+    text = write_report(assignment, run.results, run.loose, run.db_url, out, people_of_roster, lms, run.refreshed)
+    if course_dir is not None:
+        text += "\n" + join_course(course_dir, out, assignment, run)
+    return text
+
+
+def course_folder(root: Path, out, course) -> Path | None:
+    """The course folder a run joins: ``course``, else ``grading/course`` for a run in its default
+    folder, else none."""
+    from regloss.grading.report.course import default_course
+
+    if course:
+        return Path(course).resolve()
+    return None if out else default_course(root)
+
+
+def course_gradebook(course_dir: Path) -> str:
+    from regloss.grading.report.course import GRADEBOOK
+    from regloss.grading.run.gradebook import sqlite_url
+
+    course_dir.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(course_dir / GRADEBOOK)
+
+
+def join_course(course_dir: Path, out: Path, assignment: str, run) -> str:
+    """Link the run into the course (:func:`regloss.grading.report.course.link_run`); the line to print."""
+    from regloss.grading.report.course import link_run
+
+    link_run(course_dir, out, assignment, run.db_url, [r.student_id for r in run.results])
+    return f"Formgrader on the whole course (every assignment): cd {course_dir} && jupyter lab"
 
 
 def _roster(roster):
@@ -185,8 +219,10 @@ def demo(out=None, settings: Settings | None = None, root=None, assignments=None
     for a in wanted:
         try:
             subs = sample.write_sample_class(root, a, entries, out / "sample_class" / a)
-            run = parent.grade_class(a, subs, out=out / a, db=None, settings=settings, root=root)
+            run = parent.grade_class(a, subs, out=out / a, db=course_gradebook(out / "course"), settings=settings,
+                                     root=root)
             reports.append((write_files(a, run.results, run.loose, run.db_url, out / a), run.db_url))
+            join_course(out / "course", out / a, a, run)
         except CourseError as exc:
             failed.append((a, str(exc).strip().splitlines()[0][:200]))
     return demo_summary(reports, failed, out)
@@ -225,4 +261,5 @@ def demo_summary(reports, failed, out: Path) -> str:
     lines.append(f"\n{sum(len(rep.rows) for rep, _ in reports)} submissions of {len(reports)} assignments graded. "
                  f"Written to {out}/<assignment>/: grades.csv, canvas.csv, moodle.csv, mistakes.csv, mistakes.png, "
                  f"scores.png, feedback/")
+    lines.append(f"One gradebook and formgrader for the whole course: cd {out / 'course'} && jupyter lab")
     return "\n".join(lines)

@@ -103,9 +103,10 @@ def write_plain_feedback(folder: Path, assignment, student_id, problems):
     )
 
 
-def finish(res: StudentResult, main: gradebook.MainGradebook, assignment, out: Path):
+def finish(res: StudentResult, main: gradebook.MainGradebook, assignment, out: Path, rubrics=None):
     """Merge one graded student into the main gradebook (one transaction on the run's
-    open connection) and keep their files (serial)."""
+    open connection) and keep their files (serial); ``rubrics`` (``{notebook: {grade id: text}}``)
+    go beside the written answers of the instructor's copy (:mod:`regloss.grading.report.rubric`)."""
     sid = res.student_id
     grades = None
     if res.graded and res.gradebook:
@@ -124,12 +125,37 @@ def finish(res: StudentResult, main: gradebook.MainGradebook, assignment, out: P
         if res.graded:
             files = {k[len(kind) + 1:]: v for k, v in res.outputs.items() if k.startswith(kind + "/")}
             write_tree(files, dest)
+            if kind == "autograded" and rubrics:
+                from regloss.grading.report import rubric
+                from regloss.grading.worker.feedback import render_math
+
+                rubric.annotate_files(dest, rubrics, render_math)
     fb = out / "feedback" / sid / assignment
     if not res.graded:
         write_plain_feedback(fb, assignment, sid, res.problems)
     htmls = sorted(fb.glob("*.html"))
     res.feedback = str(htmls[0].relative_to(out)) if htmls else ""
     res.gradebook, res.outputs = b"", {}
+
+
+SUBMITTED_DIGEST = ".regloss-digest"
+
+
+def keep_submitted(out: Path, assignment: str, subs) -> None:
+    """``out/submitted/<student>/<assignment>``: each gradable submission as it was graded, in
+    nbgrader's layout (formgrader counts a course's submissions there); re-copied only when the
+    submission changed, removed when the student has no gradable submission any more."""
+    for sub in subs:
+        dest = out / "submitted" / sub.student_id / assignment
+        stamp = dest / SUBMITTED_DIGEST
+        if not sub.gradable:
+            shutil.rmtree(dest, ignore_errors=True)
+            continue
+        if stamp.is_file() and stamp.read_text() == sub.digest:
+            continue
+        shutil.rmtree(dest, ignore_errors=True)
+        intake.place(sub, dest)
+        stamp.write_text(sub.digest)
 
 
 def not_graded(job: StudentJob, exc: BaseException) -> StudentResult:
@@ -208,6 +234,9 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
     if not subs:
         raise CourseError(f"no student folders in {subs_path} (expected one sub-folder per student)")
 
+    from regloss.grading.report.rubric import rubrics_of
+
+    rubrics = {n: rubrics_of(nbformat.read(str(ia.source / n), as_version=4)) for n in expected}
     state = RunState(out)
     settings_key = s.grading_key(ia.source_digest)
     results, todo = {}, []
@@ -250,7 +279,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
                 said = any(p.rstrip().endswith("scored 0") for p in sub.problems)  # wording only
                 res = StudentResult(sub.student_id, [*(P.Problem(P.Kind.INTAKE, p) for p in sub.problems), *(
                     [] if said else [P.Problem(P.Kind.SCORED_ZERO, "scored 0")])], digest=sub.digest, key=key)
-                finish(res, main, assignment, out)
+                finish(res, main, assignment, out, rubrics)
                 record(res)
             else:
                 gradable.append((i, sub, key))
@@ -271,7 +300,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
                 for j, res in finished:
                     if isinstance(res, BaseException):  # one student must not stop the class
                         res = not_graded(j, res)
-                    finish(res, main, assignment, out)
+                    finish(res, main, assignment, out, rubrics)
                     record(res)
                     bar.update(1)
             finally:  # stopped early (Ctrl-C, SIGTERM): local workers killed, cluster tasks cancelled
@@ -297,5 +326,6 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
         log(f"judge: {len(unjudged)} test cell(s) of {assignment} cannot be checked outside the kernel "
             f"({', '.join(unjudged)}): they pass the student's function something that cannot cross, such as "
             "a lambda of the test's own; their scores come from the student's kernel and can be forged")
+    keep_submitted(out, assignment, subs)
     refreshed = hand_feedback.refresh(out, assignment, db_url, [r.student_id for r in ordered if r.graded], log)
     return ClassRun(ordered, loose, db_url, iso, refreshed)
