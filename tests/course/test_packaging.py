@@ -10,16 +10,56 @@ def _name(req):
     return re.split(r"[<>=!~ \[;]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def test_environment_yml_names_the_same_packages_as_pyproject():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_name(r) for r in project["dependencies"]}
-    for extra in project["optional-dependencies"].values():
-        wanted |= {_name(r) for r in extra}
+def _environment_packages():
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = lines.index("  - pip:")
-    listed = {_name(ln.strip()[2:]) for ln in lines[start + 1:]
-              if ln.strip().startswith("- ") and not ln.strip().startswith("- -e")}
-    assert listed == wanted
+    return {_name(ln.strip()[2:]) for ln in lines[start + 1:]
+            if ln.strip().startswith("- ") and not ln.strip().startswith("- -")}
+
+
+def test_environment_yml_is_the_students_environment():
+    """environment.yml names the base dependencies (what the release notebooks need), not the
+    developers' tools."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert _environment_packages() == {_name(r) for r in project["dependencies"]}
+    dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
+    assert not dev & _environment_packages()
+
+
+def test_base_dependencies_cover_every_release_notebook_import():
+    """Every module a release notebook (or a file it ships) imports is the standard library's,
+    regloss's, the assignment's own, or a base dependency's: a student's `pip install regloss` runs
+    every notebook."""
+    import ast
+    import importlib.metadata as md
+    import sys
+
+    import nbformat
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = {_name(r) for r in project["dependencies"]}
+    providers = md.packages_distributions()
+    missing = set()
+    for folder in sorted((ROOT / "notebooks").iterdir()):
+        own = {p.stem for p in folder.glob("*.py")}
+        sources = [p.read_text() for p in folder.glob("*.py")]
+        for nbpath in folder.glob("*.ipynb"):
+            nb = nbformat.read(str(nbpath), as_version=4)
+            sources += ["\n".join(ln for ln in c.source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+                        for c in nb.cells if c.cell_type == "code"]
+        for text in sources:
+            for node in ast.walk(ast.parse(text)):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                         else [])
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in sys.stdlib_module_names or top in own or top == "regloss":
+                        continue
+                    dists = {_name(d) for d in providers.get(top, [top])}
+                    if not dists & base:
+                        missing.add(f"{folder.name}: {top} ({', '.join(sorted(dists))})")
+    assert not missing, sorted(missing)
 
 
 def test_torch_is_pinned_to_the_cpu_build_everywhere():
