@@ -40,7 +40,8 @@ def _demo(args):
 def _bundle(args):
     from regloss.course.bundle import bundle
 
-    return "\n".join(f"wrote {p}" for p in bundle(args.assignments or None, out=args.out))
+    return "\n".join(f"wrote {p}" for p in bundle(args.assignments or None, out=args.out, due=args.due_dates,
+                                                     early=args.early))
 
 
 def _student_setup(args):
@@ -88,6 +89,11 @@ def build_parser():
                                       "it ships and a README (install, open, check, submit)")
     b.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     b.add_argument("--out", default="bundles", help="where the zips go (default: bundles/)")
+    b.add_argument("--due-dates", metavar="FILE", help="CSV assignment,due (ISO 8601): an assignment that ships "
+                                                       "earlier answers is bundled once they are due (default: "
+                                                       "grading/due_dates.csv)")
+    b.add_argument("--early", action="store_true", help="bundle even before the assignments whose answers it ships "
+                                                       "are due (for graders, not students)")
     b.set_defaults(func=_bundle)
     d = sub.add_parser("demo", help="grade a sample class for every assignment, made from the tests' catalogue "
                                     "of right and wrong answers, end to end, with one summary")

@@ -7,7 +7,7 @@ none is named), holding one folder ``<a>/``:
   (answer cells emptied, hidden tests removed, no outputs);
 * the answer files the assignment ships beside it (earlier assignments' answers its cells
   import, generated from their one source by :mod:`regloss.course.shipped`) and any other file
-  of the release folder;
+  of the release folder, once those earlier assignments are due (:mod:`regloss.course.schedule`);
 * ``README.md``: how to install, open, check and submit (:func:`student_readme`).
 
 Nothing else of the repository goes in: not ``solutions/``, not the tests' catalogue, not a
@@ -79,12 +79,26 @@ def release_files(assignment: str, root: Path) -> list[Path]:
                   and not any(part in _SKIP for part in p.relative_to(folder).parts))
 
 
-def bundle(assignment_ids=None, out: str | Path = "bundles", root=None) -> list[Path]:
-    """Write ``out/<a>.zip`` for each assignment (see the module docstring); returns the zips."""
+def bundle(assignment_ids=None, out: str | Path = "bundles", root=None, due=None, early=False,
+           now=None) -> list[Path]:
+    """Write ``out/<a>.zip`` for each assignment (see the module docstring); returns the zips.
+
+    An assignment that ships earlier assignments' answers is bundled only once those are due
+    (:mod:`regloss.course.schedule`): ``due`` is ``{assignment: datetime}`` or a due-dates CSV
+    (default: the course's ``grading/due_dates.csv``, where it exists); ``early`` bundles anyway.
+    """
+    from regloss.course import schedule
+
     root = Path(root) if root else find_root()
     ids = list(assignment_ids) if assignment_ids else assignments(root)
     for a in ids:
         check_assignment(a, root)
+    where = str(due) if isinstance(due, str | Path) else str(schedule.SCHEDULE)
+    if isinstance(due, str | Path) or due is None and (root / schedule.SCHEDULE).is_file():
+        due = schedule.read_schedule(Path(due) if due is not None else root / schedule.SCHEDULE)
+    if not early:
+        for a in ids:
+            schedule.check_release(a, due, now, where)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -42,9 +42,10 @@ class FromSolutions:
 
 @dataclass(frozen=True)
 class FromCourseModule:
-    """The whole module ``answers/<path>`` of the course root."""
+    """The whole module ``answers/<path>`` of the course root, which answers ``answers_of``."""
 
     path: str
+    answers_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ SHIPPED: dict[str, dict[str, ShippedFile]] = {
     "06_choosing_a_loss": {
         "fits.py": ShippedFile(
             "",  # the module's own docstring
-            (FromCourseModule("fits.py"),),
+            (FromCourseModule("fits.py", answers_of=("05_robust_line_fit",)),),
         ),
     },
     "07_beyond_huber": {
@@ -281,4 +282,15 @@ def write(assignment, root=None):
         path = root / "solutions" / assignment / name
         path.write_text(render(assignment, name, root))
         out.append(path)
+    return out
+
+
+def answers_shipped_by(assignment: str) -> dict[str, tuple[str, ...]]:
+    """``{file name: the assignments whose answers it holds}`` of the files ``assignment`` ships."""
+    out = {}
+    for name, spec in SHIPPED.get(assignment, {}).items():
+        sources: list[str] = []
+        for part in spec.parts:
+            sources += [part.assignment] if isinstance(part, FromSolutions) else list(part.answers_of)
+        out[name] = tuple(dict.fromkeys(sources))
     return out
