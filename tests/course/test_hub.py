@@ -10,10 +10,11 @@ skipped otherwise.
 The round trip, as docs/jupyterhub.md tells it: the instructor releases 01 to the
 exchange (``nbgrader release_assignment`` as the instructor, with the generated nbgrader
 config); each student logs in in Chromium, sees it in the Assignment List (and no
-Formgrader), fetches it, answers (one right, one with a wrong ``l1_loss``) and submits
-from the Assignment List; the instructor runs ``regloss grade 01_l1_mse --exchange DIR
---course ID``; each student fetches feedback from the Assignment List and sees their own
-score, and nothing of the other's (nor can they list the exchange's feedback folder).
+Formgrader), fetches it, answers (one right, one with a wrong ``l1_loss``, which
+Validate in the Assignment List reports) and submits from the Assignment List; the
+instructor runs ``regloss grade 01_l1_mse --exchange DIR --course ID``; each student
+fetches feedback from the Assignment List and sees their own score, and nothing of the
+other's (nor can they list the exchange's feedback folder).
 
 Screenshots go to ``$REGLOSS_SCREENSHOTS`` if set, else under pytest's tmp dir.
 """
@@ -21,7 +22,7 @@ Screenshots go to ``$REGLOSS_SCREENSHOTS`` if set, else under pytest's tmp dir.
 from __future__ import annotations
 
 import contextlib
-import json
+import csv
 import os
 import pwd
 import re
@@ -194,14 +195,22 @@ def _login(browser, base, user, password):
     return page
 
 
-def _assignment_list(page):
-    """Open nbgrader's Assignment List from the Nbgrader menu; returns the panel."""
+def _nbgrader_menu(page) -> list[str]:
+    """The items of JupyterLab's Nbgrader menu (left open)."""
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    items = page.locator(".lm-Menu-content .lm-Menu-itemLabel")
+    items.first.wait_for()
+    return [t.strip() for t in items.all_inner_texts() if t.strip()]
+
+
+def _assignment_list(page) -> list[str]:
+    """Open nbgrader's Assignment List from the Nbgrader menu; returns the menu's items."""
+    items = _nbgrader_menu(page)
     page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
-    panel = page.locator("#nbgrader-assignment-list, .nbgrader-AssignmentList, .jp-MainAreaWidget").filter(
-        has_text="Released assignments").last
-    panel.wait_for(timeout=60_000)
-    return panel
+    page.get_by_text("Released assignments").first.wait_for(timeout=60_000)
+    with contextlib.suppress(Exception):  # JupyterLab's "news?" toast, over the list's corner
+        page.locator(".jp-toast-button", has_text="No").click(timeout=3000)
+    return items
 
 
 def _row(page, section: str):
@@ -209,8 +218,17 @@ def _row(page, section: str):
     return page.locator(f"#{section}_assignments_list .list_item").filter(has_text=A).first
 
 
-def _refresh(page):
-    page.locator("#refresh_assignments_list, button[title*='Refresh']").first.click()
+def _validate(page) -> str:
+    """Validate the fetched notebook from the Assignment List; returns nbgrader's verdict dialog."""
+    _row(page, "fetched").locator("a.assignment-notebooks-link").click()
+    button = page.locator("#fetched_assignments_list button", has_text="Validate").first
+    button.click()
+    page.wait_for_function("() => [...document.querySelectorAll('#fetched_assignments_list button')]"
+                           ".some(b => b.classList.contains('btn-success') || b.classList.contains('btn-danger'))",
+                           timeout=240_000)
+    dialog = page.locator(".jp-Dialog-content").last
+    dialog.wait_for()
+    return dialog.inner_text()
 
 
 def test_hub_round_trip(browser_shots):
@@ -224,14 +242,14 @@ def test_hub_round_trip(browser_shots):
     try:
         with unix_users([alice, bob, teacher]):
             exchange, setup = top / "exchange", top / "setup"
-            print(_run([str(BIN / "regloss"), "hub-config", "--course", COURSE, "--exchange", str(exchange),
-                        "--out", str(setup), "--students", f"{alice},{bob}", "--instructors", teacher,
-                        "--authenticator", "dummy", "--port", str(port), "--hub-port", str(_free_port()),
-                        "--proxy-api-port", str(_free_port())], cwd=ROOT))
+            _run([str(BIN / "regloss"), "hub-config", "--course", COURSE, "--exchange", str(exchange),
+                  "--out", str(setup), "--students", f"{alice},{bob}", "--instructors", teacher,
+                  "--authenticator", "dummy", "--port", str(port), "--hub-port", str(_free_port()),
+                  "--proxy-api-port", str(_free_port())], cwd=ROOT)
             assert oct(exchange.stat().st_mode & 0o7777) == "0o1777"
             instructor_env = {"JUPYTER_CONFIG_PATH": f"{setup}/jupyter-instructor:{setup}/jupyter"}
 
-            # the instructor's course folder, with 01's release as nbgrader's release/ holds it
+            # the instructor releases 01 to the exchange from their course folder (nbgrader's release/)
             course = top / "course"
             shutil.copytree(ROOT / "notebooks" / A, course / "release" / A)
             _run(["chown", "-R", f"{teacher}:", str(course)])
@@ -241,66 +259,83 @@ def test_hub_round_trip(browser_shots):
 
             with hub(setup, port, password, top / "hub.log") as base, sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-                pages = {}
-                sol = solution_sources(A)
-                answers = {alice: sol, bob: {**sol, "l1_loss": _wrong_l1()}}
-                for n, student in enumerate((alice, bob), 1):
-                    page = pages[student] = _login(browser, base, student, password)
-                    assert not page.evaluate("() => [...document.querySelectorAll('.lm-Menu-itemLabel')]"
-                                             ".some(e => /Formgrader/.test(e.textContent))")
-                    _assignment_list(page)
-                    row = _row(page, "released")
-                    row.wait_for()
-                    page.screenshot(path=str(shots / f"hub-{n}-{student}-released.png"))
-                    row.get_by_role("button", name="Fetch").click()
-                    _row(page, "fetched").wait_for()
-                    home = Path(pwd.getpwnam(student).pw_dir)
-                    fetched = home / A
-                    assert (fetched / NB).is_file()
-                    nbformat.write(_answered(fetched, answers[student]), str(fetched / NB))
-                    _run(["chown", f"{student}:", str(fetched / NB)])
-                    _row(page, "fetched").get_by_role("button", name="Submit").click()
-                    _row(page, "submitted").wait_for()
-                    page.screenshot(path=str(shots / f"hub-{n}-{student}-submitted.png"))
-
-                inbound = sorted(p.name for p in (exchange / COURSE / "inbound").iterdir())
-                assert [n.split("+")[0] for n in inbound] == sorted([alice, bob]), inbound
-                out = top / "run"
-                summary = _run([str(BIN / "regloss"), "grade", A, "--exchange", str(exchange), "--course", COURSE,
-                                "--out", str(out), "--workers", "2", "--timeout", "120", "--no-progress"], cwd=ROOT)
-                print(summary)
-                assert "feedback released through the exchange for 2 students" in summary, summary
-                grades = {r[0]: r for r in (line.split(",") for line in (out / "grades.csv").read_text().splitlines())}
-                header = grades.pop("student_id", None) or next(iter([]), None)
-                assert set(grades) >= {alice, bob}, grades
-                # a student can open a feedback file only by its name (nbgrader's hash), not list the folder
-                feedback_dir = exchange / COURSE / "feedback"
-                assert oct(feedback_dir.stat().st_mode & 0o777) == "0o711"
-                listing = subprocess.run(in_namespace(["runuser", "-u", alice, "--", "ls", feedback_dir], top),
-                                         capture_output=True)
-                assert listing.returncode != 0
-
-                seen = {}
-                for n, student in enumerate((alice, bob), 1):
-                    page = pages[student]
-                    _refresh(page)
-                    row = _row(page, "submitted")
-                    row.get_by_role("button", name="Fetch Feedback").click()
-                    home = Path(pwd.getpwnam(student).pw_dir)
-                    deadline = time.monotonic() + 60
-                    while not list((home / A / "feedback").glob(f"*/{A}.html")) and time.monotonic() < deadline:
-                        time.sleep(0.5)
-                    (html,) = list((home / A / "feedback").glob(f"*/{A}.html"))
-                    rel = html.relative_to(home)
-                    page.goto(f"{base}/user/{student}/files/{rel}")
-                    page.wait_for_load_state()
-                    seen[student] = page.inner_text("body")
-                    page.screenshot(path=str(shots / f"hub-{n}-{student}-feedback.png"), full_page=False)
-                browser.close()
-            print(json.dumps({s: t[:300] for s, t in seen.items()}, indent=1))
-            print(header)
+                try:
+                    _round_trip(browser, base, shots, exchange, top, password, alice, bob, teacher)
+                finally:
+                    browser.close()
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+def _round_trip(browser, base, shots, exchange: Path, top: Path, password, alice, bob, teacher):
+    page = _login(browser, base, teacher, password)
+    items = _nbgrader_menu(page)
+    page.screenshot(path=str(shots / "hub-0-instructor-menu.png"))
+    assert {"Formgrader", "Assignment List"} <= set(items), items
+    page.context.close()
+
+    pages = {}
+    sol = solution_sources(A)
+    answers = {alice: sol, bob: {**sol, "l1_loss": _wrong_l1()}}
+    for n, student in enumerate((alice, bob), 1):
+        page = pages[student] = _login(browser, base, student, password)
+        items = _assignment_list(page)
+        assert "Assignment List" in items and not {"Formgrader", "Create Assignment", "Course List"} & set(items), \
+            items
+        row = _row(page, "released")
+        row.wait_for()
+        page.screenshot(path=str(shots / f"hub-{n}-{student}-1-released.png"))
+        row.get_by_role("button", name="Fetch").click()
+        _row(page, "fetched").wait_for()
+        fetched = Path(pwd.getpwnam(student).pw_dir) / A
+        assert (fetched / NB).is_file()
+        # the student's work: the release answered (alice right, bob with a wrong l1_loss)
+        nbformat.write(_answered(fetched, answers[student]), str(fetched / NB))
+        _run(["chown", f"{student}:", str(fetched / NB)])
+        if student == bob:  # Validate runs the whole notebook: once, for the wrong answer (it says why)
+            verdict = _validate(page)
+            page.screenshot(path=str(shots / f"hub-{n}-{student}-2-validated.png"))
+            assert "l1_loss" in verdict and "Success" not in verdict, verdict
+            page.locator(".jp-Dialog-button").last.click()
+        _row(page, "fetched").get_by_role("button", name="Submit").click()
+        _row(page, "submitted").wait_for()
+        page.screenshot(path=str(shots / f"hub-{n}-{student}-3-submitted.png"))
+
+    inbound = exchange / COURSE / "inbound"
+    assert sorted(p.name.split("+")[0] for p in inbound.iterdir()) == [alice, bob]
+    out = top / "run"
+    summary = _run([str(BIN / "regloss"), "grade", A, "--exchange", str(exchange), "--course", COURSE,
+                    "--out", str(out), "--workers", "2", "--timeout", "120", "--no-progress"], cwd=ROOT)
+    print(summary)
+    assert "feedback released through the exchange for 2 students" in summary, summary
+    with open(out / "grades.csv", newline="") as f:
+        score = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)}
+    assert score[alice] > score[bob], score
+    # nbgrader's feedback folder: a student opens a file by its name (a hash of their secret), lists nothing
+    feedback_dir = exchange / COURSE / "feedback"
+    assert oct(feedback_dir.stat().st_mode & 0o777) == "0o711"
+    assert len(list(feedback_dir.glob("*.html"))) == 2
+    listing = subprocess.run(in_namespace(["runuser", "-u", alice, "--", "ls", feedback_dir], top),
+                             capture_output=True)
+    assert listing.returncode != 0
+
+    for n, student in enumerate((alice, bob), 1):
+        other = bob if student == alice else alice
+        page = pages[student]
+        page.locator("#refresh_assignments_list").click()
+        _row(page, "submitted").get_by_role("button", name="Fetch Feedback").click()
+        page.get_by_text("(view feedback)").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(shots / f"hub-{n}-{student}-4-feedback-fetched.png"))
+        home = Path(pwd.getpwnam(student).pw_dir)
+        htmls = list((home / A / "feedback").glob("*/*.html"))
+        assert [h.name for h in htmls] == [f"{A}.html"], htmls  # one file: their own notebook's feedback
+        page.goto(f"{base}/user/{student}/files/{htmls[0].relative_to(home)}")
+        text = page.inner_text("body")
+        page.screenshot(path=str(shots / f"hub-{n}-{student}-5-feedback.png"))
+        assert f"{A} (Score: {score[student]:.1f} / " in text, text[:300]
+        assert f"(Score: {score[other]:.1f} / " not in text.splitlines()[0], text[:300]
+        if student == bob:
+            assert "0.0 / 1.0" in text  # the failed l1_loss test
 
 
 @pytest.fixture

@@ -87,8 +87,9 @@ def build_parser():
                     "write grades.csv, feedback, the class's common mistakes and a score histogram under --out.",
     )
     g.add_argument("assignment", help="assignment id, e.g. 01_l1_mse (a folder of solutions/)")
-    g.add_argument("submissions", nargs="?", help="folder with one sub-folder per student id, Canvas's 'Download Submissions' "
-                                       "or Moodle's 'Download all submissions' (a folder or the zip)")
+    g.add_argument("submissions", nargs="?",
+                   help="folder with one sub-folder per student id, Canvas's 'Download Submissions' "
+                        "or Moodle's 'Download all submissions' (a folder or the zip)")
     settings.add_arguments(g)
     g.add_argument("--out", help="output folder (default: grading/runs/<assignment>)")
     g.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite under --out), e.g. postgresql://...")
