@@ -82,14 +82,14 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _run(cmd, user=None, top=None, **kw):
+def _run(cmd, user=None, top=None, timeout=300, **kw):
     """Run ``cmd`` (as ``user`` through runuser, with that user's HOME, in :func:`in_namespace`);
     fail with its output."""
     env = dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]), **kw.pop("env", {}))
     if user:
         env.update(HOME=pwd.getpwnam(user).pw_dir, USER=user, LOGNAME=user)
         cmd = in_namespace(["runuser", "-u", user, "--", *cmd], top)
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=300, **kw)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=timeout, **kw)
     assert p.returncode == 0, f"{' '.join(map(str, cmd))}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
     return p.stdout + p.stderr
 
@@ -157,6 +157,9 @@ def hub(setup: Path, port: int, password: str, log: Path):
                 raise AssertionError(f"JupyterHub did not start:\n{log.read_text()[-4000:]}")
             time.sleep(0.5)
         yield base
+    except BaseException:
+        print(f"JupyterHub's log (end):\n{log.read_text()[-6000:]}")
+        raise
     finally:
         p.terminate()  # the Hub stops the users' servers and its proxy
         try:
@@ -256,6 +259,8 @@ def test_hub_round_trip(browser_shots):
             _run([str(BIN / "nbgrader"), "release_assignment", A], user=teacher, top=top, cwd=course,
                  env=instructor_env)
             assert (exchange / COURSE / "outbound" / A / NB).is_file()
+            # nbgrader's modes: students write their submissions into inbound and list nothing there
+            assert oct((exchange / COURSE / "inbound").stat().st_mode & 0o7777) == "0o2733"
 
             with hub(setup, port, password, top / "hub.log") as base, sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -305,7 +310,8 @@ def _round_trip(browser, base, shots, exchange: Path, top: Path, password, alice
     assert sorted(p.name.split("+")[0] for p in inbound.iterdir()) == [alice, bob]
     out = top / "run"
     summary = _run([str(BIN / "regloss"), "grade", A, "--exchange", str(exchange), "--course", COURSE,
-                    "--out", str(out), "--workers", "2", "--timeout", "120", "--no-progress"], cwd=ROOT)
+                    "--out", str(out), "--workers", "2", "--timeout", "120", "--no-progress"], cwd=ROOT,
+                   timeout=600)
     print(summary)
     assert "feedback released through the exchange for 2 students" in summary, summary
     with open(out / "grades.csv", newline="") as f:

@@ -94,6 +94,9 @@ def test_the_command_writes_readable_files_and_the_exchange(tmp_path, capsys):
         assert stat.S_IMODE((out / rel).stat().st_mode) == 0o644, rel
         assert stat.S_IMODE((out / rel).parent.stat().st_mode) == 0o755, rel
     assert stat.S_IMODE(exchange.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((out / hub.STATE).stat().st_mode) == 0o700  # the Hub's tokens: root's only
+    db_url = _load((out / hub.HUB_CONFIG).read_text()).JupyterHub.db_url
+    assert db_url == f"sqlite:///{out / hub.STATE}/jupyterhub.sqlite"
     assert _load((out / hub.COMMON / "nbgrader_config.py").read_text()).Exchange.root == str(exchange)
     assert main(["hub-config", "--course", "a+b", "--exchange", str(exchange), "--out", str(out),
                  "--students", "alice"]) == 2

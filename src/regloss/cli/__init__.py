@@ -70,7 +70,7 @@ def _student_setup(args):
 #: What ``regloss --help`` says first (plain text: the module docstring is reStructuredText).
 DESCRIPTION = ("regloss: the course on regression losses. Regenerate the students' notebooks (release), "
                "zip them for students (bundle), grade a class (grade), grade a sample class end to end (demo), "
-               "or set up a student's JupyterLab (student-setup).")
+               "set up a student's JupyterLab (student-setup) or a JupyterHub for a course (hub-config).")
 
 
 def build_parser():
@@ -131,7 +131,7 @@ def build_parser():
     h.add_argument("--ip", default="127.0.0.1", help="address the Hub listens on (default 127.0.0.1)")
     h.add_argument("--port", type=int, default=8000, help="port the Hub listens on (default 8000)")
     h.add_argument("--hub-port", type=int, help="the Hub's internal API port (default JupyterHub's, 8081)")
-    h.add_argument("--proxy-api-port", type=int, help="the proxy's API port (default JupyterHub's, port + 1)")
+    h.add_argument("--proxy-api-port", type=int, help="the proxy's API port (default JupyterHub's, 8001)")
     h.add_argument("--authenticator", choices=["pam", "dummy"], default="pam",
                    help="pam: Unix passwords (default); dummy: one password from $REGLOSS_HUB_PASSWORD, for tests")
     h.set_defaults(func=_hub_config)

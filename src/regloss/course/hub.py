@@ -18,6 +18,7 @@ writes them under one folder, :func:`prepare_exchange` makes the exchange's root
   ``jupyter_server_config.json`` (``ServerApp.jpserver_extensions``). A student sees
   Validate and the Assignment List only.
 * ``jupyter-instructor/``: formgrader's course folder, when one is given.
+* ``state/`` (mode 0700): the Hub's database, cookie secret and proxy pid file.
 
 The functions returning text are pure; only :func:`write_hub_config` and
 :func:`prepare_exchange` touch the disk.
@@ -38,6 +39,7 @@ from regloss.course.student_lab import INSTRUCTOR_LAB_EXTENSIONS, INSTRUCTOR_SER
 
 HUB_CONFIG = "jupyterhub_config.py"
 COMMON, STUDENT, INSTRUCTOR = "jupyter", "jupyter-student", "jupyter-instructor"
+STATE = "state"  # the Hub's database, cookie secret and proxy pid: root's only
 AUTHENTICATORS = ("pam", "dummy")
 PASSWORD_ENV = "REGLOSS_HUB_PASSWORD"
 #: A Unix user name as ``useradd`` takes it (and nbgrader's exchange file names can carry: no ``+``).
@@ -121,9 +123,10 @@ def jupyterhub_config(folder: str, students, instructors, ip: str = "127.0.0.1",
     if proxy_api_port:
         lines.append(f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{int(proxy_api_port)}'")
     lines += [
-        "c.JupyterHub.db_url = 'sqlite:///' + os.path.join(SETUP, 'jupyterhub.sqlite')",
-        "c.JupyterHub.cookie_secret_file = os.path.join(SETUP, 'jupyterhub_cookie_secret')",
-        "c.ConfigurableHTTPProxy.pid_file = os.path.join(SETUP, 'jupyterhub-proxy.pid')",
+        f"# the Hub's own state (tokens, cookie secret) in {STATE}/, mode 0700",
+        f"c.JupyterHub.db_url = 'sqlite:///' + os.path.join(SETUP, {STATE!r}, 'jupyterhub.sqlite')",
+        f"c.JupyterHub.cookie_secret_file = os.path.join(SETUP, {STATE!r}, 'jupyterhub_cookie_secret')",
+        f"c.ConfigurableHTTPProxy.pid_file = os.path.join(SETUP, {STATE!r}, 'jupyterhub-proxy.pid')",
         "c.Authenticator.allowed_users = set(STUDENTS) | set(INSTRUCTORS)",
     ]
     if authenticator == "dummy":
@@ -200,6 +203,8 @@ def write_hub_config(course: str, exchange: str, out, students, instructors, cou
         while d != out.parent and d.is_relative_to(out):
             d.chmod(0o755)
             d = d.parent
+    (out / STATE).mkdir(exist_ok=True)
+    (out / STATE).chmod(0o700)
     root = prepare_exchange(exchange)
     proxy = shutil.which("configurable-http-proxy")
     lines = [f"wrote {out / rel}" for rel in files]
