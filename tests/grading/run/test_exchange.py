@@ -39,7 +39,8 @@ def _submit(root: Path, student, minutes, text="{}", assignment=A, cache: Path |
     return folders[0], secret
 
 
-def test_the_newest_submission_of_each_student_is_collected(tmp_path):
+def test_the_newest_submission_of_each_student_is_collected(tmp_path, monkeypatch):
+    monkeypatch.setattr(ex, "MAX_FILE_BYTES", 1000)
     root = tmp_path / "exchange"
     _submit(root, ME, 0, "old")
     newest, _ = _submit(root, ME, 30, "new")
@@ -48,8 +49,12 @@ def test_the_newest_submission_of_each_student_is_collected(tmp_path):
     (newest / "data" / "x.csv").write_text("1,2")
     (newest / "link.txt").symlink_to("/etc/passwd")
     (newest / "linked-dir").symlink_to("/etc")
+    os.mkfifo(newest / "pipe")  # would block a plain read for ever
+    (newest / "huge.bin").write_bytes(b"0" * 1001)
     folder, found, skipped = ex.collect(root, COURSE, A, tmp_path / "run")
-    assert [c.student_id for c in found] == [ME] and found[0].folder == newest and not skipped
+    assert [c.student_id for c in found] == [ME] and found[0].folder == newest
+    assert sorted(why.split("/", 1)[1] for why in skipped) == [
+        "huge.bin: over 0 MB", "link.txt: not a regular file", "pipe: not a regular file"]
     got = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
     assert got == [ME, f"{ME}/{A}.ipynb", f"{ME}/data", f"{ME}/data/x.csv"]  # no secret, no link
     assert (folder / ME / f"{A}.ipynb").read_text() == "new"
@@ -105,6 +110,19 @@ def test_feedback_is_released_under_nbgraders_hash_and_fetched_by_nbgrader(tmp_p
     fetch.start()
     (html,) = (home / A / "feedback").glob("*/*.html")  # their own only
     assert html.name == f"{A}.html" and html.read_text() == "<p>your feedback: 12 / 19</p>"
+
+
+@pytest.mark.parametrize(("which", "mode"), [("feedback", 0o755), ("feedback", 0o733), ("course", 0o777)])
+def test_feedback_is_not_released_where_others_could_list_it(tmp_path, which, mode):
+    root, out = tmp_path / "exchange", tmp_path / "run"
+    _submit(root, ME, 0)
+    ex.collect(root, COURSE, A, out)
+    _feedback(out, ME, "mine")
+    (root / COURSE / "feedback").mkdir()
+    os.chmod(root / COURSE / ("feedback" if which == "feedback" else ""), mode)
+    with pytest.raises(CourseError, match="feedback not released"):
+        ex.release_feedback(out)
+    assert not list((root / COURSE / "feedback").iterdir())
 
 
 def test_a_student_not_graded_gets_the_runs_plain_feedback(tmp_path):

@@ -10,8 +10,8 @@ nbgrader 0.9's own layout (``nbgrader/exchange/default/``):
   folder is mode 0711 (nobody but its owner lists it), so only who holds the secret finds
   the file: the student's ``fetch_feedback`` computes the hash from its cache.
 
-:func:`collect` copies the newest submission of each student (regular files only, no
-link is followed, the secret stays in the exchange) into ``<out>/exchange/<student>/``, a
+:func:`collect` copies the newest submission of each student (regular files only, walked
+by descriptors so that no link is followed, the secret stays in the exchange) into ``<out>/exchange/<student>/``, a
 folder per student as :func:`regloss.grading.run.command.grade` takes, and writes
 ``<out>/exchange.json`` (the submission folder and timestamp of each student collected).
 :func:`release_feedback` reads the feedback the run wrote
@@ -31,12 +31,14 @@ from pathlib import Path
 
 from regloss.course import CourseError, find_root
 from regloss.course.hub import check_course
+from regloss.grading.run import intake
 
 MANIFEST = "exchange.json"
 COLLECTED = "exchange"
 SECRET, TIMESTAMP = "submission_secret.txt", "timestamp.txt"
 #: A student id nbgrader's exchange can carry and a folder can be named after.
 STUDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]*$")
+MAX_FILE_BYTES = intake.MAX_NOTEBOOK_BYTES  # a file over this is not copied (intake refuses such a notebook)
 FEEDBACK_DIR_MODE = 0o711  # nbgrader's release_feedback: the owner lists it, others only open a known name
 
 
@@ -92,21 +94,51 @@ def submissions(exchange, course: str, assignment: str, check_owner: bool = True
     return [newest[s][1] for s in sorted(newest)], skipped
 
 
-def _copy_regular(src: Path, dest: Path):
-    """Copy the regular files under ``src`` to ``dest`` (never a link, a device or a fifo;
-    nbgrader's own files stay behind)."""
+def _open_regular(name, dir_fd=None) -> int | None:
+    """A read-only descriptor of ``name`` if it is a regular file (never through a link, never
+    blocking on a fifo), else None."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _copy_regular(src: Path, dest: Path) -> list[str]:
+    """Copy the regular files under ``src`` to ``dest``: walked by descriptors (a folder a student
+    swaps for a link while this runs is not followed), never a link, a device or a fifo, no file
+    over the size intake takes for a notebook; nbgrader's own files stay behind. Returns what
+    was left out."""
     dest.mkdir(parents=True)
-    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+    left_out = []
+    for dirpath, _dirs, filenames, dir_fd in os.fwalk(src, follow_symlinks=False):
         rel = Path(dirpath).relative_to(src)
-        dirnames[:] = [d for d in dirnames if not (Path(dirpath) / d).is_symlink()]
         for name in filenames:
             if rel == Path(".") and name in (SECRET, TIMESTAMP):
                 continue
-            f = Path(dirpath) / name
-            if not stat.S_ISREG(f.lstat().st_mode):
+            fd = _open_regular(name, dir_fd)
+            if fd is None:
+                left_out.append(f"{rel / name}: not a regular file")
                 continue
-            (dest / rel).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, dest / rel / name, follow_symlinks=False)
+            with os.fdopen(fd, "rb") as f:
+                if os.fstat(f.fileno()).st_size > MAX_FILE_BYTES:
+                    left_out.append(f"{rel / name}: over {MAX_FILE_BYTES // 10**6} MB")
+                    continue
+                (dest / rel).mkdir(parents=True, exist_ok=True)
+                with open(dest / rel / name, "wb") as out:
+                    shutil.copyfileobj(f, out)
+    return left_out
+
+
+def _read_secret(path: Path) -> str | None:
+    fd = _open_regular(path)
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return f.read(4096).decode("utf-8", "replace")
 
 
 def collect(exchange, course: str, assignment: str, out, check_owner: bool = True):
@@ -123,7 +155,7 @@ def collect(exchange, course: str, assignment: str, out, check_owner: bool = Tru
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     for sub in found:
-        _copy_regular(sub.folder, dest / sub.student_id)
+        skipped += [f"{sub.folder.name}/{why}" for why in _copy_regular(sub.folder, dest / sub.student_id)]
     manifest = {"exchange": str(Path(exchange).resolve()), "course": course, "assignment": assignment,
                 "students": {s.student_id: {"submission": str(s.folder), "timestamp": s.timestamp} for s in found}}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -145,10 +177,9 @@ def feedback_names(out, manifest: dict | None = None) -> dict[str, dict[str, Pat
     names: dict[str, dict[str, Path]] = {}
     for student, info in manifest["students"].items():
         submitted = Path(info["submission"])
-        secret_file = submitted / SECRET
-        if not secret_file.is_file() or secret_file.is_symlink():
+        secret = _read_secret(submitted / SECRET)
+        if not secret:
             continue  # a submission of an nbgrader before 0.7 (no secret): not supported
-        secret = secret_file.read_text()
         fb = out / "feedback" / student / manifest["assignment"]
         htmls = {p.stem: p for p in fb.glob("*.html")}
         for nid in _notebook_ids(submitted):
@@ -168,11 +199,12 @@ def release_feedback(out) -> list[str]:
     course_dir = Path(manifest["exchange"]) / manifest["course"]
     dest = course_dir / "feedback"
     owner = course_dir.stat() if course_dir.is_dir() else None
-    if not dest.is_dir():
+    if not dest.exists() and not dest.is_symlink():
         dest.mkdir(parents=True)
         os.chmod(dest, FEEDBACK_DIR_MODE)
         if owner and os.geteuid() == 0:
             os.chown(dest, owner.st_uid, owner.st_gid)
+    _check_private(course_dir, dest)
     released = []
     for student, files in feedback_names(out, manifest).items():
         for name, html in files.items():
@@ -184,6 +216,17 @@ def release_feedback(out) -> list[str]:
             os.replace(tmp, dest / name)
         released.append(student)
     return released
+
+
+def _check_private(course_dir: Path, dest: Path):
+    """Refuse to publish where others could list or write: the course's folder and its feedback
+    folder must be real folders, neither writable by group or others, and the feedback folder
+    not readable (listable) by them (nbgrader makes it 0711)."""
+    for d, forbidden in ((course_dir, 0o022), (dest, 0o066)):
+        st = d.lstat()
+        if not stat.S_ISDIR(st.st_mode) or stat.S_IMODE(st.st_mode) & forbidden:
+            raise CourseError(f"{d} is not a folder only its owner can {'list or ' if d == dest else ''}write "
+                              f"(mode {oct(stat.S_IMODE(st.st_mode))}): feedback not released")
 
 
 def default_out(assignment: str, out=None, root=None) -> Path:
