@@ -277,6 +277,7 @@ def _round_trip(browser, base, shots, exchange: Path, top: Path, password, alice
     items = _nbgrader_menu(page)
     page.screenshot(path=str(shots / "hub-0-instructor-menu.png"))
     assert {"Formgrader", "Assignment List"} <= set(items), items
+    assert page.request.get(f"{base}/user/{teacher}/formgrader").status == 200
     page.context.close()
 
     pages = {}
@@ -287,6 +288,7 @@ def _round_trip(browser, base, shots, exchange: Path, top: Path, password, alice
         items = _assignment_list(page)
         assert "Assignment List" in items and not {"Formgrader", "Create Assignment", "Course List"} & set(items), \
             items
+        assert page.request.get(f"{base}/user/{student}/formgrader").status == 404  # the server extension is off
         row = _row(page, "released")
         row.wait_for()
         page.screenshot(path=str(shots / f"hub-{n}-{student}-1-released.png"))
