@@ -69,17 +69,21 @@ def test_torch_is_pinned_to_the_cpu_build_everywhere():
 
 CHROMIUM_INSTALL = ('if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then apt-get update -qq && '
                     'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi')
+PROXY_INSTALL = ('if ! command -v configurable-http-proxy >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then '
+                 'npm install -g configurable-http-proxy@5; fi')
 
 
 def test_ci_runs_exactly_the_readme_commands():
     """`.ci/run` runs the README's set-up and test commands and nothing else, except, before
-    them, installing Debian's Chromium for the browser test when it is missing."""
+    them, installing Debian's Chromium for the browser test and npm's configurable-http-proxy
+    for the JupyterHub test when they are missing."""
     readme = (ROOT / "README.md").read_text()
     commands = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines()
                 if ln and not ln.startswith(("#", "set ", "cd "))]
-    if commands and commands[0] == CHROMIUM_INSTALL:
-        commands = commands[1:]
-    assert CHROMIUM_INSTALL not in commands, "the Chromium install must come before the README's commands"
+    for install in (CHROMIUM_INSTALL, PROXY_INSTALL):
+        if commands and commands[0] == install:
+            commands = commands[1:]
+        assert install not in commands, f"{install!r} must come before the README's commands"
     assert len(commands) == 2, commands
     for cmd in commands:
         assert cmd in readme, f"{cmd!r} is not the README's command"

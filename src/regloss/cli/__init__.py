@@ -1,4 +1,4 @@
-"""The ``regloss`` command: ``regloss release | bundle | grade | demo | student-setup``.
+"""The ``regloss`` command: ``regloss release | bundle | grade | demo | student-setup | hub-config``.
 
 It only parses the command line, calls one function of :mod:`regloss.course` or
 :mod:`regloss.grading`, and prints what that returns. ``python -m regloss`` is
@@ -27,8 +27,17 @@ def _release(args):
 def _grade(args):
     from regloss.grading.run.command import grade
 
-    return grade(args.assignment, args.submissions, out=args.out, db=args.db, settings=settings.from_arguments(args),
-                 roster=args.roster, lms=[n for n in (args.lms or "").split(",") if n] or None, course=args.course)
+    kwargs = dict(out=args.out, db=args.db, settings=settings.from_arguments(args), roster=args.roster,
+                  lms=[n for n in (args.lms or "").split(",") if n] or None, course_dir=args.course_dir)
+    if args.exchange or args.course:  # straight from nbgrader's exchange (docs/jupyterhub.md)
+        from regloss.grading.run.exchange import grade_from_exchange
+
+        if not (args.exchange and args.course) or args.submissions:
+            raise CourseError("--exchange and --course go together, without a submissions folder")
+        return grade_from_exchange(args.assignment, args.exchange, args.course, **kwargs)
+    if not args.submissions:
+        raise CourseError("name the submissions (a folder or an export), or --exchange DIR --course ID")
+    return grade(args.assignment, args.submissions, **kwargs)
 
 
 def _demo(args):
@@ -44,6 +53,15 @@ def _bundle(args):
                                                      early=args.early))
 
 
+def _hub_config(args):
+    from regloss.course.hub import write_hub_config
+
+    return write_hub_config(args.course, args.exchange, args.out, args.students.split(","),
+                            (args.instructors or "").split(","), course_root=args.course_root, ip=args.ip,
+                            port=args.port, authenticator=args.authenticator, hub_port=args.hub_port,
+                            proxy_api_port=args.proxy_api_port)
+
+
 def _student_setup(args):
     from regloss.course.student_lab import student_setup
 
@@ -53,7 +71,7 @@ def _student_setup(args):
 #: What ``regloss --help`` says first (plain text: the module docstring is reStructuredText).
 DESCRIPTION = ("regloss: the course on regression losses. Regenerate the students' notebooks (release), "
                "zip them for students (bundle), grade a class (grade), grade a sample class end to end (demo), "
-               "or set up a student's JupyterLab (student-setup).")
+               "set up a student's JupyterLab (student-setup) or a JupyterHub for a course (hub-config).")
 
 
 def build_parser():
@@ -70,20 +88,26 @@ def build_parser():
                     "write grades.csv, feedback, the class's common mistakes and a score histogram under --out.",
     )
     g.add_argument("assignment", help="assignment id, e.g. 01_l1_mse (a folder of solutions/)")
-    g.add_argument("submissions", help="folder with one sub-folder per student id, Canvas's 'Download Submissions' "
-                                       "or Moodle's 'Download all submissions' (a folder or the zip)")
+    g.add_argument("submissions", nargs="?",
+                   help="folder with one sub-folder per student id, Canvas's 'Download Submissions' "
+                        "or Moodle's 'Download all submissions' (a folder or the zip)")
     settings.add_arguments(g)
     g.add_argument("--out", help="output folder (default: grading/runs/<assignment>)")
     g.add_argument("--db", help="gradebook SQLAlchemy URL (default: the course's, COURSE/gradebook.db; without a "
                                 "course, sqlite under --out), e.g. postgresql://...")
-    g.add_argument("--course", help="the course folder this run joins: one gradebook and one formgrader for every "
-                                    "assignment (default: grading/course when --out is not given)")
+    g.add_argument("--course-dir", metavar="COURSE", help="the course folder this run joins: one gradebook and one "
+                                                         "formgrader for every assignment (default: grading/course "
+                                                         "when --out is not given)")
     g.add_argument("--roster", help="CSV of the class (student id, name, section, SIS ids, email; a Canvas "
                                     "gradebook export or a Moodle grading worksheet will do) "
                                     "for canvas.csv and moodle.csv")
     g.add_argument("--lms", metavar="NAMES", help="the LMS gradebook files to write, comma-separated (canvas, "
                                                   "moodle); default: the export's own system, or all for a folder "
                                                   "per student")
+    g.add_argument("--exchange", metavar="DIR", help="grade the newest submission of each student in nbgrader's "
+                                                     "exchange DIR (no submissions folder), then release feedback "
+                                                     "through it; with --course")
+    g.add_argument("--course", metavar="ID", help="the course id in the exchange (with --exchange)")
     g.set_defaults(func=_grade)
     b = sub.add_parser("bundle", help="write a zip per assignment for students: the release notebook, the files "
                                       "it ships and a README (install, open, check, submit)")
@@ -106,6 +130,21 @@ def build_parser():
     s.add_argument("--level", choices=["sys-prefix", "user"], default="sys-prefix",
                    help="sys-prefix: everyone using this environment (default); user: only the current user")
     s.set_defaults(func=_student_setup)
+    h = sub.add_parser("hub-config", help="write a JupyterHub set-up for a course with nbgrader's exchange "
+                                          "(docs/jupyterhub.md)")
+    h.add_argument("--course", required=True, help="the course id (nbgrader's, in the exchange)")
+    h.add_argument("--exchange", required=True, help="the exchange's root, e.g. /srv/nbgrader/exchange (made 1777)")
+    h.add_argument("--out", required=True, help="folder for jupyterhub_config.py and the users' Jupyter config")
+    h.add_argument("--students", required=True, help="Unix user names, comma-separated")
+    h.add_argument("--instructors", help="Unix user names, comma-separated (their servers keep Formgrader)")
+    h.add_argument("--course-root", help="the instructor's course folder, for formgrader (CourseDirectory.root)")
+    h.add_argument("--ip", default="127.0.0.1", help="address the Hub listens on (default 127.0.0.1)")
+    h.add_argument("--port", type=int, default=8000, help="port the Hub listens on (default 8000)")
+    h.add_argument("--hub-port", type=int, help="the Hub's internal API port (default JupyterHub's, 8081)")
+    h.add_argument("--proxy-api-port", type=int, help="the proxy's API port (default JupyterHub's, 8001)")
+    h.add_argument("--authenticator", choices=["pam", "dummy"], default="pam",
+                   help="pam: Unix passwords (default); dummy: one password from $REGLOSS_HUB_PASSWORD, for tests")
+    h.set_defaults(func=_hub_config)
     return p
 
 

@@ -22,14 +22,14 @@ def _terminate(signum, frame):
 
 
 def grade(assignment, submissions, out=None, db=None, settings: Settings | None = None, root=None, roster=None,
-          lms=None, course=None):
+          lms=None, course_dir=None):
     """Grade a class, write ``grades.csv``, the LMS gradebook (``canvas.csv`` for a Canvas
     export, ``moodle.csv`` for a Moodle one, both for a folder per student, or those named in
     ``lms``), the misconceptions (``mistakes.csv``, ``mistakes.png``), ``scores.png`` and the
     feedback under ``out``, and return the summary to print.
 
     ``roster`` (a CSV, see :func:`regloss.grading.lms.roster.read_roster`) fills names,
-    sections and SIS ids in the LMS gradebooks. ``course`` (default: ``grading/course`` when
+    sections and SIS ids in the LMS gradebooks. ``course_dir`` (default: ``grading/course`` when
     ``out`` is the default) is the course folder the run joins (:mod:`regloss.grading.report.course`):
     its gradebook is the run's unless ``db`` says otherwise.
     """
@@ -48,7 +48,7 @@ def grade(assignment, submissions, out=None, db=None, settings: Settings | None 
         systems.systems_for("", lms)  # an unknown name is refused before anything is graded
     people_of_roster = _roster(roster)
     root = Path(root) if root else find_root()
-    course_dir = course_folder(root, out, course)
+    course_dir = course_folder(root, out, course_dir)
     if course_dir is not None and db is None:
         db = course_gradebook(course_dir)
     run = parent.grade_class(assignment, submissions, out=out, db=db, settings=settings, root=root)
