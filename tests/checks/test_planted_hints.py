@@ -128,3 +128,50 @@ def test_a_value_at_the_kink_outside_the_subdifferential_is_said_to_be_no_subgra
 
     msg = _first_failure(two_at_zero, "l1_loss", "grad", [case([1, 3, 5], [2, 1, 5], "none")])
     assert tags(msg) == ["sign(0)"] and "not a subgradient at all" in msg, msg
+
+
+# ------------------------------------------------------------------ the catalogue's own entries
+
+#: The visible tests' cases of 01-03, in their order, by (loss, parameter values).
+VISIBLE = {
+    "l1_loss": [case([3, 1], [1, 3], r) for r in REDUCTIONS] + [case([1, 3, 5], [2, 1, 5], r) for r in REDUCTIONS],
+    "mse_loss": [case([3, 1], [1, 3], r) for r in REDUCTIONS] + [case([1, 3, 5], [2, 1, 5], r) for r in REDUCTIONS],
+    "huber_loss": [c for r in REDUCTIONS for c in (
+        case([0.5, 2.0], [0, 0], r, delta=1.0), case([0.5, -2.0, 3.0], [0, 0, 0], r, delta=2.0),
+        case([0.5, -2.0, 3.0], [1, 0, 3], r, delta=0.25))],
+    "smooth_l1_loss": [c for r in REDUCTIONS for c in (
+        case([0.5, 2.0], [0, 0], r, beta=1.0), case([0.5, -2.0, 3.0], [0, 0, 0], r, beta=2.0),
+        case([0.5, -2.0, 3.0], [1, 0, 3], r, beta=0.0), case([0.5, -2.0, 3.0], [1, 0, 3], r, beta=0.25))],
+}
+
+#: Catalogue entries (assignment, entry name, graded function) and the mistake their first hint must name.
+CATALOGUED = [
+    ("01_l1_mse", "sign0-is-1", "l1_loss_grad", "sign(0)"),
+    ("01_l1_mse", "missing-2", "mse_loss_grad", "missing-2"),
+    ("02_huber", "no-half-quadratic", "huber_loss", "missing-0.5"),
+    ("02_huber", "quadratic-2e", "huber_loss_grad", "missing-0.5"),
+    ("03_smooth_l1", "no-half-quadratic", "smooth_l1_loss", "missing-0.5"),
+    ("03_smooth_l1", "quadratic-2e", "smooth_l1_loss_grad", "missing-0.5"),
+    ("03_smooth_l1", "sign0-is-1", "smooth_l1_loss_grad", "sign(0)"),
+]
+
+
+def _catalogued(assignment, name, cell):
+    from tests.catalogue import all_entries
+
+    (entry,) = [e for e in all_entries() if (e.assignment, e.name, e.cell) == (assignment, name, cell)]
+    namespace = {"np": np}
+    exec(entry.source, namespace)  # noqa: S102 - the catalogue's own source, as the student would write it
+    return namespace[cell]
+
+
+@pytest.mark.parametrize("assignment, name, cell, mistake", CATALOGUED,
+                         ids=[f"{a}:{n}:{c}" for a, n, c, _ in CATALOGUED])
+def test_the_catalogues_planted_mistakes_are_named_first(assignment, name, cell, mistake):
+    fn = _catalogued(assignment, name, cell)
+    loss = cell.removesuffix("_grad")
+    msg = _first_failure(fn, loss, "grad" if cell.endswith("_grad") else "loss", VISIBLE[loss])
+    assert tags(msg)[:1] == [mistake], msg
+    first_hint = msg.split("PyTorch gives", 1)[1].split("[mistake:")[0]
+    for w in DICTATES:
+        assert w not in first_hint, (w, msg)
