@@ -160,9 +160,10 @@ def _linear_branch_hint(e: np.ndarray, s: np.ndarray, t: np.ndarray, bad: np.nda
                   and p != 1)
     offset = None
     if slope_delta:
-        text += ": the slope there is +-delta, not +-1"
+        text += ": the slope there is +-1 whatever delta is: did delta get lost when you differentiated that branch?"
     elif slope_beta:
-        text += ": the slope there is +-1, not +-beta"
+        text += (": the slope there is +-beta: did beta get into the derivative of that branch (the Huber "
+                 "convention's factor)?")
     elif kind == "loss":
         more, offset = _offset_hint(s[bad] - t[bad], p, param_name, rtol)
         text += more
