@@ -92,7 +92,8 @@ ENTRIES = [
         "default beta 1/9 (a detection library's) instead of 1.0"),
     wrong(A, "smooth_l1_loss", "beta-before-reduction", _sl1(_L1_IF_ZERO + '''
         loss = np.where(a < beta, 0.5 * e ** 2 / beta, a - 0.5 * beta)
-''' + _REDUCE, signature='input, target, beta=1.0, reduction="mean"'), "argument order differs from torch"),
+''' + _REDUCE, signature='input, target, beta=1.0, reduction="mean"'),
+        "argument order differs from the contract's (reduction third; torch's smooth_l1_loss has size_average there)"),
     correct(A, "smooth_l1_loss", "clip-guarded", '''
         def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
             if reduction not in ("none", "mean", "sum"):

@@ -181,7 +181,7 @@ HINTS = [
      lambda i, t, reduction="mean", delta=1.0: ref_loss("smooth_l1_loss")(i, t, reduction, beta=delta),
      case([0.5, 3.0], [0, 0], delta=2.0), "SmoothL1 convention"),
     ("huber_loss", "grad", lambda i, t, reduction="mean", delta=1.0: np.clip(i - t, -1, 1),
-     case([0.5, 3.0, -4.0], [0, 0, 0], "none", delta=2.0), "not +-1"),
+     case([0.5, 3.0, -4.0], [0, 0, 0], "none", delta=2.0), "+-1 whatever delta is"),
     ("smooth_l1_loss", "grad", lambda i, t, reduction="mean", beta=1.0: np.clip(i - t, -beta, beta),
      case([0.5, 3.0, -4.0], [0, 0, 0], "none", beta=2.0), "Huber convention"),
 ]

@@ -32,10 +32,14 @@ class Case:
         Human-readable description used in failure messages.
     style : {"keywords", "positional", "defaults"}
         How :meth:`call` passes the arguments: ``reduction`` and the parameter
-        as keywords (the default); all positionally, in the order of
-        ``torch.nn.functional`` (``fn(input, target, reduction, delta)``); or
+        as keywords (the default); all positionally, in the course contract's
+        order (``fn(input, target, reduction, delta)``: ``reduction`` third); or
         not at all (``fn(input, target)``: ``reduction`` must be ``"mean"`` and
-        ``params`` empty, so that PyTorch's defaults are the truth).
+        ``params`` empty, so that PyTorch's defaults are the truth). The
+        contract's order is ``torch.nn.functional``'s only for ``huber_loss``:
+        torch's ``l1_loss``, ``mse_loss`` and ``smooth_l1_loss`` take the
+        deprecated ``size_average`` and ``reduce`` third and fourth, so their
+        truth is always computed with keywords.
     """
 
     input: np.ndarray
@@ -230,8 +234,18 @@ def convention_cases(name, rng, params=None):
     * ``fn(input, target)``: the defaults, ``reduction="mean"`` and PyTorch's
       default parameter (``delta = beta = 1``; the contract's defaults for the
       robust losses: the record's ``parameters``);
-    * ``fn(input, target, reduction, param)`` positionally, in
-      ``torch.nn.functional``'s argument order, for every reduction.
+    * ``fn(input, target, reduction, param)`` positionally, in the course
+      contract's order (``reduction`` third, then the parameters), for every
+      reduction.
+
+    The contract's order is not ``torch.nn.functional``'s for every loss. torch 2.13 has
+    ``huber_loss(input, target, reduction='mean', delta=1.0, weight=None)``, with
+    ``reduction`` third as here, but ``smooth_l1_loss(input, target, size_average=None,
+    reduce=None, reduction='mean', beta=1.0)``, and ``l1_loss`` and ``mse_loss`` likewise
+    take the deprecated ``size_average`` and ``reduce`` before ``reduction``: called
+    positionally as these cases call the student's function, torch's ``smooth_l1_loss``
+    would read ``reduction`` as ``size_average``. The truth
+    (:mod:`~regloss.checks.reference`) therefore always calls torch with keywords.
 
     Parameters
     ----------
@@ -254,5 +268,6 @@ def convention_cases(name, rng, params=None):
     cases = [Case(x, t, "mean", {}, "default arguments: reduction='mean'" + (f", {defaults}" if defaults else ""),
                   "defaults")]
     for r in REDUCTIONS:
-        cases.append(Case(x, t, r, dict(params), "positional arguments, in torch.nn.functional's order", "positional"))
+        cases.append(Case(x, t, r, dict(params), "positional arguments, in the contract's order (reduction third)",
+                          "positional"))
     return cases

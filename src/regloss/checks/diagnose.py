@@ -17,6 +17,7 @@ as a tag at its end.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,12 @@ def _ratio_hints(student: np.ndarray, truth: np.ndarray, case: Any, kind: Kind, 
         return []
     red = case.reduction
     candidates: list[tuple[float, Hint]] = []
+    if _spec(loss) is not None:
+        # the loss's own readings first, the parameter's factor first among them (with delta = 2 it would also
+        # read as 'a missing 0.5'). They come before the reductions' readings, which fit the same factor only
+        # when N does (N = 2: "1/N" and "a factor 2 missing"): the reductions are the helpers' work, checked
+        # by the first exercise of each assignment, so a wrong factor in a later function is likelier its own
+        candidates += factor_readings(loss, kind, case.params)
     if n > 1 and red == "mean":
         if kind == "loss":
             candidates.append((n, Hint("sum-for-mean", "did you sum instead of averaging? reduction='mean' divides "
@@ -97,10 +104,7 @@ def _ratio_hints(student: np.ndarray, truth: np.ndarray, case: Any, kind: Kind, 
                                                          "dividing by N")))
     if kind == "grad" and n > 1 and red == "none":
         candidates.append((1.0 / n, Hint("1/N-without-mean", "did you divide by N? reduction='none' has no 1/N")))
-    if _spec(loss) is not None:
-        # the loss's own readings, the parameter's factor first: with delta = 2 it would also read as 'a missing 0.5'
-        candidates += factor_readings(loss, kind, case.params)
-    else:
+    if _spec(loss) is None:
         p = case.params.get(param_name) if param_name else None
         if param_name and p:
             at = {param_name: p}
@@ -156,9 +160,10 @@ def _linear_branch_hint(e: np.ndarray, s: np.ndarray, t: np.ndarray, bad: np.nda
                   and p != 1)
     offset = None
     if slope_delta:
-        text += ": the slope there is +-delta, not +-1"
+        text += ": the slope there is +-1 whatever delta is: did delta get lost when you differentiated that branch?"
     elif slope_beta:
-        text += ": the slope there is +-1, not +-beta"
+        text += (": the slope there is +-beta: did beta get into the derivative of that branch (the Huber "
+                 "convention's factor)?")
     elif kind == "loss":
         more, offset = _offset_hint(s[bad] - t[bad], p, param_name, rtol)
         text += more
@@ -174,6 +179,35 @@ def _linear_branch_hint(e: np.ndarray, s: np.ndarray, t: np.ndarray, bad: np.nda
     if offset == "low":
         return Hint("double-offset", text)
     return Hint("linear-branch", text)
+
+
+def _kink_reading(student_at_zero: np.ndarray) -> str:
+    """What a gradient at the kink e = 0 of an L1-like loss is: a subgradient other than PyTorch's, or none."""
+    if np.all(np.abs(student_at_zero) <= 1):
+        return ("your value there is a subgradient (the slope of a line through the kink that stays under the "
+                "loss), but not the one PyTorch returns at a kink")
+    return "your value there is not a subgradient at all (no line of that slope through the kink stays under the loss)"
+
+
+def _quadratic_branch_hint(s: np.ndarray, t: np.ndarray, bad: np.ndarray, case: Any, kind: Kind, param_name: str,
+                           rtol: float, loss: str | None) -> Hint:
+    """An answer wrong only where ``|e| < p`` (the quadratic branch): by a factor the loss's records read there
+    (Huber's 0.5 * e**2 written e**2), or otherwise."""
+    where = f"wrong only where |e| < {param_name} (the quadratic branch)"
+    spec = _spec(loss)
+    own = spec.factors(kind) if spec is not None else None
+    nonzero = bad & (t != 0)
+    if own and np.any(nonzero):
+        with np.errstate(all="ignore"):
+            ratio = s[nonzero] / t[nonzero]
+        full = spec.with_defaults(case.params) if spec is not None else {}
+        # the constant readings (a lost 0.5) before the parameter's (delta once too often): with delta = 2 both fit
+        for reading in sorted(own, key=lambda r: callable(r.factor)):
+            factor = reading.at(full)
+            if factor is not None and factor not in (1.0, -1.0) and _close(ratio, factor, rtol):
+                # the record's own hint (its literal id), placed on the branch
+                return replace(reading.hint, text=f"{where}, and there by a constant factor: {reading.hint.text}")
+    return Hint("quadratic-branch", where)
 
 
 def _disagreement(student: Any, truth: Any, case: Any, rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray,
@@ -206,18 +240,18 @@ def _location_hints(student: Any, truth: Any, case: Any, kind: Kind, param_name:
     if np.all(ae[bad] == 0):
         nan = "; you return nan there: a division by zero?" if np.isnan(s[bad]).any() else ""
         if kind == "grad" and kinked is False:
-            hints.append(Hint("sign(0)", "wrong only where e = 0: the gradient there is 0 (the loss is smooth at "
-                                         "e = 0, with no kink)" + nan))
+            hints.append(Hint("sign(0)", "wrong only where e = 0: the loss is smooth there, with no kink, so its "
+                                         "derivative at 0 is the limit of its slope from either side" + nan))
         elif kind == "grad":
-            hints.append(Hint("sign(0)", "wrong only where e = 0: PyTorch's (sub)gradient there is 0 (np.sign(0) "
-                                         "is 0; a test such as e >= 0 gives 1)" + nan))
+            hints.append(Hint("sign(0)", "wrong only where e = 0, where the loss has a kink and no derivative: "
+                              + _kink_reading(s[bad]) + nan))
         else:
             hints.append(Hint("loss-at-zero", "wrong only where e = 0: the loss of a zero error is 0" + nan))
     elif p is not None and p > 0:
         if np.all(ae[bad] >= p) and np.any(ae[bad] > p):
             hints.append(_linear_branch_hint(e, s, t, bad, kind, p, str(param_name), rtol))
         elif np.all(ae[bad] <= p) and np.any(ae[bad] < p):
-            hints.append(Hint("quadratic-branch", f"wrong only where |e| < {param_name} (the quadratic branch)"))
+            hints.append(_quadratic_branch_hint(s, t, bad, case, kind, str(param_name), rtol, loss))
         elif np.all(ae[bad] == p):
             hints.append(Hint("boundary", f"wrong only at the boundary |e| = {param_name}: both branches must "
                                           "agree there"))

@@ -434,18 +434,20 @@ _SPECS: Sequence[LossSpec] = (
            Factor(0.5, Hint("extra-0.5", "half of PyTorch's value: an extra 0.5? MSE is e**2 (the 0.5 belongs to "
                                          "Huber's quadratic branch)"))),
           (Factor(-1.0, _SIGN_GRAD),
-           Factor(0.5, Hint("missing-2", "half of PyTorch's value: a factor 2 missing (d/de e**2 = 2e)"))),
+           Factor(0.5, Hint("missing-2", "half of PyTorch's value: a factor 2 missing? Check the derivative of e**2"))),
           _no_params),
     _core("huber_loss", {"delta": 1.0}, {"delta": 2.0}, _DELTA_INVALID, False,
           DELTA_READINGS + (Factor(-1.0, _SIGN_LOSS),)
           + _twice("a missing factor 0.5? (the quadratic branch is 0.5 * e**2)"),
-          DELTA_READINGS + (Factor(-1.0, _SIGN_GRAD),) + _twice("d/de 0.5 * e**2 = e, not 2e"),
+          DELTA_READINGS + (Factor(-1.0, _SIGN_GRAD),)
+          + _twice("did the 0.5 of 0.5 * e**2 get lost when you differentiated?"),
           _core_params("delta")),
     _core("smooth_l1_loss", {"beta": 1.0}, {"beta": 0.5}, tuple(({"beta": v}, "beta") for v in (-1.0, -1e-3)),
           "beta",
           BETA_READINGS + (Factor(-1.0, _SIGN_LOSS),)
           + _twice("a missing factor 0.5? (the quadratic branch is 0.5 * e**2 / beta)"),
-          BETA_READINGS + (Factor(-1.0, _SIGN_GRAD),) + _twice("d/de 0.5 * e**2 / beta = e / beta, not 2e / beta"),
+          BETA_READINGS + (Factor(-1.0, _SIGN_GRAD),)
+          + _twice("did the 0.5 of 0.5 * e**2 / beta get lost when you differentiated?"),
           _core_params("beta", zero=True)),
     _robust("log_cosh_loss", {}, _log_cosh,
             _twice("log(cosh(e)), not 2 log(cosh(e)) (log cosh e ~ e**2 / 2 near 0)"),
