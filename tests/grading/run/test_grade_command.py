@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from regloss.grading.report.rubric import is_instructor_only
 from regloss.grading.run.state import read_students
 from tests.harness import solution_sources
 
@@ -205,7 +206,8 @@ def test_figures_reach_the_graded_notebook_and_the_feedback(bad_class):
                 if c.cell_type == "code" and re.search(r"plot_\w+\(", c.source)]
     assert plotting, "01 has no plotting cell to check"
     nb = nbformat.read(str(out / "autograded" / "good" / A / NB), as_version=4)
-    images = [i for i, c in enumerate(nb.cells) for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    cells = [c for c in nb.cells if not is_instructor_only(c)]  # the rubric beside a written answer is the grader's
+    images = [i for i, c in enumerate(cells) for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert set(plotting) <= set(images), (plotting, images)
     html = next((out / "feedback" / "good" / A).glob("*.html")).read_text()
     assert html.count("data:image/png;base64,") >= len(plotting)
