@@ -51,6 +51,8 @@ def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: 
         raise CourseError(f"--workers must be positive, got {workers}")
     root = Path(root) if root else course.find_root()
     names = list(assignments or course.assignments(root))
+    for name in names:  # every name checked before anything is generated
+        course.check_assignment(name, root)
     state = Path(state) if state else root / "grading" / "serve"
     state.mkdir(parents=True, exist_ok=True)
     attempts = AttemptStore(db, default_path=state / "attempts.db")

@@ -74,10 +74,11 @@ class AttemptStore:
             self.url = url.replace("postgresql+psycopg://", "postgresql://", 1)
             self.path = None
         else:
-            self.path = Path(url[len("sqlite:///"):] if url.startswith("sqlite:///") else url)
-            self.url = f"sqlite:///{self.path}"
-            if "://" in str(self.path):
+            rest = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
+            if "://" in rest:
                 raise CourseError(f"--db must be a file, sqlite:///PATH or postgresql://..., got {url}")
+            self.path = Path(rest)
+            self.url = f"sqlite:///{self.path}"
         self._lock = threading.Lock()
         try:
             self._create()
