@@ -121,15 +121,18 @@ def result_of(a: Assignment, student_id: str, res) -> CheckResult:
     return CheckResult(student_id, a.name, score, a.max_score, tests, problems, graded)
 
 
-def load_assignment(root: Path, name: str, state: Path) -> Assignment:
-    """Generate ``name`` (once per source: kept under ``state/name``) and read its test cells."""
+def load_assignment(root: Path, name: str, state: Path, secrets=()) -> Assignment:
+    """Generate ``name`` (once per source: kept under ``state/name``) and read its test cells.
+
+    Student code is kept from the sources, the gradebooks, ``state`` and ``secrets`` (the
+    tokens file, the attempt log) as in ``regloss grade``."""
     from regloss import course
     from regloss.grading.run import gradebook
     from regloss.grading.run.parent import make_bundle
 
     course.check_assignment(name, root)
     ia = gradebook.prepare_instructor_area(root, name, state / name)
-    bundle = make_bundle(ia, root, [root / "solutions", root / "grading", state])
+    bundle = make_bundle(ia, root, [root / "solutions", root / "grading", state, *secrets])
     tests, ids = [], {}
     for nb_name in ia.notebook_names():
         nb = nbformat.read(str(ia.source / nb_name), as_version=4)

@@ -55,7 +55,11 @@ def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: 
         course.check_assignment(name, root)
     state = Path(state) if state else root / "grading" / "serve"
     state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o700)
     attempts = AttemptStore(db, default_path=state / "attempts.db")
+    secrets = [Path(tokens).resolve()]
+    if attempts.path is not None:
+        secrets += [attempts.path.resolve().with_name(attempts.path.name + x) for x in ("", "-wal", "-shm")]
     lost = attempts.recover()
     if lost:
         log(f"{lost} attempt(s) left queued by a service that stopped were recorded as interrupted")
@@ -64,7 +68,7 @@ def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: 
     loaded = {}
     for name in names:
         log(f"preparing {name} ...")
-        loaded[name] = load_assignment(root, name, state)
+        loaded[name] = load_assignment(root, name, state, secrets)
     grader = Grader(loaded, s, capacity=max(queue, workers))
     service = Service(accounts, grader, attempts, the_rate, due_at)
     try:

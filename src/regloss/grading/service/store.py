@@ -119,6 +119,7 @@ class AttemptStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.closing(sqlite3.connect(self.path)) as c:
                 c.execute("PRAGMA journal_mode = WAL")
+            self.path.chmod(0o600)  # the class's attempts: the instructor's alone (its -wal, -shm follow it)
         key = "id BIGSERIAL PRIMARY KEY" if self.postgres else "id INTEGER PRIMARY KEY AUTOINCREMENT"
         with self._tx(exclusive=True) as conn:
             if self.postgres:  # two services creating the table at once
