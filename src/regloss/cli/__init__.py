@@ -105,7 +105,8 @@ def build_parser():
                                    "the notebook; GET /api/attempts/<assignment> (instructors, CSV); GET /api/health.")
     v.add_argument("assignments", nargs="*", help="assignment ids to check (default: all)")
     v.add_argument("--port", type=int, required=True, help="the port to listen on")
-    v.add_argument("--tokens", required=True, metavar="FILE", help="CSV token,student_id,role (student or instructor)")
+    v.add_argument("--tokens", metavar="FILE", help="CSV token,student_id,role (student or instructor); as a "
+                                                    "JupyterHub service, the Hub's tokens are accepted too")
     v.add_argument("--rate", metavar="N/HOURS", help="at most N checks per student and assignment in any HOURS hours "
                                                     "(default: no limit)")
     v.add_argument("--due", metavar="ISO8601", help="no checks for students from this time (no zone: UTC)")

@@ -181,3 +181,45 @@ def test_two_stores_on_one_file_share_the_count(tmp_path):
     with ThreadPoolExecutor(16) as ex:
         got = [a for a in ex.map(one, range(16)) if a is not None]
     assert len(got) == 3 and len(stores[0].rows(A)) == 3
+
+
+def test_a_jupyterhub_token_is_asked_of_the_hub(tmp_path):
+    """As a Hub service: a token the file does not know is asked of the Hub (GET /user with it)."""
+    import http.server
+
+    from regloss.grading.service.hub import HubAuth
+
+    users = {"hub-token-ann": {"name": "ann", "admin": False}, "hub-token-boss": {"name": "boss", "admin": True}}
+    asked = []
+
+    class Hub(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            token = self.headers.get("Authorization", "").partition(" ")[2]
+            asked.append((self.path, token))
+            user = users.get(token)
+            data = json.dumps(user or {"error": "no"}).encode()
+            self.send_response(200 if user else 403)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a):
+            pass
+
+    hub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=hub.serve_forever, daemon=True).start()
+    try:
+        with running(FakeGrader(), tmp_path / "a.db", rate=Rate(5, 1)) as r:
+            r.service.hub = HubAuth(f"http://127.0.0.1:{hub.server_address[1]}/hub/api/")
+            status, res = r.check("hub-token-ann", notebook())
+            assert status == 200 and res["student_id"] == "ann"
+            assert r.check("hub-token-ann", notebook())[0] == 200
+            assert asked == [("/hub/api/user", "hub-token-ann")]  # kept, not asked twice
+            assert r.check("hub-token-nobody", notebook())[0] == 401
+            assert r.request("GET", f"/api/attempts/{A}", "hub-token-ann")[0] == 403
+            assert [row["student_id"] for row in attempts(r, "hub-token-boss")] == ["ann", "ann"]  # a Hub admin
+            assert r.check(student_token(1), notebook())[0] == 200  # the file's tokens still work, asked of no Hub
+            assert all(t != student_token(1) for _, t in asked)
+    finally:
+        hub.shutdown()
+        hub.server_close()

@@ -9,6 +9,7 @@ waits only for those running.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 import threading
 import time
@@ -44,7 +45,10 @@ def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: 
     from regloss.grading.service.tokens import read_tokens
     from regloss.grading.settings import Settings
 
-    accounts = read_tokens(tokens)
+    hub_url = os.environ.get("JUPYTERHUB_API_URL")
+    if not tokens and not hub_url:
+        raise CourseError("--tokens FILE is needed (or run as a JupyterHub service, with $JUPYTERHUB_API_URL)")
+    accounts = read_tokens(tokens) if tokens else {}
     the_rate = parse_rate(rate) if rate else None
     due_at = parse_due(due)
     if workers < 1:
@@ -57,7 +61,7 @@ def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: 
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)
     attempts = AttemptStore(db, default_path=state / "attempts.db")
-    secrets = [Path(tokens).resolve()]
+    secrets = [Path(tokens).resolve()] if tokens else []
     if attempts.path is not None:
         secrets += [attempts.path.resolve().with_name(attempts.path.name + x) for x in ("", "-wal", "-shm")]
     lost = attempts.recover()
@@ -71,6 +75,11 @@ def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: 
         loaded[name] = load_assignment(root, name, state, secrets)
     grader = Grader(loaded, s, capacity=max(queue, workers))
     service = Service(accounts, grader, attempts, the_rate, due_at)
+    if hub_url:
+        from regloss.grading.service.hub import HubAuth
+
+        service.hub = HubAuth(hub_url, frozenset(a.student_id for a in accounts.values() if a.instructor))
+        log(f"students are authenticated by JupyterHub at {hub_url} too")
     try:
         server = make_server(service, host, port)
     except OSError as exc:

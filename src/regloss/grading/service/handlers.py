@@ -50,6 +50,7 @@ class Service:
     clock: Any = time.time
     quiet: bool = False
     stopping: bool = field(default=False)
+    hub: Any = None  # hub.HubAuth: tokens the tokens file does not know are asked of JupyterHub
 
     def known(self, assignment: str) -> bool:
         return assignment in self.grader.assignments
@@ -82,7 +83,16 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.log_date_time_string()} {self.address_string()} {format % args}\n")
 
     def _account(self) -> Account | None:
-        return authenticate(self.headers.get("Authorization"), self.service.accounts)
+        header = self.headers.get("Authorization")
+        found = authenticate(header, self.service.accounts)
+        if found is None and self.service.hub is not None and header:
+            scheme, _, token = header.strip().partition(" ")
+            if scheme.lower() in ("token", "bearer") and token.strip():
+                try:
+                    found = self.service.hub.account(token.strip())
+                except OSError as exc:  # the Hub is down: nobody new gets in
+                    self.log_error("cannot ask JupyterHub about a token: %r", exc)
+        return found
 
     # ------------------------------------------------------------------ GET
     def do_GET(self):  # noqa: N802 - the base class's name
