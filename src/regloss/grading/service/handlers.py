@@ -58,6 +58,7 @@ class Service:
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "regloss-serve"
+    timeout = 120  # seconds a client may take to send its request (a stalled one frees its thread)
     service: Service  # set on the subclass made by make_server
 
     # ------------------------------------------------------------------ replies
