@@ -70,3 +70,16 @@ def test_why_not_is_said(folder, capsys, setup, says):
             check_notebook(url, setup["token"])
         regloss.official_check(url, setup.get("token"), assignment=setup.get("assignment"))
     assert says in capsys.readouterr().out
+
+
+def test_official_imports_only_the_standard_library():
+    """It runs in the student's kernel, where ``regloss`` must stay light (IPython only if present, lazily)."""
+    import ast
+    from pathlib import Path
+
+    import regloss.official
+
+    tree = ast.parse(Path(regloss.official.__file__).read_text(encoding="utf-8"))
+    tops = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    tops |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert tops - {"__future__"} <= set(sys.stdlib_module_names) | {"IPython"}
