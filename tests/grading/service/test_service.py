@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,12 +46,45 @@ HONEST = body(student())
 BLANK = body(nbformat.read(str(ROOT / "notebooks" / A / NB), as_version=4))
 
 
+#: files where student code could read them but for the hiding (a system folder, as /etc/regloss/tokens.csv
+#: might be; the temporary folders and everything outside the system folders are hidden anyway): the
+#: service's secret (as the tokens file and the attempt log are) and, to show the channel works, one that is not
+OUTSIDE = Path("/run") / f"regloss-test-serve-{os.getpid()}"
+
+
 @pytest.fixture(scope="module")
 def grader(tmp_path_factory):
     state = tmp_path_factory.mktemp("serve-state")
-    g = Grader({A: load_assignment(ROOT, A, state)}, Settings(workers=2, timeout=20, progress=False))
+    OUTSIDE.mkdir(mode=0o755, exist_ok=True)
+    for name in ("secret", "visible"):
+        (OUTSIDE / name).write_text(f"{name}-content-{os.getpid()}")
+        (OUTSIDE / name).chmod(0o644)
+    g = Grader({A: load_assignment(ROOT, A, state, secrets=[OUTSIDE / "secret"])},
+               Settings(workers=2, timeout=20, progress=False))
     yield g
     g.close()
+    shutil.rmtree(OUTSIDE, ignore_errors=True)
+
+
+def test_student_code_cannot_read_the_services_secrets(svc):
+    """A failing test's message reaches the student: an answer that raises a file's content
+    shows the unhidden file, never the secret one (the tokens file, the attempt log)."""
+    if not svc.service.grader.iso.filesystem:
+        pytest.skip("no filesystem isolation on this machine: nothing is hidden from student code")
+    leak = student(replace={"l1_loss": f'''def l1_loss(input, target, reduction="mean"):
+    found = []
+    for name in ("secret", "visible"):
+        try:
+            found.append(open({str(OUTSIDE)!r} + "/" + name).read())
+        except OSError as exc:
+            found.append(type(exc).__name__)
+    raise RuntimeError(" ".join(found))
+'''})
+    status, res = svc.check(student_token(6), body(leak))
+    assert status == 200, res
+    text = json.dumps(res)
+    assert f"visible-content-{os.getpid()}" in text, res["tests"][:2]  # the channel works
+    assert f"secret-content-{os.getpid()}" not in text
 
 
 @pytest.fixture
