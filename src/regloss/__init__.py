@@ -17,3 +17,12 @@ Everything the checks know about a loss, these and the robust ones of assignment
 is its record in :data:`regloss.checks.losses.REGISTRY`; this plain tuple (equal to
 the registry's ``torch.nn.functional`` losses, as a test asserts) is for code that
 must not import :mod:`regloss.checks` (nor torch)."""
+
+
+def __getattr__(name):
+    """``from regloss import official_check`` without importing anything until it is used."""
+    if name == "official_check":
+        from regloss.official import official_check
+
+        return official_check
+    raise AttributeError(f"module 'regloss' has no attribute {name!r}")

@@ -62,6 +62,13 @@ def _hub_config(args):
                             proxy_api_port=args.proxy_api_port)
 
 
+def _serve(args):
+    from regloss.grading.service.command import serve
+
+    return serve(args.assignments or None, port=args.port, tokens=args.tokens, rate=args.rate, due=args.due,
+                 db=args.db, workers=args.workers, host=args.host, state=args.state, timeout=args.timeout)
+
+
 def _student_setup(args):
     from regloss.course.student_lab import student_setup
 
@@ -125,6 +132,25 @@ def build_parser():
     d.add_argument("--out", help="output folder (default: grading/demo-out)")
     d.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     d.set_defaults(func=_demo)
+    v = sub.add_parser("serve", help="official checks on demand: grade one student's notebook per request "
+                                     "(the judge's verdicts, hidden tests included), rate-limited and logged",
+                       description="A grading service: POST /api/check/<assignment> with 'Authorization: token T' and "
+                                   "the notebook; GET /api/attempts/<assignment> (instructors, CSV); GET /api/health.")
+    v.add_argument("assignments", nargs="*", help="assignment ids to check (default: all)")
+    v.add_argument("--port", type=int, required=True, help="the port to listen on")
+    v.add_argument("--tokens", metavar="FILE", help="CSV token,student_id,role (student or instructor); as a "
+                                                    "JupyterHub service, the Hub's tokens are accepted too")
+    v.add_argument("--rate", metavar="N/HOURS", help="at most N checks per student and assignment in any HOURS hours "
+                                                    "(default: no limit)")
+    v.add_argument("--due", metavar="ISO8601", help="no checks for students from this time (no zone: UTC)")
+    v.add_argument("--db", metavar="URL", help="the attempt log: a file, sqlite:///PATH or postgresql://... "
+                                               "(default: grading/serve/attempts.db)")
+    v.add_argument("--workers", type=int, default=1, help="warm grading workers (default 1)")
+    v.add_argument("--timeout", type=int, default=60, help="seconds per cell before it is interrupted (default 60)")
+    v.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; put a TLS proxy "
+                                                      "in front to serve other machines)")
+    v.add_argument("--state", help="where the generated assignments are kept (default: grading/serve)")
+    v.set_defaults(func=_serve)
     s = sub.add_parser("student-setup", help="turn off nbgrader's instructor tools (Formgrader, Create Assignment, "
                                              "Course List) in this environment's JupyterLab, for students")
     s.add_argument("--level", choices=["sys-prefix", "user"], default="sys-prefix",
