@@ -1,9 +1,70 @@
-"""Catalogue for 04_gradients_and_outliers: huber_location, huber_are and huber_minimax_k."""
+"""Catalogue for 04_gradients_and_outliers: sensitivity_curve, huber_location, huber_are and huber_minimax_k."""
 
 from tests.catalogue import correct, delegates, wrong
 from tests.catalogue import variant as _variant
 
 A = "04_gradients_and_outliers"
+
+
+# --------------------------------------------------------------- sensitivity_curve
+SC = """
+def sensitivity_curve(estimator, sample, x):
+    sample = np.asarray(sample, dtype=float)
+    x = np.asarray(x, dtype=float)
+    n = sample.size + 1
+    base = float(estimator(sample))
+    moved = np.array([float(estimator(np.append(sample, xi))) for xi in x.ravel()])
+    return (n * (moved - base)).reshape(x.shape)
+"""
+
+ENTRIES_SC = [
+    wrong(A, "sensitivity_curve", "factor-n-minus-1", _variant(SC, ("n = sample.size + 1", "n = sample.size")),
+          "scales by the size of the sample before the point is added (n - 1)"),
+    wrong(A, "sensitivity_curve", "no-factor", _variant(SC, ("return (n * (moved - base))", "return (moved - base)")),
+          "the bare change, not scaled by n"),
+    wrong(A, "sensitivity_curve", "divides-by-n",
+          _variant(SC, ("return (n * (moved - base))", "return ((moved - base) / n)")),
+          "divides the change by n"),
+    wrong(A, "sensitivity_curve", "reversed",
+          _variant(SC, ("return (n * (moved - base))", "return (n * (base - moved))")),
+          "the old estimate minus the new one"),
+    wrong(A, "sensitivity_curve", "replaces-last-point", _variant(
+        SC, ("estimator(np.append(sample, xi))", "estimator(np.append(sample[:-1], xi))")),
+          "replaces the last point by x instead of adding one"),
+    wrong(A, "sensitivity_curve", "mean-shortcut", """
+        def sensitivity_curve(estimator, sample, x):
+            sample = np.asarray(sample, dtype=float)
+            return np.asarray(x, dtype=float) - float(estimator(sample))    # SC of the mean, for every estimator
+        """, "the mean's curve x - T(sample) for every estimator"),
+    wrong(A, "sensitivity_curve", "sample-without-x-is-full", """
+        def sensitivity_curve(estimator, sample, x):
+            sample = np.asarray(sample, dtype=float)
+            n = sample.size + 1
+            out = []
+            for xi in np.asarray(x, dtype=float):
+                bigger = np.append(sample, xi)
+                out.append(n * (estimator(bigger) - estimator(bigger[1:])))   # drops the first point, not x
+            return np.array(out, dtype=float)
+        """, "compares with the sample minus its first point instead of the sample without x"),
+    correct(A, "sensitivity_curve", "column-stack-apply", """
+        def sensitivity_curve(estimator, sample, x):
+            s = np.array(sample, dtype=np.float64)
+            pts = np.array(x, dtype=np.float64)
+            big = np.column_stack([np.tile(s, (pts.size, 1)), pts])
+            t_new = np.apply_along_axis(estimator, 1, big).astype(float)
+            return (s.size + 1) * (t_new - estimator(s))
+        """),
+    correct(A, "sensitivity_curve", "plain-loop-lists", """
+        def sensitivity_curve(estimator, sample, x):
+            values = [float(v) for v in sample]
+            t0 = estimator(np.array(values))
+            n = len(values) + 1
+            result = np.empty(len(x))
+            for i, xi in enumerate(x):
+                result[i] = n * (estimator(np.array(values + [float(xi)])) - t0)
+            return result
+        """),
+]
 
 
 # ------------------------------------------------------------------ huber_location
@@ -363,3 +424,4 @@ ENTRIES = [
             return float(brentq(lambda k: 2 * norm.pdf(k) / k - 2 * norm.cdf(-k) - eps / (1 - eps), 1e-6, 40.0, xtol=1e-15))
         """),  # noqa: E501 - a student's source, kept as written
 ]
+ENTRIES += ENTRIES_SC
