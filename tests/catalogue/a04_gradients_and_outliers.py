@@ -1,4 +1,5 @@
-"""Catalogue for 04_gradients_and_outliers: sensitivity_curve, huber_location, huber_are and huber_minimax_k."""
+"""Catalogue for 04_gradients_and_outliers: sensitivity_curve, huber_location, huber_are, huber_minimax_k
+and breakdown_scan."""
 
 from tests.catalogue import correct, delegates, wrong
 from tests.catalogue import variant as _variant
@@ -63,6 +64,65 @@ ENTRIES_SC = [
             for i, xi in enumerate(x):
                 result[i] = n * (estimator(np.array(values + [float(xi)])) - t0)
             return result
+        """),
+]
+
+
+# ------------------------------------------------------------------ breakdown_scan
+BD = """
+def breakdown_scan(estimator, clean, fractions, values):
+    clean = np.asarray(clean, dtype=float)
+    fractions = np.asarray(fractions, dtype=float)
+    values = np.asarray(values, dtype=float)
+    out = np.empty((fractions.size, values.size))
+    for i, f in enumerate(fractions):
+        m = int(round(f * clean.size))
+        for j, v in enumerate(values):
+            sample = clean.copy()
+            sample[:m] = v
+            out[i, j] = float(estimator(sample))
+    return out
+"""
+
+ENTRIES_BD = [
+    wrong(A, "breakdown_scan", "truncates-m",
+          _variant(BD, ("m = int(round(f * clean.size))", "m = int(f * clean.size)")),
+          "int(f n) truncates 0.29 * 100 = 28.999999999999996 to 28"),
+    wrong(A, "breakdown_scan", "last-values", _variant(BD, ("sample[:m] = v", "sample[clean.size - m:] = v")),
+          "replaces the last m values, not the first"),
+    wrong(A, "breakdown_scan", "adds-outlier", _variant(BD, ("sample[:m] = v", "sample[:m] += v")),
+          "adds v to the first m values instead of replacing them"),
+    wrong(A, "breakdown_scan", "contaminates-in-place", _variant(BD, ("sample = clean.copy()", "sample = clean")),
+          "writes the outliers into the caller's clean sample, and every later sample starts contaminated"),
+    wrong(A, "breakdown_scan", "transposed", _variant(BD, ("return out", "return out.T.copy()")),
+          "returns shape (len(values), len(fractions))"),
+    wrong(A, "breakdown_scan", "appends-outliers", """
+        def breakdown_scan(estimator, clean, fractions, values):
+            clean = np.asarray(clean, dtype=float)
+            out = np.empty((len(fractions), len(values)))
+            for i, f in enumerate(fractions):
+                m = int(round(f * clean.size))
+                for j, v in enumerate(values):
+                    out[i, j] = estimator(np.concatenate([clean, np.full(m, v)]))   # n + m values
+            return out
+        """, "adds m outliers to the n clean values instead of replacing m of them"),
+    correct(A, "breakdown_scan", "concatenate-rint", """
+        def breakdown_scan(estimator, clean, fractions, values):
+            c = np.array(clean, dtype=np.float64)
+            ms = np.rint(np.asarray(fractions, dtype=float) * c.size).astype(int)
+            return np.array([[estimator(np.concatenate([np.full(m, v), c[m:]])) for v in values] for m in ms],
+                            dtype=float)
+        """),
+    correct(A, "breakdown_scan", "where-mask", """
+        def breakdown_scan(estimator, clean, fractions, values):
+            c = np.asarray(clean, dtype=float)
+            pos = np.arange(c.size)
+            table = np.zeros((len(fractions), len(values)))
+            for i in range(len(fractions)):
+                m = round(float(fractions[i]) * len(c))
+                for j in range(len(values)):
+                    table[i, j] = estimator(np.where(pos < m, float(values[j]), c))
+            return table
         """),
 ]
 
@@ -425,3 +485,4 @@ ENTRIES = [
         """),  # noqa: E501 - a student's source, kept as written
 ]
 ENTRIES += ENTRIES_SC
+ENTRIES += ENTRIES_BD
