@@ -1,9 +1,130 @@
-"""Catalogue for 04_gradients_and_outliers: huber_location, huber_are and huber_minimax_k."""
+"""Catalogue for 04_gradients_and_outliers: sensitivity_curve, huber_location, huber_are, huber_minimax_k
+and breakdown_scan."""
 
 from tests.catalogue import correct, delegates, wrong
 from tests.catalogue import variant as _variant
 
 A = "04_gradients_and_outliers"
+
+
+# --------------------------------------------------------------- sensitivity_curve
+SC = """
+def sensitivity_curve(estimator, sample, x):
+    sample = np.asarray(sample, dtype=float)
+    x = np.asarray(x, dtype=float)
+    n = sample.size + 1
+    base = float(estimator(sample))
+    moved = np.array([float(estimator(np.append(sample, xi))) for xi in x.ravel()])
+    return (n * (moved - base)).reshape(x.shape)
+"""
+
+ENTRIES_SC = [
+    wrong(A, "sensitivity_curve", "factor-n-minus-1", _variant(SC, ("n = sample.size + 1", "n = sample.size")),
+          "scales by the size of the sample before the point is added (n - 1)"),
+    wrong(A, "sensitivity_curve", "no-factor", _variant(SC, ("return (n * (moved - base))", "return (moved - base)")),
+          "the bare change, not scaled by n"),
+    wrong(A, "sensitivity_curve", "divides-by-n",
+          _variant(SC, ("return (n * (moved - base))", "return ((moved - base) / n)")),
+          "divides the change by n"),
+    wrong(A, "sensitivity_curve", "reversed",
+          _variant(SC, ("return (n * (moved - base))", "return (n * (base - moved))")),
+          "the old estimate minus the new one"),
+    wrong(A, "sensitivity_curve", "replaces-last-point", _variant(
+        SC, ("estimator(np.append(sample, xi))", "estimator(np.append(sample[:-1], xi))")),
+          "replaces the last point by x instead of adding one"),
+    wrong(A, "sensitivity_curve", "mean-shortcut", """
+        def sensitivity_curve(estimator, sample, x):
+            sample = np.asarray(sample, dtype=float)
+            return np.asarray(x, dtype=float) - float(estimator(sample))    # SC of the mean, for every estimator
+        """, "the mean's curve x - T(sample) for every estimator"),
+    wrong(A, "sensitivity_curve", "sample-without-x-is-full", """
+        def sensitivity_curve(estimator, sample, x):
+            sample = np.asarray(sample, dtype=float)
+            n = sample.size + 1
+            out = []
+            for xi in np.asarray(x, dtype=float):
+                bigger = np.append(sample, xi)
+                out.append(n * (estimator(bigger) - estimator(bigger[1:])))   # drops the first point, not x
+            return np.array(out, dtype=float)
+        """, "compares with the sample minus its first point instead of the sample without x"),
+    correct(A, "sensitivity_curve", "column-stack-apply", """
+        def sensitivity_curve(estimator, sample, x):
+            s = np.array(sample, dtype=np.float64)
+            pts = np.array(x, dtype=np.float64)
+            big = np.column_stack([np.tile(s, (pts.size, 1)), pts])
+            t_new = np.apply_along_axis(estimator, 1, big).astype(float)
+            return (s.size + 1) * (t_new - estimator(s))
+        """),
+    correct(A, "sensitivity_curve", "plain-loop-lists", """
+        def sensitivity_curve(estimator, sample, x):
+            values = [float(v) for v in sample]
+            t0 = estimator(np.array(values))
+            n = len(values) + 1
+            result = np.empty(len(x))
+            for i, xi in enumerate(x):
+                result[i] = n * (estimator(np.array(values + [float(xi)])) - t0)
+            return result
+        """),
+]
+
+
+# ------------------------------------------------------------------ breakdown_scan
+BD = """
+def breakdown_scan(estimator, clean, fractions, values):
+    clean = np.asarray(clean, dtype=float)
+    fractions = np.asarray(fractions, dtype=float)
+    values = np.asarray(values, dtype=float)
+    out = np.empty((fractions.size, values.size))
+    for i, f in enumerate(fractions):
+        m = int(round(f * clean.size))
+        for j, v in enumerate(values):
+            sample = clean.copy()
+            sample[:m] = v
+            out[i, j] = float(estimator(sample))
+    return out
+"""
+
+ENTRIES_BD = [
+    wrong(A, "breakdown_scan", "truncates-m",
+          _variant(BD, ("m = int(round(f * clean.size))", "m = int(f * clean.size)")),
+          "int(f n) truncates 0.29 * 100 = 28.999999999999996 to 28"),
+    wrong(A, "breakdown_scan", "last-values", _variant(BD, ("sample[:m] = v", "sample[clean.size - m:] = v")),
+          "replaces the last m values, not the first"),
+    wrong(A, "breakdown_scan", "adds-outlier", _variant(BD, ("sample[:m] = v", "sample[:m] += v")),
+          "adds v to the first m values instead of replacing them"),
+    wrong(A, "breakdown_scan", "contaminates-in-place", _variant(BD, ("sample = clean.copy()", "sample = clean")),
+          "writes the outliers into the caller's clean sample, and every later sample starts contaminated"),
+    wrong(A, "breakdown_scan", "transposed", _variant(BD, ("return out", "return out.T.copy()")),
+          "returns shape (len(values), len(fractions))"),
+    wrong(A, "breakdown_scan", "appends-outliers", """
+        def breakdown_scan(estimator, clean, fractions, values):
+            clean = np.asarray(clean, dtype=float)
+            out = np.empty((len(fractions), len(values)))
+            for i, f in enumerate(fractions):
+                m = int(round(f * clean.size))
+                for j, v in enumerate(values):
+                    out[i, j] = estimator(np.concatenate([clean, np.full(m, v)]))   # n + m values
+            return out
+        """, "adds m outliers to the n clean values instead of replacing m of them"),
+    correct(A, "breakdown_scan", "concatenate-rint", """
+        def breakdown_scan(estimator, clean, fractions, values):
+            c = np.array(clean, dtype=np.float64)
+            ms = np.rint(np.asarray(fractions, dtype=float) * c.size).astype(int)
+            return np.array([[estimator(np.concatenate([np.full(m, v), c[m:]])) for v in values] for m in ms],
+                            dtype=float)
+        """),
+    correct(A, "breakdown_scan", "where-mask", """
+        def breakdown_scan(estimator, clean, fractions, values):
+            c = np.asarray(clean, dtype=float)
+            pos = np.arange(c.size)
+            table = np.zeros((len(fractions), len(values)))
+            for i in range(len(fractions)):
+                m = round(float(fractions[i]) * len(c))
+                for j in range(len(values)):
+                    table[i, j] = estimator(np.where(pos < m, float(values[j]), c))
+            return table
+        """),
+]
 
 
 # ------------------------------------------------------------------ huber_location
@@ -363,3 +484,5 @@ ENTRIES = [
             return float(brentq(lambda k: 2 * norm.pdf(k) / k - 2 * norm.cdf(-k) - eps / (1 - eps), 1e-6, 40.0, xtol=1e-15))
         """),  # noqa: E501 - a student's source, kept as written
 ]
+ENTRIES += ENTRIES_SC
+ENTRIES += ENTRIES_BD

@@ -158,7 +158,7 @@ ENTRIES = [
                     table[noise_label][fit_label] = float(np.sqrt(np.mean(err ** 2)))
             return table
         """, "the error of the intercept instead of the slope"),
-    wrong(A, "simulate_study", "transposed-draw", """
+    correct(A, "simulate_study", "transposed-draw", """
         def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
             x = np.asarray(x, dtype=float)
             table = {}
@@ -169,7 +169,32 @@ ENTRIES = [
                     err = np.asarray(fit(x, Y)[0], dtype=float) - slope
                     table[noise_label][fit_label] = float(np.sqrt(np.mean(err ** 2)))
             return table
-        """, "draws the noise as (n, n_rep) and transposes: other values for the same seed"),
+        """, "draws the noise as (n, n_rep) and transposes: other random numbers, the same distribution "
+           "(graded on statistical agreement, it keeps its marks)"),
+    correct(A, "simulate_study", "row-by-row-draws", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            table = {}
+            for noise_label, draw in noise_models.items():
+                rows = [slope * x + intercept + draw(rng, x.size) for _ in range(n_rep)]   # one data set at a time
+                Y = np.vstack(rows)
+                errors = {label: np.asarray(fit(x, Y)[0], dtype=float) - slope for label, fit in fits.items()}
+                table[noise_label] = {label: float(np.sqrt(np.mean(e ** 2))) for label, e in errors.items()}
+            return table
+        """, "draws the noise one data set at a time: other random numbers, the same study"),
+    correct(A, "simulate_study", "spawned-generators", """
+        def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
+            x = np.asarray(x, dtype=float)
+            children = rng.spawn(len(noise_models))        # an independent stream per noise model
+            table = {}
+            for child, (noise_label, draw) in zip(children, noise_models.items()):
+                Y = slope * x + intercept + draw(child, (n_rep, x.size))
+                table[noise_label] = {}
+                for fit_label, fit in fits.items():
+                    err = np.asarray(fit(x, Y)[0], dtype=float) - slope
+                    table[noise_label][fit_label] = float(np.sqrt(err @ err / err.size))
+            return table
+        """, "one spawned generator per noise model"),
     wrong(A, "simulate_study", "true-slope-hardcoded", """
         def simulate_study(fits, noise_models, x, n_rep, rng, slope=2.0, intercept=1.0):
             x = np.asarray(x, dtype=float)
@@ -217,7 +242,7 @@ ENTRIES = [
             return study_reference(fits, noise_models, x, n_rep, rng, slope, intercept)
         """),
     # ------------------------------------------------------------- choose_loss
-    wrong(A, "choose_loss", "ddof-0", """
+    correct(A, "choose_loss", "ddof-0", """
         def choose_loss(x, y, fits, n_boot, rng):
             x = np.asarray(x, dtype=float)
             y = np.asarray(y, dtype=float)
@@ -228,7 +253,32 @@ ENTRIES = [
                 se[label] = float(np.std(np.asarray(fit(X, Y)[0], dtype=float), ddof=0))
             best = min(se, key=se.get)
             return best, se
-        """, "np.std with ddof=0 instead of the sample standard deviation (ddof=1)"),
+        """, "np.std with ddof=0: a relative difference of 1/(2 n_boot), far inside the Monte Carlo error "
+           "of the bootstrap (both conventions are in use)"),
+    wrong(A, "choose_loss", "unpaired-resamples", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            se = {}
+            for label, fit in fits.items():
+                idx = rng.integers(0, x.size, size=(n_boot, x.size))     # new resamples for every fit
+                se[label] = float(np.std(np.asarray(fit(x[idx], y[idx])[0], dtype=float), ddof=1))
+            best = min(se, key=se.get)
+            return best, se
+        """, "new resamples for every fit: the comparison is no longer paired"),
+    correct(A, "choose_loss", "uniform-floor-indices", """
+        def choose_loss(x, y, fits, n_boot, rng):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            n = x.size
+            idx = np.minimum((rng.random((n_boot, n)) * n).astype(int), n - 1)   # uniform indices by another route
+            se = {}
+            for label, fit in fits.items():
+                slopes = np.asarray(fit(x[idx], y[idx])[0], dtype=float)
+                se[label] = float(np.sqrt(np.sum((slopes - slopes.mean()) ** 2) / (n_boot - 1)))
+            best = min(se, key=se.get)
+            return best, se
+        """, "draws the indices from rng.random: other resamples, the same bootstrap"),
     wrong(A, "choose_loss", "independent-indices", """
         def choose_loss(x, y, fits, n_boot, rng):
             x = np.asarray(x, dtype=float)

@@ -10,7 +10,12 @@ function (the own-work check refuses calls into ``regloss``).
 * :func:`study_reference` and :func:`bootstrap_choice_reference` — the Monte
   Carlo study and the bootstrap choice of loss of assignment 06, written from
   their specification so that a student's version can be compared value by
-  value for the same generator state.
+  value for the same generator state;
+* :func:`study_agreement` and :func:`bootstrap_agreement` — what 06 grades
+  against: the truth of the study's RMSEs and of the bootstrap standard errors
+  from a large reference run, with a tolerance of a few Monte Carlo standard
+  errors, so that a correct implementation that uses the generator differently
+  keeps its marks.
 """
 
 from __future__ import annotations
@@ -161,3 +166,102 @@ def bootstrap_choice_reference(x, y, fits, n_boot, rng):
     se = {label: float(np.std(np.asarray(fit(X, Y)[0], dtype=float), ddof=1)) for label, fit in fits.items()}
     best = min(se, key=se.get)
     return best, se
+
+
+# --------------------------------------------------------------------------- statistical agreement (06)
+#
+# 06 grades its Monte Carlo study and its bootstrap on *statistical* agreement:
+# a correct implementation that draws its random numbers in another order (or
+# with another method of the generator) gives other numbers, but numbers that
+# agree with the truth within their own Monte Carlo error. The truth comes from
+# a large reference run with its own seed; the tolerance is ``z`` standard
+# errors of the student's estimate plus those of the reference.
+
+
+def study_agreement(fits, noise_models, x, n_rep, slope=2.0, intercept=1.0, n_ref=100_000, seed=0, z=6.0,
+                    chunk=20_000):
+    """The slope RMSE each cell of a study of ``n_rep`` data sets should show, and by how much it may miss.
+
+    A reference run of ``n_ref`` data sets per noise model (seed ``seed``, in
+    chunks of ``chunk``) gives, for every noise model and fit, the mean ``m`` and
+    the variance ``v`` of the squared slope error ``(fit(x, Y)[0] - slope)^2``.
+    An estimate ``sqrt(mean of n_rep squared errors)`` has, by the delta method,
+    the standard error ``sqrt(v / n_rep) / (2 sqrt(m))``; the tolerance is ``z``
+    times that plus ``z`` times the reference's own standard error.
+
+    Parameters
+    ----------
+    fits, noise_models, x, slope, intercept
+        As for :func:`study_reference`.
+    n_rep : int
+        The number of data sets per noise model of the estimate being checked.
+    n_ref : int
+        The reference run's number of data sets per noise model.
+    seed : int
+        The reference run's seed.
+    z : float
+        Standard errors allowed (6: a correct estimate fails with a probability
+        of about 1e-9 per cell under the normal approximation).
+
+    Returns
+    -------
+    dict of str -> dict of str -> (float, float)
+        ``truth[noise][fit] = (rmse, tolerance)``.
+    """
+    x = np.asarray(x, dtype=float)
+    rng = np.random.default_rng(seed)
+    sums = {nl: {fl: [0.0, 0.0] for fl in fits} for nl in noise_models}
+    for nl, draw in noise_models.items():
+        done = 0
+        while done < n_ref:
+            m = min(chunk, n_ref - done)
+            Y = slope * x + intercept + np.asarray(draw(rng, (m, x.size)), dtype=float)
+            for fl, fit in fits.items():
+                sq = (np.asarray(fit(x, Y)[0], dtype=float) - slope) ** 2
+                sums[nl][fl][0] += float(sq.sum())
+                sums[nl][fl][1] += float((sq * sq).sum())
+            done += m
+    truth = {}
+    for nl in noise_models:
+        truth[nl] = {}
+        for fl in fits:
+            s1, s2 = sums[nl][fl]
+            mean = s1 / n_ref
+            var = max(s2 / n_ref - mean * mean, 0.0)
+            rmse = math.sqrt(mean)
+            se_rep, se_ref = ((math.sqrt(var / n) / (2.0 * rmse) if rmse > 0 else 0.0) for n in (n_rep, n_ref))
+            truth[nl][fl] = (rmse, z * (se_rep + se_ref))
+    return truth
+
+
+def bootstrap_agreement(x, y, fits, n_boot, n_ref=50_000, seed=0, z=6.0):
+    """The bootstrap standard error of each fit's slope and by how much an estimate from ``n_boot`` resamples may miss.
+
+    The reference resamples the pairs ``n_ref`` times (seed ``seed``; every fit
+    sees the same resamples) and takes the standard deviation ``s`` of each
+    fit's slopes: the bootstrap standard error up to a Monte Carlo error that
+    ``n_ref`` makes small. An estimate from ``n_boot`` resamples has the
+    standard error ``sqrt((m4 - s^4) / n_boot) / (2 s)``, with ``m4`` the fourth
+    central moment of the bootstrap slopes; the tolerance is ``z`` times that
+    plus ``z`` times the reference's own.
+
+    Returns
+    -------
+    dict of str -> (float, float)
+        ``truth[fit] = (standard error, tolerance)``.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    idx = np.random.default_rng(seed).integers(0, x.size, size=(n_ref, x.size))
+    X, Y = x[idx], y[idx]
+    truth = {}
+    for label, fit in fits.items():
+        slopes = np.asarray(fit(X, Y)[0], dtype=float)
+        dev = slopes - slopes.mean()
+        s2 = float(np.mean(dev ** 2))
+        m4 = float(np.mean(dev ** 4))
+        s = math.sqrt(s2)
+        se_boot, se_ref = ((math.sqrt(max(m4 - s2 * s2, 0.0) / n) / (2.0 * s) if s > 0 else 0.0)
+                           for n in (n_boot, n_ref))
+        truth[label] = (s, z * (se_boot + se_ref))
+    return truth
