@@ -60,21 +60,7 @@ def _notebooks():
         yield from sorted((ROOT / "solutions" / a).glob("*.ipynb"))
 
 
-#: Notebooks whose fix is on another branch: their parameter is expected to fail until it is merged.
-FIXED_ELSEWHERE = {
-    "05_robust_line_fit.ipynb": "fixed on branch nb46",
-}
-
-
-def _params():
-    for path in _notebooks():
-        marks = ()
-        if path.name in FIXED_ELSEWHERE:
-            marks = (pytest.mark.xfail(strict=True, reason=FIXED_ELSEWHERE[path.name]),)
-        yield pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", list(_params()))
+@pytest.mark.parametrize("path", list(_notebooks()), ids=lambda p: p.stem)
 def test_no_markdown_heading_in_a_code_cell(path):
     nb = nbformat.read(str(path), as_version=4)
     stuck = {cell.id: found for cell in nb.cells if cell.cell_type == "code"
