@@ -235,3 +235,15 @@ def judge_class(assignment, submissions, timeout=60, only=None):
                 if f.startswith(tmp):
                     del sys.modules[name]
     return out, messages
+
+
+def hidden_test_lines(assignment):
+    """The lines (longer than 12 characters) of ``assignment``'s hidden tests, as the source holds
+    them: what no page or answer a student sees may contain."""
+    lines = []
+    for c in read_source(assignment).cells:
+        m = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, re.S)
+        if m:
+            lines += [ln.strip() for ln in m.group(1).splitlines() if len(ln.strip()) > 12]
+    assert lines, f"{assignment} has no hidden test"
+    return lines

@@ -48,6 +48,24 @@ def _wait_port(port, proc, seconds, what, log):
     raise RuntimeError(f"{what} did not listen on port {port} within {seconds} s")
 
 
+def wait_for_http(url, proc, seconds, what, log):
+    """Wait until ``url`` answers 200; fail, with the end of ``log``, if ``proc`` exits first or
+    ``seconds`` pass."""
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not start:\n{Path(log).read_text(errors='replace')[-4000:]}")
+        time.sleep(0.5)
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 
 

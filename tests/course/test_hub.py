@@ -32,8 +32,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -41,6 +39,7 @@ import pytest
 
 from tests.catalogue import all_entries
 from tests.harness import solution_sources
+from tests.services import wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 A = "01_l1_mse"
@@ -145,17 +144,7 @@ def hub(setup: Path, port: int, password: str, log: Path):
                              stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/hub/api/", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if p.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"JupyterHub did not start:\n{log.read_text()[-4000:]}")
-            time.sleep(0.5)
+        wait_for_http(f"{base}/hub/api/", p, 90, "JupyterHub", log)
         yield base
     except BaseException:
         print(f"JupyterHub's log (end):\n{log.read_text()[-6000:]}")

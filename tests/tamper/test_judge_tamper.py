@@ -10,7 +10,8 @@ import re
 import nbformat
 import pytest
 
-from tests.grading.run.test_grade_command import FULL, NB, ROOT, TIMEOUT, A, read_grades, regloss, student
+from tests.grading.run.test_grade_command import FULL, NB, TIMEOUT, A, read_grades, regloss, student
+from tests.harness import hidden_test_lines
 from tests.tamper import TAMPERS
 
 pytestmark = pytest.mark.slow  # grades a class through the regloss command
@@ -54,22 +55,11 @@ def test_the_run_says_how_student_code_was_isolated(tamper_class):
     assert "isolation:" in out and "judge: test cells run outside the student's kernel" in out
 
 
-def _hidden_lines():
-    nb = nbformat.read(str(ROOT / "solutions" / A / NB), as_version=4)
-    lines = []
-    for c in nb.cells:
-        m = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, re.S)
-        if m:
-            lines += [ln.strip() for ln in m.group(1).splitlines() if len(ln.strip()) > 12]
-    assert lines
-    return lines
-
-
 def test_feedback_shows_no_hidden_test(tamper_class):
     out = tamper_class["out"]
     pages = sorted((out / "feedback").rglob("*.html"))
     assert len(pages) == len(TAMPERS) + 1
-    hidden = _hidden_lines()
+    hidden = hidden_test_lines(A)
     for page in pages:
         text = html.unescape(page.read_text(encoding="utf-8"))
         for line in hidden:

@@ -26,7 +26,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import pytest
 
 from tests.catalogue import all_entries
 from tests.harness import solution_sources
+from tests.services import wait_for_http
 
 ROOT = Path(__file__).resolve().parents[3]
 A = "01_l1_mse"
@@ -99,17 +99,7 @@ def jupyter_lab(root: Path, env: dict, log: Path):
                              stdin=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if p.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_for_http(f"{base}/api/status?token={token}", p, 180, "JupyterLab", log)
         yield base, token
     finally:
         p.terminate()

@@ -5,18 +5,25 @@ import runpy
 from regloss.grading.report import formgrader
 
 
-def test_formgrader_config_points_at_the_run(tmp_path):
-    path = formgrader.write_formgrader_config(tmp_path, "postgresql://u@h/db")
+class _Config(dict):
+    """What traitlets' ``get_config()`` gives a config file: attributes all the way down."""
 
-    class C(dict):
-        def __getattr__(self, k):
-            return self.setdefault(k, C())
+    def __getattr__(self, k):
+        return self.setdefault(k, _Config())
 
-        def __setattr__(self, k, v):
-            self[k] = v
+    def __setattr__(self, k, v):
+        self[k] = v
 
-    c = C()
+
+def load_config(path) -> dict:
+    """The settings an nbgrader config file makes, as nested dicts."""
+    c = _Config()
     runpy.run_path(str(path), init_globals={"get_config": lambda: c})
+    return c
+
+
+def test_formgrader_config_points_at_the_run(tmp_path):
+    c = load_config(formgrader.write_formgrader_config(tmp_path, "postgresql://u@h/db"))
     assert c["CourseDirectory"]["root"] == str(tmp_path)
     assert c["CourseDirectory"]["db_url"] == "postgresql://u@h/db"
     assert c["CourseDirectory"]["autograded_directory"] == "autograded"

@@ -58,19 +58,9 @@ def test_the_student_view_drops_the_rubric_and_the_hidden_source():
 
 
 def test_nbgrader_feedback_runs_the_student_view_first(tmp_path):
-    import runpy
-
     from regloss.grading.report import formgrader
+    from tests.grading.report.test_formgrader import load_config
 
-    class C(dict):
-        def __getattr__(self, k):
-            return self.setdefault(k, C())
-
-        def __setattr__(self, k, v):
-            self[k] = v
-
-    c = C()
-    runpy.run_path(str(formgrader.write_formgrader_config(tmp_path, "sqlite:///x.db")),
-                   init_globals={"get_config": lambda: c})
+    c = load_config(formgrader.write_formgrader_config(tmp_path, "sqlite:///x.db"))
     pre = c["GenerateFeedback"]["preprocessors"]
     assert pre[0] == "regloss.grading.report.rubric.StudentView" and "nbgrader.preprocessors.GetGrades" in pre

@@ -10,7 +10,6 @@ import html
 import io
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -30,6 +29,7 @@ from regloss.grading.service.store import AttemptStore
 from regloss.grading.settings import Settings
 from tests.grading.run.test_grade_command import FULL, NB, ROOT, A, student
 from tests.grading.service.helpers import TOKENS, running, student_token
+from tests.harness import hidden_test_lines
 from tests.services import create_database, free_port
 from tests.tamper import TAMPERS
 
@@ -93,17 +93,6 @@ def svc(grader, tmp_path):
         yield r
 
 
-def _hidden_lines():
-    nb = nbformat.read(str(ROOT / "solutions" / A / NB), as_version=4)
-    lines = []
-    for c in nb.cells:
-        m = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, re.S)
-        if m:
-            lines += [ln.strip() for ln in m.group(1).splitlines() if len(ln.strip()) > 12]
-    assert lines
-    return lines
-
-
 def test_an_honest_notebook_gets_full_marks(svc):
     status, res = svc.check(student_token(1), HONEST)
     assert status == 200, res
@@ -130,7 +119,7 @@ def test_a_wrong_hidden_case_reports_its_message_never_its_code(svc):
     failed = [t for t in res["tests"] if not t["passed"]]
     assert failed and all(t["message"] for t in failed), failed
     text = html.unescape(json.dumps(res))
-    for line in _hidden_lines():
+    for line in hidden_test_lines(A):
         assert line not in text, f"the answer shows the hidden line {line!r}"
     assert by_id["test_mse_loss__hidden"]["passed"]
 
