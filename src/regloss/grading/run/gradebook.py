@@ -99,7 +99,7 @@ def registration_lock(db_url):
         engine.dispose()
 
 
-def _sqlite_path(db_url):
+def sqlite_file(db_url):
     """The file of a ``sqlite:///`` URL, else None."""
     if db_url.startswith("sqlite:///") and db_url != "sqlite:///:memory:":
         return Path(db_url[len("sqlite:///"):])
@@ -161,7 +161,7 @@ def prepare_main_gradebook(ia: InstructorArea, db_url: str):
     from nbgrader.api import Gradebook, MissingEntry
 
     marker = ia.root / ("main-" + hashlib.sha256(db_url.encode()).hexdigest()[:16])
-    target = _sqlite_path(db_url)
+    target = sqlite_file(db_url)
     if target is not None and not target.exists():
         # a new SQLite gradebook: the template is exactly what generate_assignment makes
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -250,6 +250,9 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
             todo.append((i, sub, key))
 
     hide = [root / "solutions", root / "grading", out, subs_path.resolve(), class_root]
+    db_file = gradebook.sqlite_file(db_url)  # the main gradebook holds the hidden tests: wherever it is (a course)
+    if db_file is not None:
+        hide += [db_file, *(db_file.with_name(db_file.name + x) for x in ("-journal", "-wal", "-shm"))]
     where = distributed.describe(s.scheduler) if s.scheduler else f"{workers} workers"
     log(f"grading {assignment}: {len(subs)} students ({len(subs) - len(todo)} already graded), "
         f"{where}, {s.timeout} s per cell, {_memory(s.memory_mb, iso)}")
