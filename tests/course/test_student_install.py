@@ -29,6 +29,8 @@ SHARED_LINES = {
     "x = np.asarray(x, dtype=np.float64)": "argument conversion",
     "x = np.asarray(x, dtype=float)": "argument conversion",
     "y = np.asarray(y, dtype=float)": "argument conversion",
+    "values = np.asarray(values, dtype=float)": "argument conversion",
+    "for label, fit in fits.items():": "a loop over the fits a study is given",
 }
 #: Lines of 06's study and bootstrap choice that the checker's truth (regloss.checks.robust_stats's
 #: ``study_reference`` and ``bootstrap_choice_reference``) shares: an exercise with no library
