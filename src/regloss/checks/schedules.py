@@ -207,7 +207,7 @@ def check_dynamic_beta(fn, errors, k=10, interval=100, beta0=1.0, label=None):
     ``fn(errors, k=k, interval=interval, beta0=beta0)`` must return the ``T``
     betas in force at the ``T`` iterations.
     """
-    label = label or f"dynamic_beta(errors of {len(errors)} iterations, k={k}, interval={interval}, beta0={beta0})"
+    label = label or f"dynamic_beta(targets of {len(errors)} iterations, k={k}, interval={interval}, beta0={beta0})"
     truth = dynamic_beta_reference(errors, k, interval, beta0)
     student = _call(fn, label, errors, k=k, interval=interval, beta0=beta0)
     if student.shape != truth.shape:
