@@ -608,3 +608,61 @@ def _irls(x, y, c, slope, intercept, n_iter, tol):
             return float(res.x[0]), float(res.x[1])
         '''),
 ]
+
+# ------------------------------------------- derivations turned into code (issue 26)
+# The notebook now prints no derivative before the exercise: students derive psi, psi' and the
+# weight in a graded written cell and implement the gradient from it, with the given helper
+# ``error(input, target, reduction, **positive)`` for the argument checks. Each wrong entry is a
+# wrong derivation written as code; each correct one uses the helper as the model answer does.
+_TUKEY_GRAD_HELPER = '''
+def tukey_biweight_loss_grad(input, target, reduction="mean", c=4.685):
+    e = error(input, target, reduction, c=c)
+    u = (e / c) ** 2
+    g = np.where(u <= 1, e * (1 - u) ** 2, 0.0).astype(e.dtype)
+    return reduce_grad(g, reduction)
+'''
+_CAUCHY_GRAD_HELPER = '''
+def cauchy_loss_grad(input, target, reduction="mean", c=1.0):
+    e = error(input, target, reduction, c=c)
+    return reduce_grad(c * c * e / (c * c + e * e), reduction)
+'''
+_PSEUDO_GRAD_HELPER = '''
+def pseudo_huber_loss_grad(input, target, reduction="mean", delta=1.0):
+    e = error(input, target, reduction, delta=delta)
+    return reduce_grad(e / np.sqrt(1 + (e / delta) ** 2), reduction)
+'''
+_LOG_COSH_HELPER = '''
+def log_cosh_loss(input, target, reduction="mean"):
+    e = error(input, target, reduction)
+    a = np.abs(e)
+    return reduce(a + np.log1p(np.exp(-2 * a)) - np.log(2.0), reduction)
+'''
+ENTRIES += [
+    correct(A, "tukey_biweight_loss_grad", "helper-error", _TUKEY_GRAD_HELPER),
+    wrong(A, "tukey_biweight_loss_grad", "psi-prime", variant(_TUKEY_GRAD_HELPER, (
+        "e * (1 - u) ** 2", "(1 - u) * (1 - 5 * u)")), "psi' = (1 - u)(1 - 5u) derived, coded as psi"),
+    wrong(A, "tukey_biweight_loss_grad", "chain-rule-dropped", variant(_TUKEY_GRAD_HELPER, (
+        "e * (1 - u) ** 2", "c * c / 2 * (1 - u) ** 2")),
+        "d/de of (c^2/6)(1 - (1 - u)^3) as (c^2/2)(1 - u)^2: the inner derivative du/de = 2e/c^2 dropped"),
+    correct(A, "cauchy_loss_grad", "helper-c2-form", _CAUCHY_GRAD_HELPER),
+    wrong(A, "cauchy_loss_grad", "chain-rule-dropped", variant(_CAUCHY_GRAD_HELPER, (
+        "c * c * e / (c * c + e * e)", "c * c / 2 / (1 + (e / c) ** 2)")),
+        "d/de log(1 + u) as 1/(1 + u), without du/de = 2e/c^2"),
+    wrong(A, "cauchy_loss_grad", "psi-prime", variant(_CAUCHY_GRAD_HELPER, (
+        "c * c * e / (c * c + e * e)", "(1 - (e / c) ** 2) / (1 + (e / c) ** 2) ** 2")),
+        "psi' derived, coded as psi"),
+    correct(A, "pseudo_huber_loss_grad", "helper", _PSEUDO_GRAD_HELPER),
+    wrong(A, "pseudo_huber_loss_grad", "psi-prime", variant(_PSEUDO_GRAD_HELPER, (
+        "e / np.sqrt(1 + (e / delta) ** 2)", "(1 + (e / delta) ** 2) ** -1.5")), "psi' derived, coded as psi"),
+    wrong(A, "pseudo_huber_loss_grad", "sqrt-derivative-no-half", variant(_PSEUDO_GRAD_HELPER, (
+        "e / np.sqrt(1 + (e / delta) ** 2)", "2 * e / np.sqrt(1 + (e / delta) ** 2)")),
+        "d/du sqrt(1 + u) taken as 1/sqrt(1 + u), without its 1/2"),
+    correct(A, "log_cosh_loss", "helper", _LOG_COSH_HELPER),
+    wrong(A, "log_cosh_loss", "log2-sign", variant(_LOG_COSH_HELPER, (
+        "a + np.log1p(np.exp(-2 * a)) - np.log(2.0)", "a + np.log1p(np.exp(-2 * a)) + np.log(2.0)")),
+        "cosh e = e^|e| (1 + e^-2|e|) / 2 factored with the 1/2 as a factor 2: + log 2"),
+    wrong(A, "general_robust_loss", "l2-limit-no-half", variant(GENERAL, (
+        "loss = 0.5 * z", "loss = z")), "the alpha -> 2 limit derived as (x/c)^2, without the 1/2"),
+    wrong(A, "general_robust_loss_grad", "l2-limit-times-two", variant(GENERAL_GRAD, (
+        "        g = d\n", "        g = 2 * d\n")), "d/dx (x/c)^2 / 2 derived as 2x/c^2"),
+]

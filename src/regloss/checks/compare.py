@@ -110,7 +110,7 @@ def _fmt(a):
     return np.array2string(a, precision=5, threshold=8, edgeitems=3)
 
 
-def _as_array(result, name, case, expected_shape, kind="loss"):
+def _as_array(result, name, case, expected_shape, kind="loss", who="PyTorch"):
     if result is None:
         raise AssertionError(f"{case.describe(name)} returned None: {Hint('no-return', 'did you forget `return`?')}")
     try:
@@ -126,12 +126,19 @@ def _as_array(result, name, case, expected_shape, kind="loss"):
         else:
             what = f"reduction={case.reduction!r} gives a single number (shape ())"
         raise AssertionError(
-            f"{case.describe(name)} returned shape {arr.shape}, PyTorch gives {tuple(expected_shape)}: "
+            f"{case.describe(name)} returned shape {arr.shape}, {who} gives {tuple(expected_shape)}: "
             f"{Hint('wrong-shape', what)}")
     return arr
 
 
-def _first_bad(student, truth, rtol, atol, case):
+def truth_label(name):
+    """Who the truth of loss ``name`` is, as a message says it: ``"PyTorch"`` for a loss
+    ``torch.nn.functional`` ships, else the course's own torch expression (assignment 07)."""
+    spec = REGISTRY.get(name) if isinstance(name, str) else None
+    return "PyTorch" if spec is None or spec.in_torch else "the course's torch expression"
+
+
+def _first_bad(student, truth, rtol, atol, case, who="PyTorch"):
     if student.ndim == 0:
         return ""
     with np.errstate(all="ignore"):
@@ -139,7 +146,7 @@ def _first_bad(student, truth, rtol, atol, case):
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
     e = np.broadcast_to(case.error, truth.shape)[idx]
     return (f"; first difference at index {idx}, where e = input - target = {float(e):.6g}: "
-            f"you give {float(student[idx]):.6g}, PyTorch {float(truth[idx]):.6g}")
+            f"you give {float(student[idx]):.6g}, {who} {float(truth[idx]):.6g}")
 
 
 def _check_one(fn, name, case, kind):
@@ -151,15 +158,15 @@ def _check_one(fn, name, case, kind):
         except Exception as exc:  # noqa: BLE001 - the student's function crashed: show its frames, not ours
             raise exc.with_traceback(_outside_frames(exc.__traceback__))  # noqa: B904
     label = name if kind == "loss" else f"{name}_grad"
-    student = _as_array(result, label, case, truth.shape, kind)
+    student = _as_array(result, label, case, truth.shape, kind, who=truth_label(name))
     rtol, atol = tolerance(np.asarray(case.input).dtype)
     with np.errstate(all="ignore"):
         ok = np.allclose(student, truth, rtol=rtol, atol=atol, equal_nan=True)
     if not ok:
         h = hint(student, truth, case, kind, REGISTRY[name].main, rtol=max(rtol, 1e-6), loss=name)
         raise AssertionError(
-            f"{case.describe(label)} gave {_fmt(student)}, PyTorch gives {_fmt(truth)}"
-            + _first_bad(student, truth, rtol, atol, case)
+            f"{case.describe(label)} gave {_fmt(student)}, {truth_label(name)} gives {_fmt(truth)}"
+            + _first_bad(student, truth, rtol, atol, case, truth_label(name))
             + (f": {h}" if h else ""))
 
 
@@ -236,7 +243,8 @@ def check_invalid_arguments(fn, name, calls=None, input=(1.0, -2.0), target=(0.0
         kwargs.setdefault("reduction", "mean")
         shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         torch_exc = torch_error(name, x, t, **kwargs)
-        assert torch_exc is not None, f"PyTorch accepts {shown}; this is not an invalid call"
+        who = truth_label(name)
+        assert torch_exc is not None, f"{who} accepts {shown}; this is not an invalid call"
         try:
             with quiet():
                 result = fn(x.copy(), t.copy(), **kwargs)
@@ -248,8 +256,8 @@ def check_invalid_arguments(fn, name, calls=None, input=(1.0, -2.0), target=(0.0
                 raise AssertionError(f"{label}(..., {shown}) raised ValueError({msg!r}); {vague}") from None
             continue
         except Exception as exc:  # noqa: BLE001
-            other = Hint("wrong-exception", f"PyTorch refuses this call too, and the contract asks for a ValueError "
+            other = Hint("wrong-exception", f"{who} refuses this call too, and the contract asks for a ValueError "
                                             f"({type(torch_exc).__name__} in torch: {torch_exc})")
             raise AssertionError(f"{label}(..., {shown}) raised {type(exc).__name__}({exc}); {other}") from None
-        accepts = Hint("accepts-invalid", f"instead of raising ValueError. PyTorch refuses it: {torch_exc}")
+        accepts = Hint("accepts-invalid", f"instead of raising ValueError. {who} refuses it: {torch_exc}")
         raise AssertionError(f"{label}(..., {shown}) returned {_fmt(result) if result is not None else None} {accepts}")

@@ -56,7 +56,7 @@ def location_hints(student: Any, truth: Any, case: Any, kind: Kind, spec: LossSp
         if own is not None:
             return [own]
     if (~np.isfinite(s[bad])).any():
-        return [Hint("nan", "your answer holds nan or inf where PyTorch's does not")]
+        return [Hint("nan", "your answer holds nan or inf where the course's torch expression does not")]
     return []
 
 

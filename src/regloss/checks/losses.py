@@ -262,7 +262,8 @@ def _nonzero(name: str, f: Callable[[float], float]) -> Callable[[Params], float
 
 _SIGN_LOSS = Hint("flipped-sign", "your loss is the negative of PyTorch's: these losses are never negative")
 _SIGN_GRAD = Hint("flipped-sign", "the sign of the gradient is flipped: e = input - target, and d e / d input = +1")
-_SIGN_ROBUST_LOSS = Hint("flipped-sign", "your loss is the negative of PyTorch's: it is never negative")
+_SIGN_ROBUST_LOSS = Hint("flipped-sign", "your loss is the negative of the course's torch expression: it is never "
+                                         "negative")
 
 #: Huber's readings of the factor delta: the other convention, or delta once too often.
 DELTA_READINGS = (
@@ -366,7 +367,7 @@ def _general(e: torch.Tensor, alpha: float = 1.0, scale: float = 1.0) -> torch.T
 def _log_cosh_where(d: Disagreement) -> Hint | None:
     if (~np.isfinite(d.student[d.bad])).any():
         return Hint("cosh-overflow", "inf or nan at large |e|: cosh(e) overflows (float64 near |e| = 710, float32 "
-                                     "near 89); write log cosh e = |e| + log1p(exp(-2|e|)) - log 2")
+                                     "near 89); log cosh e needs a form that never computes cosh(e) itself")
     return None
 
 
@@ -393,8 +394,8 @@ def _general_where(d: Disagreement) -> Hint | None:
     if (~np.isfinite(d.student[d.bad])).any():
         a = d.params["alpha"]
         return Hint("alpha-limits", f"nan or inf with alpha = {a:g}: at alpha = 2, 0 and -inf the general formula "
-                                    "divides by zero or becomes 0 * inf; use its limits (x/c)**2 / 2, log(1 + "
-                                    "(x/c)**2 / 2), 1 - exp(-(x/c)**2 / 2)")
+                                    "divides by zero or becomes 0 * inf; there rho is its limit as alpha tends "
+                                    "to that value")
     return _tiny_cancellation(d)
 
 

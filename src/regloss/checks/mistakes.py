@@ -104,8 +104,8 @@ MISTAKES: tuple[Mistake, ...] = (
     # --- assignment 08: Dynamic and Self-Adjusting SmoothL1 (schedules)
     Mistake("beta-updated-every-step", "Dynamic SmoothL1's beta updated every iteration, not every interval"),
     Mistake("beta-applied-early", "a new beta already used in the iteration that triggers its update"),
-    Mistake("mean-record", "each iteration records the mean |error|, not the k-th smallest"),
-    Mistake("kth-off-by-one", "the (k+1)-th smallest |error| recorded (k counts from 1)"),
+    Mistake("mean-record", "each iteration records the mean |target|, not the k-th smallest"),
+    Mistake("kth-off-by-one", "the (k+1)-th smallest |target| recorded (k counts from 1)"),
     Mistake("mean-of-records", "the mean of the records where the rule takes their median"),
     Mistake("beta-not-capped", "beta not capped (at beta0, or at beta_max)"),
     Mistake("lower-median", "the lower middle record taken as the median of an even number"),

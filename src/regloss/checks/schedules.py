@@ -6,8 +6,9 @@ are defined here from their authors' code, written in torch tensor operations
 
 * **Dynamic SmoothL1** (Zhang et al., *Dynamic R-CNN*, ECCV 2020; the authors'
   ``DynamicRoIHead`` in mmdetection). Every iteration records the ``k``-th
-  smallest absolute regression error of that iteration's training samples
-  (``k = min(k, n_t)``). After every ``interval``-th iteration, ``beta`` becomes
+  smallest magnitude of the regression *targets* of that iteration's positive
+  proposals (per proposal, the mean of ``|dx|`` and ``|dy|`` of its encoded
+  offset to its ground-truth box; ``k = min(k, n_t)``). After every ``interval``-th iteration, ``beta`` becomes
   ``min(beta0, median of the recorded values)`` -- unless that median is below
   ``1e-15``, in which case ``beta`` is kept -- and the record is cleared. The
   new ``beta`` is used from the next iteration on; the first ``interval``
@@ -51,10 +52,11 @@ def dynamic_beta_reference(errors, k=10, interval=100, beta0=1.0):
     Parameters
     ----------
     errors : sequence of array_like
-        ``errors[t]`` holds the regression errors of iteration ``t``'s training
-        samples, any shape with ``n_t >= 1`` elements (their absolute values count).
+        ``errors[t]`` holds the regression-target magnitudes of iteration ``t``'s
+        positive proposals, any shape with ``n_t >= 1`` elements (their absolute
+        values count).
     k : int
-        The ``k``-th smallest ``|error|`` of each iteration is recorded (1-based;
+        The ``k``-th smallest ``|target|`` of each iteration is recorded (1-based;
         ``min(k, n_t)`` when an iteration has fewer samples).
     interval : int
         ``C``: beta is updated after every ``C``-th iteration.
@@ -176,9 +178,9 @@ _DYNAMIC_MISTAKES = {
                        "beta is updated after every iteration, not after every `interval`-th"),
     "early": Hint("beta-applied-early", "the new beta is already used in the iteration that triggers the update; "
                                         "it applies from the next"),
-    "mean-record": Hint("mean-record", "each iteration records the mean |error|, not the k-th smallest"),
-    "k-plus-1": Hint("kth-off-by-one", "the (k+1)-th smallest |error| is recorded: k counts from 1 (index k - 1 "
-                                       "of the sorted errors)"),
+    "mean-record": Hint("mean-record", "each iteration records the mean |target|, not the k-th smallest"),
+    "k-plus-1": Hint("kth-off-by-one", "the (k+1)-th smallest |target| is recorded: k counts from 1 (index k - 1 "
+                                       "of the sorted values)"),
     "mean-history": Hint("mean-of-records",
                          "the update takes the mean of the records; the authors' code takes their median"),
     "no-cap": Hint("beta-not-capped", "the new beta is not capped at beta0: beta = min(beta0, median)"),
@@ -195,7 +197,7 @@ def _dynamic_hint(errors, student, k, interval, beta0):
         g = _dynamic_variant(errors, k, interval, beta0, mode)
         if g.shape == student.shape and np.allclose(student, g, rtol=1e-9, atol=1e-12):
             return str(hint)
-    return ("compare with the rule: record the k-th smallest |error| of each iteration; after every "
+    return ("compare with the rule: record the k-th smallest |target| of each iteration; after every "
             "`interval`-th iteration beta = min(beta0, median of the records), then clear the records")
 
 
@@ -205,7 +207,7 @@ def check_dynamic_beta(fn, errors, k=10, interval=100, beta0=1.0, label=None):
     ``fn(errors, k=k, interval=interval, beta0=beta0)`` must return the ``T``
     betas in force at the ``T`` iterations.
     """
-    label = label or f"dynamic_beta(errors of {len(errors)} iterations, k={k}, interval={interval}, beta0={beta0})"
+    label = label or f"dynamic_beta(targets of {len(errors)} iterations, k={k}, interval={interval}, beta0={beta0})"
     truth = dynamic_beta_reference(errors, k, interval, beta0)
     student = _call(fn, label, errors, k=k, interval=interval, beta0=beta0)
     if student.shape != truth.shape:
