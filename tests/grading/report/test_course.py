@@ -69,7 +69,7 @@ def test_two_assignments_one_course_gradebook_formgrader_counts_submissions(tmp_
         for sid, nb in (("ana", with_cells(release, solution_sources(a))), ("ben", release)):
             (tmp_path / "subs" / a / sid).mkdir(parents=True)
             nbformat.write(nb, str(tmp_path / "subs" / a / sid / f"{a}.ipynb"))
-        p = regloss("grade", a, str(tmp_path / "subs" / a), "--out", str(tmp_path / "runs" / a), "--course",
+        p = regloss("grade", a, str(tmp_path / "subs" / a), "--out", str(tmp_path / "runs" / a), "--course-dir",
                     str(course), "--workers", "2", "--timeout", "30", "--no-progress", check=0)
         assert f"cd {course} && jupyter lab" in p.stdout
     assert not (tmp_path / "runs" / "01_l1_mse" / "gradebook.db").exists()  # the course's gradebook, not the run's
