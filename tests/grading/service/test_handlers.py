@@ -169,17 +169,23 @@ def test_an_attempt_left_queued_is_recovered_as_interrupted(tmp_path):
     assert store.reserve(A, "s001", 12.0, Rate(1, 1))[1] is not None  # an interrupted attempt is not counted
 
 
-def test_two_stores_on_one_file_share_the_count(tmp_path):
-    """Two services (or processes) on one SQLite file: BEGIN IMMEDIATE serialises them."""
-    stores = [S.AttemptStore(str(tmp_path / "a.db")) for _ in range(2)]
-    go = threading.Barrier(16)
+def reserve_at_once(stores, n, rate):
+    """``n`` threads reserve an attempt of one student at the same moment, alternating between
+    ``stores``; the attempts they got (None: refused)."""
+    go = threading.Barrier(n)
 
     def one(i):
         go.wait()
-        return stores[i % 2].reserve(A, "s001", 100.0 + i * 1e-3, Rate(3, 1))[1]
+        return stores[i % len(stores)].reserve(A, "s001", 100.0 + i * 1e-3, rate)[1]
 
-    with ThreadPoolExecutor(16) as ex:
-        got = [a for a in ex.map(one, range(16)) if a is not None]
+    with ThreadPoolExecutor(n) as ex:
+        return [a for a in ex.map(one, range(n)) if a is not None]
+
+
+def test_two_stores_on_one_file_share_the_count(tmp_path):
+    """Two services (or processes) on one SQLite file: BEGIN IMMEDIATE serialises them."""
+    stores = [S.AttemptStore(str(tmp_path / "a.db")) for _ in range(2)]
+    got = reserve_at_once(stores, 16, Rate(3, 1))
     assert len(got) == 3 and len(stores[0].rows(A)) == 3
 
 

@@ -29,6 +29,7 @@ from regloss.grading.service.store import AttemptStore
 from regloss.grading.settings import Settings
 from tests.grading.run.test_grade_command import FULL, NB, ROOT, A, student
 from tests.grading.service.helpers import TOKENS, running, student_token
+from tests.grading.service.test_handlers import reserve_at_once
 from tests.harness import hidden_test_lines
 from tests.services import create_database, free_port
 from tests.tamper import TAMPERS
@@ -209,14 +210,7 @@ def test_sigterm_finishes_every_queued_check(tmp_path):
 def test_the_attempt_log_in_postgresql_holds_the_rate(pg_server):
     url = create_database(pg_server, "regloss_serve")
     stores = [AttemptStore(url) for _ in range(2)]
-    go = threading.Barrier(20)
-
-    def one(i):
-        go.wait()
-        return stores[i % 2].reserve(A, "s001", 100.0 + i * 1e-3, Rate(5, 1))[1]
-
-    with ThreadPoolExecutor(20) as ex:
-        got = [a for a in ex.map(one, range(20)) if a is not None]
+    got = reserve_at_once(stores, 20, Rate(5, 1))
     assert len(got) == 5 and len(stores[0].rows(A)) == 5
     stores[1].finish(got[0], "graded", 101.0, 12.0, 12.0, "")
     assert stores[0].rows(A, "s001")[0]["score"] == 12.0
