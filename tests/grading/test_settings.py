@@ -27,8 +27,8 @@ def test_every_flag_reaches_the_record(command):
             extra = [f.metadata["flag"]]
         elif f.metadata["choices"]:
             extra = [f.metadata["flag"], next(c for c in f.metadata["choices"] if c != f.default)]
-        elif f.name == "scheduler":
-            extra = [f.metadata["flag"], "tcp://127.0.0.1:8786"]
+        elif f.metadata["metavar"]:  # an address
+            extra = [f.metadata["flag"], {"scheduler": "tcp://127.0.0.1:8786"}.get(f.name, "http://127.0.0.1:8765")]
         else:
             extra = [f.metadata["flag"], str(f.default + 7)]
         got = from_arguments(build_parser().parse_args(base + extra))

@@ -54,6 +54,11 @@ class Settings:
     progress: bool = _setting(True, "--no-progress", "no progress bar", negate=True)
     scheduler: str | None = _setting(None, "--scheduler", "grade on a Dask distributed cluster: each student is a "
                                                           "task of this scheduler's workers", metavar="tcp://HOST:PORT")
+    service: str | None = _setting(None, "--service", "grade on the warm workers of a running regloss serve "
+                                                      "(its URL; an instructor's token in $REGLOSS_TOKEN)",
+                                   metavar="URL")
+    #: write the feedback pages (the check service answers in JSON and skips them: about a second a check)
+    feedback: bool = _setting(True, None, "write each student's feedback page")
     #: keep each student's scratch folder (set from REGLOSS_KEEP_WORKSPACES, for debugging the grader)
     keep_workspace: bool = _setting(False, None, "keep each student's scratch folder")
 
@@ -67,6 +72,8 @@ class Settings:
                 raise CourseError(f"{meta['flag']} must be positive, got {v}")
             if meta["choices"] and v not in meta["choices"]:
                 raise CourseError(f"{meta['flag']} must be one of {', '.join(map(repr, meta['choices']))}, got {v!r}")
+        if self.scheduler and self.service:
+            raise CourseError("--scheduler and --service are two places to grade: give one")
 
     def grading_key(self, source_digest: str) -> str:
         """The key of a run's results: the assignment's source and every setting that changes a grade."""

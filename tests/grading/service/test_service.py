@@ -28,6 +28,7 @@ from regloss.grading.service.rate import Rate
 from regloss.grading.service.store import AttemptStore
 from regloss.grading.settings import Settings
 from tests.grading.run.test_grade_command import FULL, NB, ROOT, A, student
+from tests.grading.run.test_scale import env, grade_cmd
 from tests.grading.service.helpers import TOKENS, running, student_token
 from tests.grading.service.test_handlers import reserve_at_once
 from tests.harness import hidden_test_lines
@@ -168,6 +169,35 @@ def test_load_100_checks_from_50_students_in_bursts(grader, tmp_path):
         rows = list(csv.DictReader(io.StringIO(data.decode())))
         assert len(rows) == 100 and Counter(x["student_id"] for x in rows) == {f"s{i:03d}": 2 for i in range(50)}
         assert {x["score"] for x in rows} == {"12"}
+
+
+def test_regloss_grade_through_the_service_gives_the_cold_runs_grades_and_pages(grader, tmp_path):
+    """``regloss grade --service``: the same grades.csv and the same feedback pages as a run with
+    its own workers; a student's token is refused before anyone is graded."""
+    from tests.grading.run.test_scale import make_class, read_grades, regloss_grade
+
+    subs = make_class(tmp_path / "subs", A, n_good=1, n_wrong=1)
+    regloss_grade(A, subs, tmp_path / "cold", "--workers", "2")
+    with running(grader, tmp_path / "attempts.db") as r:
+        os.environ["REGLOSS_TOKEN"] = student_token(3)
+        try:
+            refused = subprocess.run(grade_cmd(A, subs, tmp_path / "refused", "--service", r.url),
+                                     capture_output=True, text=True, cwd=ROOT, env=env())
+            os.environ["REGLOSS_TOKEN"] = INSTRUCTOR
+            warm = regloss_grade(A, subs, tmp_path / "warm", "--service", r.url)
+        finally:
+            os.environ.pop("REGLOSS_TOKEN", None)
+        status, _, log = r.request("GET", f"/api/attempts/{A}", INSTRUCTOR)
+    assert refused.returncode != 0 and "an instructor's token" in refused.stderr
+    assert not (tmp_path / "refused" / "grades.csv").exists()
+    assert f"the warm service {r.url}: 2 workers" in warm.stdout
+    cold, through = read_grades(tmp_path / "cold"), read_grades(tmp_path / "warm")
+    assert through == cold and {x["score"] for x in cold.values()} > {"0"}
+    pages = sorted(p.relative_to(tmp_path / "cold") for p in (tmp_path / "cold" / "feedback").rglob("*.html"))
+    assert len(pages) == len(cold)
+    for p in pages:
+        assert (tmp_path / "warm" / p).read_bytes() == (tmp_path / "cold" / p).read_bytes(), p
+    assert log.decode().strip().count("\n") == 0  # a class graded through the service is no student's attempt
 
 
 def test_sigterm_finishes_every_queued_check(tmp_path):

@@ -204,7 +204,7 @@ def grade_class(assignment, submissions, out=None, db=None, settings: Settings |
     iso = sandbox.probe(s.sandbox)
     workers = s.workers or os.cpu_count() or 1
     warm = None
-    if not s.scheduler:  # the local workers' nbgrader processes start while the assignment is generated
+    if not s.scheduler and not s.service:  # the local workers' nbgrader processes start while it is generated
         warm = distributed.WarmPool(iso)
         folders = sum(1 for p in class_root.iterdir() if p.is_dir()) if class_root.is_dir() else 0
         warm.prestart(min(workers, folders), student_env({"PYTHONDONTWRITEBYTECODE": "1"}))
@@ -253,7 +253,12 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
     db_file = gradebook.sqlite_file(db_url)  # the main gradebook holds the hidden tests: wherever it is (a course)
     if db_file is not None:
         hide += [db_file, *(db_file.with_name(db_file.name + x) for x in ("-journal", "-wal", "-shm"))]
-    where = distributed.describe(s.scheduler) if s.scheduler else f"{workers} workers"
+    if s.service:
+        from regloss.grading.run import via_service
+
+        where = via_service.describe(s.service)
+    else:
+        where = distributed.describe(s.scheduler) if s.scheduler else f"{workers} workers"
     log(f"grading {assignment}: {len(subs)} students ({len(subs) - len(todo)} already graded), "
         f"{where}, {s.timeout} s per cell, {_memory(s.memory_mb, iso)}")
     log(f"isolation: {iso.describe()}")
@@ -298,7 +303,7 @@ def _grade_class(assignment, s, root, out, subs_path, db_url, class_root, iso, w
             bar = tqdm(total=len(gradable), desc=f"grading {assignment}", unit="student",
                        disable=not s.progress, file=sys.stderr)
             finished = distributed.results(jobs(), workers=workers, scheduler=s.scheduler,
-                                           scratch=scratch, iso=iso, procs=procs, warm=warm)
+                                           scratch=scratch, iso=iso, procs=procs, warm=warm, service=s.service)
             try:
                 for j, res in finished:
                     if isinstance(res, BaseException):  # one student must not stop the class

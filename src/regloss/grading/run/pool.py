@@ -1,4 +1,5 @@
-"""Where the parent's students are graded: local worker threads, or a Dask cluster.
+"""Where the parent's students are graded: local worker threads, a Dask cluster, or a running
+``regloss serve`` (:mod:`regloss.grading.run.via_service`).
 
 :func:`results` takes the run's :class:`~regloss.grading.wire.jobs.StudentJob` values
 and yields ``(job, StudentResult or exception)`` as each student finishes, in
@@ -343,7 +344,7 @@ def _dask(jobs, address):
         client.close()
 
 
-def results(jobs, *, workers=1, scheduler=None, scratch=None, iso=None, procs=None, warm=None):
+def results(jobs, *, workers=1, scheduler=None, scratch=None, iso=None, procs=None, warm=None, service=None):
     """Grade ``jobs``; yield ``(job, StudentResult or Exception)`` as each finishes.
 
     Parameters
@@ -361,8 +362,15 @@ def results(jobs, *, workers=1, scheduler=None, scratch=None, iso=None, procs=No
         Where local workers register their processes (killed on Ctrl-C).
     warm : WarmPool, optional
         The local workers' warm processes (maybe started early); closed at the end.
+    service : str or None
+        The URL of a running ``regloss serve``: grade on its warm workers
+        (:mod:`regloss.grading.run.via_service`).
     """
-    if scheduler:
+    if service:
+        from regloss.grading.run import via_service
+
+        yield from via_service.results(jobs, service)
+    elif scheduler:
         yield from _dask(jobs, scheduler)
     else:
         yield from _local(jobs, workers, scratch, iso, procs, warm)

@@ -158,7 +158,7 @@ class Grader:
         Checks waiting or running at most (beyond: :class:`QueueFull`).
     """
 
-    def __init__(self, assignments, settings, capacity: int = 200, iso=None):
+    def __init__(self, assignments, settings, capacity: int = 200, iso=None, hide=()):
         from regloss import course
         from regloss.grading.processes import Processes
         from regloss.grading.run.pool import WarmPool
@@ -168,6 +168,7 @@ class Grader:
         os.environ["PATH"] = course.tool_env()["PATH"]  # nbgrader's Gradebook API runs `alembic`
         self.assignments = assignments
         self.settings = settings
+        self.hide = [str(p) for p in hide]  # the service's own files (tokens, attempt log, state): never seen
         self.workers = max(1, settings.workers or 1)
         self.capacity = max(self.workers, capacity)
         self.iso = iso if iso is not None else isolation.probe(settings.sandbox)
@@ -185,12 +186,22 @@ class Grader:
     def submit(self, assignment: str, student_id: str, name: str, body: bytes) -> Future:
         """Queue a check of ``body`` (the notebook ``name`` of ``assignment``); a future of its
         :class:`CheckResult`. :class:`QueueFull` when the queue is full or the service stopping."""
+        return self._queue(self._grade, assignment, student_id, name, body, next(self.count))
+
+    def grade_job(self, job) -> Future:
+        """Queue an instructor's :class:`~regloss.grading.wire.jobs.StudentJob` (``regloss grade
+        --service``); a future of its :class:`~regloss.grading.wire.jobs.StudentResult`, feedback
+        included. The job's own settings grade it, except the walls: this service's sandbox,
+        and its secrets hidden as well as the folders the job's bundle hides."""
+        return self._queue(self._grade_job, job)
+
+    def _queue(self, fn, *args) -> Future:
         with self.lock:
             if self.closed or self.in_queue >= self.capacity:
                 raise QueueFull("the service is stopping" if self.closed else "too many checks are waiting")
             self.in_queue += 1
         try:
-            fut = self.pool.submit(self._grade, assignment, student_id, name, body, next(self.count))
+            fut = self.pool.submit(fn, *args)
         except BaseException:
             self._done()
             raise
@@ -217,6 +228,17 @@ class Grader:
                          hashlib.sha256(body).hexdigest(), "", index % 100_000)
         res = grade_student(job, self.scratch, self.iso, self.procs, warm=self.warm.get())
         return result_of(a, student_id, res)
+
+    def _grade_job(self, job):
+        from dataclasses import replace
+
+        from regloss.grading.worker.student import grade_student
+
+        bundle = replace(job.bundle, hide=[*job.bundle.hide, *self.hide])
+        settings = replace(job.settings, sandbox=self.settings.sandbox, keep_workspace=False, workers=self.workers,
+                           scheduler=None, service=None, progress=False)
+        job = replace(job, bundle=bundle, settings=settings, index=next(self.count) % 100_000)
+        return grade_student(job, self.scratch, self.iso, self.procs, warm=self.warm.get())
 
     def close(self, cancel: bool = False) -> None:
         """Stop: finish every queued check (``cancel``: cancel those not started), then stop the

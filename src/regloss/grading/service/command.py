@@ -67,13 +67,14 @@ def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: 
     lost = attempts.recover()
     if lost:
         log(f"{lost} attempt(s) left queued by a service that stopped were recorded as interrupted")
-    s = replace(settings or Settings(), workers=workers, progress=False, timeout=timeout)
+    # a check answers in JSON: no feedback page to render (a class graded through the service has its own)
+    s = replace(settings or Settings(), workers=workers, progress=False, timeout=timeout, feedback=False)
     s.validate()
     loaded = {}
     for name in names:
         log(f"preparing {name} ...")
         loaded[name] = load_assignment(root, name, state, secrets)
-    grader = Grader(loaded, s, capacity=max(queue, workers))
+    grader = Grader(loaded, s, capacity=max(queue, workers), hide=[state.resolve(), *secrets])
     service = Service(accounts, grader, attempts, the_rate, due_at)
     if hub_url:
         from regloss.grading.service.hub import HubAuth

@@ -7,7 +7,13 @@
   is full or the service is stopping.
 * ``GET /api/attempts/<assignment>`` -> the attempt log as CSV for an instructor's token,
   403 for a student's.
-* ``GET /api/health`` -> 200.
+* ``GET /api/health`` -> 200, with the assignments and the number of workers.
+* For ``regloss grade --service URL`` (an instructor's token only; 403 for a student's):
+  ``PUT /api/bundles/<sha256>`` (body: the assignment's files, :meth:`InstructorBundle.to_bytes`)
+  -> 201; ``POST /api/grade/<sha256>`` (body: one student's job, :meth:`StudentJob.to_bytes`
+  without the bundle) -> 200 and :meth:`StudentResult.to_bytes` (feedback included), 409 when
+  the service does not hold that bundle (send it, then again). Not rate-limited, not in the
+  attempt log: the run records them in its gradebook.
 
 The checks run in this order, so a refused request costs nothing: who (401), what (404),
 when (403), how large (413), is it the assignment's notebook (400), is there room (503),
@@ -34,6 +40,9 @@ from regloss.grading.service.validate import MAX_BYTES, BadNotebook, notebook_of
 
 _CHECK = re.compile(r"^/api/check/(?P<a>[^/]+)/?$")
 _ATTEMPTS = re.compile(r"^/api/attempts/(?P<a>[^/]+)/?$")
+_BUNDLE = re.compile(r"^/api/bundles/(?P<sha>[0-9a-f]{64})/?$")
+_GRADE = re.compile(r"^/api/grade/(?P<sha>[0-9a-f]{64})/?$")
+_BUNDLES_KEPT = 4  # the latest assignments' files sent by ``regloss grade --service``
 _DRAIN = 64 * 10**6  # a too-large body is read and dropped up to this much (so the client sees the 413)
 
 
@@ -51,6 +60,8 @@ class Service:
     quiet: bool = False
     stopping: bool = field(default=False)
     hub: Any = None  # hub.HubAuth: tokens the tokens file does not know are asked of JupyterHub
+    instructor_max_bytes: int = 20 * MAX_BYTES  # a bundle or a class member's job (``regloss grade --service``)
+    bundles: dict = field(default_factory=dict)  # sha256 -> InstructorBundle, the latest few
 
     def known(self, assignment: str) -> bool:
         return assignment in self.grader.assignments
@@ -100,7 +111,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path in ("/api/health", "/api/health/"):
             return self._json(200, {"status": "stopping" if self.service.stopping else "ok",
-                                    "assignments": sorted(self.service.grader.assignments)})
+                                    "assignments": sorted(self.service.grader.assignments),
+                                    "workers": getattr(self.service.grader, "workers", 1)})
         m = _ATTEMPTS.match(path)
         if not m:
             return self._error(404, "no such endpoint")
@@ -115,9 +127,85 @@ class Handler(BaseHTTPRequestHandler):
         csv_text = S.attempts_csv(self.service.store.rows(a))
         self._send(200, csv_text.encode(), "text/csv; charset=utf-8")
 
+    # ------------------------------------------------------------------ a class (regloss grade --service)
+    def _instructor_body(self) -> bytes | None:
+        """The body of an instructor-only request, or None once the refusal is sent."""
+        who = self._account()
+        if who is None:
+            self._drain()
+            self._error(401, "unknown token (send the header 'Authorization: token <your token>')")
+            return None
+        if not who.instructor:
+            self._drain()
+            self._error(403, "grading a class is for instructors")
+            return None
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self._error(411, "a Content-Length is needed")
+            return None
+        if length > self.service.instructor_max_bytes:
+            self._drain(length)
+            self._error(413, f"{length} bytes, more than the {self.service.instructor_max_bytes} accepted")
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def do_PUT(self):  # noqa: N802 - the base class's name
+        import hashlib
+
+        from regloss.grading.wire.jobs import InstructorBundle
+
+        m = _BUNDLE.match(self.path.split("?", 1)[0])
+        if not m:
+            self._drain()
+            return self._error(405 if not self.path.startswith("/api/bundles") else 404, "method not allowed")
+        body = self._instructor_body()
+        if body is None:
+            return None
+        if hashlib.sha256(body).hexdigest() != m["sha"]:
+            return self._error(400, "the bundle's sha256 is not the one in the address")
+        try:
+            bundle = InstructorBundle.from_bytes(body)
+        except (ValueError, TypeError, KeyError) as exc:
+            return self._error(400, f"not an assignment's bundle: {exc}")
+        kept = self.service.bundles
+        while len(kept) >= _BUNDLES_KEPT:
+            kept.pop(next(iter(kept)))
+        kept[m["sha"]] = bundle
+        return self._json(201, {"bundle": m["sha"], "assignment": bundle.assignment})
+
+    def _grade_class_member(self, sha: str):
+        from regloss.grading.wire.jobs import StudentJob
+
+        svc = self.service
+        body = self._instructor_body()
+        if body is None:
+            return None
+        bundle = svc.bundles.get(sha)
+        if bundle is None:
+            return self._error(409, "this service does not hold that assignment's bundle: PUT it to /api/bundles/"
+                                    f"{sha}, then send the job again")
+        try:
+            job = StudentJob.from_bytes(body, bundle=bundle)
+        except (ValueError, TypeError, KeyError) as exc:
+            return self._error(400, f"not a student's job: {exc}")
+        if svc.stopping:
+            return self._error(503, "the service is stopping; try again", retry_after=30)
+        try:
+            res = svc.grader.grade_job(job).result()
+        except (QueueFull, CancelledError):
+            return self._error(503, "the service is busy or stopping; try again", retry_after=30)
+        except Exception as exc:  # noqa: BLE001 - the service's failure: the run reports it for this student
+            self.log_error("grading %s for a class failed: %r", job.student_id, exc)
+            return self._error(500, f"grading failed on the server: {type(exc).__name__}")
+        return self._send(200, res.to_bytes(), "application/json")
+
     # ------------------------------------------------------------------ POST
     def do_POST(self):  # noqa: N802 - the base class's name
         svc = self.service
+        g = _GRADE.match(self.path.split("?", 1)[0])
+        if g:
+            return self._grade_class_member(g["sha"])
         m = _CHECK.match(self.path.split("?", 1)[0])
         if not m:
             self._drain()
@@ -186,10 +274,10 @@ class Handler(BaseHTTPRequestHandler):
         if length > _DRAIN:
             self.close_connection = True
 
-    def do_PUT(self):  # noqa: N802
+    def do_DELETE(self):  # noqa: N802
         self._error(405, "method not allowed")
 
-    do_DELETE = do_PATCH = do_PUT  # noqa: N815
+    do_PATCH = do_DELETE  # noqa: N815
 
 
 class Server(ThreadingHTTPServer):

@@ -165,6 +165,8 @@ def run(req: AutogradeRequest) -> AutogradeReport:
         out.kernel_passed = apply_verdicts(db_url, req.assignment, req.student_id, req.tests, req.verdicts)
     else:
         out.kernel_passed = kernel_scores(db_url, req.assignment, req.student_id, req.tests)
+    if not req.settings.feedback:  # the scores are recorded: a check answers in JSON, with no page
+        return out
     adir = course / "grading" / "autograded" / req.student_id / req.assignment
     for nbfile in sorted(adir.glob("*.ipynb")):  # inert before the feedback, and as formgrader will show it
         nb = nbformat.read(str(nbfile), as_version=4)

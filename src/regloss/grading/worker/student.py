@@ -318,9 +318,10 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
                 res.problems.extend(P.judge_disagreements(report.kernel_passed, verdicts, withheld))
                 _kernel_stands(verdicts, report.kernel_passed, nbs)
             res.gradebook = ws.db.read_bytes()
-            res.outputs = {**{f"autograded/{k}": v for k, v in read_tree(ws.autograded).items()},
-                           **{f"feedback/{k}": v for k, v in read_tree(ws.feedback).items()},
-                           **{f"{FEEDBACK_SOURCE}/{k}": v for k, v in read_tree(ws.feedback_source).items()}}
+            if s.feedback:  # without a page (a check of the service), the notebook was not made inert either
+                res.outputs = {**{f"autograded/{k}": v for k, v in read_tree(ws.autograded).items()},
+                               **{f"feedback/{k}": v for k, v in read_tree(ws.feedback).items()},
+                               **{f"{FEEDBACK_SOURCE}/{k}": v for k, v in read_tree(ws.feedback_source).items()}}
         log = ws.runtime / ACCESS_LOG
         if log.is_file():
             res.problems.extend(P.outside_access(log.read_text(errors="replace").splitlines()))
