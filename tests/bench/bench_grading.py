@@ -68,11 +68,11 @@ def load():
 STARTED = {}  # output folder -> when its run started (epoch seconds)
 
 
-def time_regloss(assignment, subs, out, *extra):
+def time_regloss(assignment, subs, out, *extra, extra_env=None):
     STARTED[str(out)] = time.time()
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "regloss", "grade", assignment, str(subs), "--out", str(out),
-                        "--no-progress", *extra], capture_output=True, text=True, env=env())
+                        "--no-progress", *extra], capture_output=True, text=True, env={**env(), **(extra_env or {})})
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(p.stdout + p.stderr)

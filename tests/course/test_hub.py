@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import os
 import pwd
 import re
@@ -32,6 +33,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -237,7 +240,8 @@ def test_hub_round_trip(browser_shots):
             _run([str(BIN / "regloss"), "hub-config", "--course", COURSE, "--exchange", str(exchange),
                   "--out", str(setup), "--students", f"{alice},{bob}", "--instructors", teacher,
                   "--authenticator", "dummy", "--port", str(port), "--hub-port", str(_free_port()),
-                  "--proxy-api-port", str(_free_port())], cwd=ROOT)
+                  "--proxy-api-port", str(_free_port()), "--check-port", str(_free_port()),
+                  "--check-assignments", A], cwd=ROOT)
             assert oct(exchange.stat().st_mode & 0o7777) == "0o1777"
             instructor_env = {"JUPYTER_CONFIG_PATH": f"{setup}/jupyter-instructor:{setup}/jupyter"}
 
@@ -297,6 +301,7 @@ def _round_trip(browser, base, shots, exchange: Path, top: Path, password, alice
         _row(page, "submitted").wait_for()
         page.screenshot(path=str(shots / f"hub-{n}-{student}-3-submitted.png"))
 
+    _official_checks(top, alice, bob)
     inbound = exchange / COURSE / "inbound"
     assert sorted(p.name.split("+")[0] for p in inbound.iterdir()) == [alice, bob]
     out = top / "run"
@@ -333,6 +338,42 @@ def _round_trip(browser, base, shots, exchange: Path, top: Path, password, alice
         assert f"(Score: {score[other]:.1f} / " not in text.splitlines()[0], text[:300]
         if student == bob:
             assert "0.0 / 1.0" in text  # the failed l1_loss test
+
+
+def _server_env(user) -> dict:
+    """The environment JupyterHub gave ``user``'s server (what their kernels inherit)."""
+    pids = subprocess.run(["pgrep", "-u", user, "-f", "jupyterhub-singleuser"], capture_output=True,
+                          text=True).stdout.split()
+    assert pids, f"no server of {user}"
+    raw = Path(f"/proc/{pids[0]}/environ").read_bytes()
+    return dict(kv.split("=", 1) for kv in raw.decode().split("\0") if "=" in kv)
+
+
+def _official_checks(top: Path, alice, bob):
+    """The check service as the Hub's managed service: each student runs the one line with what
+    their server was given (the Hub's token of that server, $REGLOSS_CHECK_URL through the proxy)
+    and gets their own official result; a student's Hub token never reads the attempt log."""
+    results = {}
+    for student in (alice, bob):
+        given = _server_env(student)
+        assert given["REGLOSS_CHECK_URL"].endswith("/services/regloss-check"), given.get("REGLOSS_CHECK_URL")
+        env = {k: given[k] for k in ("JUPYTERHUB_API_TOKEN", "REGLOSS_CHECK_URL")}
+        nb = Path(pwd.getpwnam(student).pw_dir) / A / NB
+        code = ("import json; from regloss import official_check; from regloss.official import check_notebook; "
+                f"official_check(notebook={str(nb)!r}); r = check_notebook(notebook={str(nb)!r}); "
+                "print('RESULT', json.dumps(r))")
+        out = _run([sys.executable, "-c", code], user=student, top=top, env=env, timeout=600)
+        results[student] = json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
+        assert "official check:" not in out, out  # no refusal
+        req = urllib.request.Request(given["REGLOSS_CHECK_URL"] + f"/api/attempts/{A}",
+                                     headers={"Authorization": f"token {given['JUPYTERHUB_API_TOKEN']}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(req, timeout=30)
+        assert refused.value.code == 403
+    assert results[alice]["student_id"] == alice and results[bob]["student_id"] == bob
+    assert results[alice]["score"] == results[alice]["max_score"] > results[bob]["score"]
+    failed = [t for t in results[bob]["tests"] if not t["passed"]]
+    assert failed and all(t["id"].startswith("test_l1_loss") for t in failed), failed
 
 
 @pytest.fixture

@@ -45,6 +45,25 @@ def test_hub_config_users_spawner_and_config_paths(tmp_path):
         assert got == [str(tmp_path / own), str(tmp_path / hub.COMMON)], (user, got)
 
 
+def test_the_check_service_runs_as_a_hub_service_behind_the_proxy(tmp_path):
+    import sys
+
+    text = hub.jupyterhub_config(str(tmp_path), ["alice"], ["prof", "ta"], port=8123, check_port=8200,
+                                 check_assignments=["01_l1_mse"], check_rate="5/24", check_root=str(tmp_path))
+    c = _load(text)
+    (svc,) = c.JupyterHub.services
+    assert svc["name"] == hub.CHECK_SERVICE == "regloss-check" and svc["url"] == "http://127.0.0.1:8200"
+    assert svc["command"][:5] == [sys.executable, "-m", "regloss", "serve", "01_l1_mse"]
+    cmd = " ".join(svc["command"])
+    assert "--port 8200 --host 127.0.0.1 --rate 5/24 --instructors prof,ta" in cmd
+    state = str(tmp_path / hub.STATE / "check")
+    assert f"--state {state} --db {state}/attempts.db" in cmd  # in the Hub's own 0700 folder
+    assert svc["cwd"] == str(tmp_path)
+    assert c.Spawner.environment["REGLOSS_CHECK_URL"] == "http://127.0.0.1:8123/services/regloss-check"
+    assert "JUPYTER_CONFIG_PATH" in c.Spawner.environment
+    assert "services" not in _load(hub.jupyterhub_config(str(tmp_path), ["alice"], [])).JupyterHub
+
+
 def test_dummy_authenticator_reads_the_password_from_the_environment(tmp_path):
     text = hub.jupyterhub_config(str(tmp_path), ["alice"], [], authenticator="dummy")
     assert "s3cret" not in text

@@ -59,14 +59,17 @@ def _hub_config(args):
     return write_hub_config(args.course, args.exchange, args.out, args.students.split(","),
                             (args.instructors or "").split(","), course_root=args.course_root, ip=args.ip,
                             port=args.port, authenticator=args.authenticator, hub_port=args.hub_port,
-                            proxy_api_port=args.proxy_api_port)
+                            proxy_api_port=args.proxy_api_port, check_port=args.check_port,
+                            check_assignments=args.check_assignments.split(",") if args.check_assignments else (),
+                            check_rate=args.check_rate)
 
 
 def _serve(args):
     from regloss.grading.service.command import serve
 
     return serve(args.assignments or None, port=args.port, tokens=args.tokens, rate=args.rate, due=args.due,
-                 db=args.db, workers=args.workers, host=args.host, state=args.state, timeout=args.timeout)
+                 db=args.db, workers=args.workers, host=args.host, state=args.state, timeout=args.timeout,
+                 instructors=[n for n in (args.instructors or "").split(",") if n])
 
 
 def _student_setup(args):
@@ -150,6 +153,8 @@ def build_parser():
     v.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; put a TLS proxy "
                                                       "in front to serve other machines)")
     v.add_argument("--state", help="where the generated assignments are kept (default: grading/serve)")
+    v.add_argument("--instructors", metavar="NAMES", help="as a JupyterHub service: the Hub users who are "
+                                                         "instructors, comma-separated (Hub admins are too)")
     v.set_defaults(func=_serve)
     s = sub.add_parser("student-setup", help="turn off nbgrader's instructor tools (Formgrader, Create Assignment, "
                                              "Course List) in this environment's JupyterLab, for students")
@@ -170,6 +175,10 @@ def build_parser():
     h.add_argument("--proxy-api-port", type=int, help="the proxy's API port (default JupyterHub's, 8001)")
     h.add_argument("--authenticator", choices=["pam", "dummy"], default="pam",
                    help="pam: Unix passwords (default); dummy: one password from $REGLOSS_HUB_PASSWORD, for tests")
+    h.add_argument("--check-port", type=int, help="run the check service (regloss serve) as a Hub service on this "
+                                                  "local port, behind the proxy at /services/regloss-check/")
+    h.add_argument("--check-assignments", metavar="A,B", help="the assignments it checks (default: all)")
+    h.add_argument("--check-rate", metavar="N/HOURS", help="its rate per student and assignment (default: none)")
     h.set_defaults(func=_hub_config)
     return p
 

@@ -18,7 +18,13 @@ writes them under one folder, :func:`prepare_exchange` makes the exchange's root
   ``jupyter_server_config.json`` (``ServerApp.jpserver_extensions``). A student sees
   Validate and the Assignment List only.
 * ``jupyter-instructor/``: formgrader's course folder, when one is given.
-* ``state/`` (mode 0700): the Hub's database, cookie secret and proxy pid file.
+* ``state/`` (mode 0700): the Hub's database, cookie secret and proxy pid file (and the
+  check service's generated assignments and attempt log).
+* With ``check_port``: the check service (``regloss serve``, docs/service.md) as a managed
+  JupyterHub service, ``regloss-check``, behind the Hub's proxy at
+  ``/services/regloss-check/``: it authenticates students by their Hub tokens, the
+  instructors are the course's; every server gets ``$REGLOSS_CHECK_URL``, so
+  ``official_check()`` needs no argument.
 
 The functions returning text are pure; only :func:`write_hub_config` and
 :func:`prepare_exchange` touch the disk.
@@ -41,6 +47,7 @@ HUB_CONFIG = "jupyterhub_config.py"
 COMMON, STUDENT, INSTRUCTOR = "jupyter", "jupyter-student", "jupyter-instructor"
 STATE = "state"  # the Hub's database, cookie secret and proxy pid: root's only
 AUTHENTICATORS = ("pam", "dummy")
+CHECK_SERVICE = "regloss-check"  # the check service's name in the Hub: /services/regloss-check/
 PASSWORD_ENV = "REGLOSS_HUB_PASSWORD"
 #: A Unix user name as ``useradd`` takes it (and nbgrader's exchange file names can carry: no ``+``).
 USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -94,7 +101,8 @@ def student_server_config() -> str:
 
 def jupyterhub_config(folder: str, students, instructors, ip: str = "127.0.0.1", port: int = 8000,
                       authenticator: str = "pam", singleuser: str | None = None, hub_port: int | None = None,
-                      proxy_api_port: int | None = None) -> str:
+                      proxy_api_port: int | None = None, check_port: int | None = None, check_assignments=(),
+                      check_rate: str | None = None, check_root: str | None = None) -> str:
     """The text of ``jupyterhub_config.py`` for a course whose set-up is in ``folder``."""
     students, instructors = _names(students, "student"), _names(instructors, "instructor")
     if not students and not instructors:
@@ -154,7 +162,36 @@ def jupyterhub_config(folder: str, students, instructors, ip: str = "127.0.0.1",
         "",
         "c.Spawner.environment = {'JUPYTER_CONFIG_PATH': _config_path}",
     ]
+    if check_port:
+        lines += check_service_lines(int(check_port), ip, int(port), list(check_assignments), check_rate,
+                                     check_root)
     return "\n".join(lines) + "\n"
+
+
+def check_service_lines(check_port: int, ip: str, port: int, assignments, rate: str | None,
+                        root: str | None) -> list[str]:
+    """The check service (``regloss serve``) as a managed service of the Hub (see the module
+    docstring): started by the Hub as the Hub's user, from the course's folder ``root``."""
+    from regloss.course.root import find_root
+
+    root = str(Path(root).resolve()) if root else str(find_root())
+    cmd = [sys.executable, "-m", "regloss", "serve", *assignments, "--port", str(check_port),
+           "--host", "127.0.0.1", *(["--rate", rate] if rate else [])]
+    public = "127.0.0.1" if ip in ("0.0.0.0", "", "::") else ip
+    return [
+        "",
+        "# official checks on demand (regloss serve), behind the proxy at /services/regloss-check/;",
+        "# students are known by their Hub tokens, the instructors are the course's",
+        "c.JupyterHub.services = [{",
+        f"    'name': {CHECK_SERVICE!r},",
+        f"    'url': 'http://127.0.0.1:{check_port}',",
+        f"    'command': {cmd!r} + ['--instructors', ','.join(INSTRUCTORS),",
+        f"        '--state', os.path.join(SETUP, {STATE!r}, 'check'),",
+        f"        '--db', os.path.join(SETUP, {STATE!r}, 'check', 'attempts.db')],",
+        f"    'cwd': {root!r},",
+        "}]",
+        f"c.Spawner.environment['REGLOSS_CHECK_URL'] = 'http://{public}:{port}/services/{CHECK_SERVICE}'",
+    ]
 
 
 def hub_files(course: str, exchange: str, folder: str, students, instructors, course_root: str | None = None,

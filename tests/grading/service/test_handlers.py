@@ -72,6 +72,17 @@ def test_status_codes(svc, method, path, token, body, status):
     assert attempts(svc) == []  # a refused request is no attempt
 
 
+def test_behind_the_hubs_proxy_the_services_prefix_is_understood(svc):
+    svc.service.prefix = "/services/regloss-check"
+    status, res = svc.check(student_token(1), notebook(), assignment=A)  # without it, as before
+    assert status == 200, res
+    status, _, body = svc.request("POST", f"/services/regloss-check/api/check/{A}", student_token(2), notebook())
+    assert status == 200 and json.loads(body)["student_id"] == "s002"
+    assert svc.request("GET", "/services/regloss-check/api/health")[0] == 200
+    assert svc.request("GET", "/services/regloss-checkX/api/health")[0] == 404
+    assert [r["student_id"] for r in attempts(svc)] == ["s001", "s002"]
+
+
 def test_too_large_is_413_and_not_read(tmp_path):
     with running(FakeGrader(), tmp_path / "a.db", max_bytes=1000) as r:
         status, res = r.check(student_token(1), notebook() + b" " * 2000)

@@ -35,7 +35,7 @@ def parse_due(text: str | None) -> float | None:
 
 def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: str | None = None,
           db: str | None = None, workers: int = 1, host: str = "127.0.0.1", state=None, settings=None,
-          timeout: int = 60, root=None, queue: int = 200, log=print) -> str:
+          timeout: int = 60, root=None, queue: int = 200, instructors=(), log=print) -> str:
     """Run the service until it is stopped; see ``regloss serve --help``. Returns a last line."""
     from regloss import course
     from regloss.grading.service.backend import Grader, load_assignment
@@ -79,7 +79,10 @@ def serve(assignments=None, *, port: int, tokens, rate: str | None = None, due: 
     if hub_url:
         from regloss.grading.service.hub import HubAuth
 
-        service.hub = HubAuth(hub_url, frozenset(a.student_id for a in accounts.values() if a.instructor))
+        service.hub = HubAuth(hub_url, frozenset(a.student_id for a in accounts.values() if a.instructor)
+                              | frozenset(instructors))
+        # behind the Hub's proxy, requests keep the service's prefix (/services/<name>/api/...)
+        service.prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "").rstrip("/")
         log(f"students are authenticated by JupyterHub at {hub_url} too")
     try:
         server = make_server(service, host, port)

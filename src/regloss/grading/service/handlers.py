@@ -62,6 +62,7 @@ class Service:
     hub: Any = None  # hub.HubAuth: tokens the tokens file does not know are asked of JupyterHub
     instructor_max_bytes: int = 20 * MAX_BYTES  # a bundle or a class member's job (``regloss grade --service``)
     bundles: dict = field(default_factory=dict)  # sha256 -> InstructorBundle, the latest few
+    prefix: str = ""  # behind JupyterHub's proxy: /services/<name> (requests keep it)
 
     def known(self, assignment: str) -> bool:
         return assignment in self.grader.assignments
@@ -106,9 +107,17 @@ class Handler(BaseHTTPRequestHandler):
                     self.log_error("cannot ask JupyterHub about a token: %r", exc)
         return found
 
+    def _path(self) -> str:
+        """The request's path without its query and without the service's prefix."""
+        path = self.path.split("?", 1)[0]
+        prefix = self.service.prefix
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
+            path = path[len(prefix):] or "/"
+        return path
+
     # ------------------------------------------------------------------ GET
     def do_GET(self):  # noqa: N802 - the base class's name
-        path = self.path.split("?", 1)[0]
+        path = self._path()
         if path in ("/api/health", "/api/health/"):
             return self._json(200, {"status": "stopping" if self.service.stopping else "ok",
                                     "assignments": sorted(self.service.grader.assignments),
@@ -155,10 +164,10 @@ class Handler(BaseHTTPRequestHandler):
 
         from regloss.grading.wire.jobs import InstructorBundle
 
-        m = _BUNDLE.match(self.path.split("?", 1)[0])
+        m = _BUNDLE.match(self._path())
         if not m:
             self._drain()
-            return self._error(405 if not self.path.startswith("/api/bundles") else 404, "method not allowed")
+            return self._error(405 if not self._path().startswith("/api/bundles") else 404, "method not allowed")
         body = self._instructor_body()
         if body is None:
             return None
@@ -203,10 +212,10 @@ class Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ POST
     def do_POST(self):  # noqa: N802 - the base class's name
         svc = self.service
-        g = _GRADE.match(self.path.split("?", 1)[0])
+        g = _GRADE.match(self._path())
         if g:
             return self._grade_class_member(g["sha"])
-        m = _CHECK.match(self.path.split("?", 1)[0])
+        m = _CHECK.match(self._path())
         if not m:
             self._drain()
             return self._error(404, "no such endpoint")
