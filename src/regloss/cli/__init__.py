@@ -1,4 +1,5 @@
-"""The ``regloss`` command: ``regloss release | bundle | grade | demo | student-setup | hub-config``.
+"""The ``regloss`` command: ``regloss release | bundle | release-exchange | grade | demo | serve |
+student-setup | hub-config``.
 
 It only parses the command line, calls one function of :mod:`regloss.course` or
 :mod:`regloss.grading`, and prints what that returns. ``python -m regloss`` is
@@ -51,6 +52,13 @@ def _bundle(args):
 
     return "\n".join(f"wrote {p}" for p in bundle(args.assignments or None, out=args.out, due=args.due_dates,
                                                      early=args.early))
+
+
+def _release_exchange(args):
+    from regloss.course.exchange_release import release_to_exchange
+
+    return release_to_exchange(args.assignment, args.exchange, args.course, due=args.due_dates, early=args.early,
+                               force=args.force)
 
 
 def _hub_config(args):
@@ -129,6 +137,17 @@ def build_parser():
     b.add_argument("--early", action="store_true", help="bundle even before the assignments whose answers it ships "
                                                        "are due (for graders, not students)")
     b.set_defaults(func=_bundle)
+    x = sub.add_parser("release-exchange", help="release an assignment to nbgrader's exchange (JupyterHub), once "
+                                                "the assignments whose answers it ships are due")
+    x.add_argument("assignment", help="assignment id, e.g. 03_smooth_l1")
+    x.add_argument("--exchange", required=True, help="the exchange's root, e.g. /srv/nbgrader/exchange")
+    x.add_argument("--course", required=True, metavar="ID", help="the course id in the exchange")
+    x.add_argument("--due-dates", metavar="FILE", help="CSV assignment,due (ISO 8601); default: "
+                                                       "grading/due_dates.csv")
+    x.add_argument("--early", action="store_true", help="release even before the assignments whose answers it "
+                                                       "ships are due (for graders, not students)")
+    x.add_argument("--force", action="store_true", help="replace a release already in the exchange")
+    x.set_defaults(func=_release_exchange)
     d = sub.add_parser("demo", help="grade a sample class for every assignment, made from the tests' catalogue "
                                     "of right and wrong answers, end to end, with one summary")
     settings.add_arguments(d)

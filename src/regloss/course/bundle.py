@@ -93,9 +93,7 @@ def bundle(assignment_ids=None, out: str | Path = "bundles", root=None, due=None
     ids = list(assignment_ids) if assignment_ids else assignments(root)
     for a in ids:
         check_assignment(a, root)
-    where = str(due) if isinstance(due, str | Path) else str(schedule.SCHEDULE)
-    if isinstance(due, str | Path) or due is None and (root / schedule.SCHEDULE).is_file():
-        due = schedule.read_schedule(Path(due) if due is not None else root / schedule.SCHEDULE)
+    due, where = schedule.load(due, root)
     if not early:
         for a in ids:
             schedule.check_release(a, due, now, where)

@@ -59,6 +59,15 @@ def early_answers(assignment: str, due: dict[str, dt.datetime] | None, now: dt.d
     return found
 
 
+def load(due, root: Path) -> tuple[dict[str, dt.datetime] | None, str]:
+    """The due dates ``due`` names (``{assignment: datetime}``, a CSV's path, or None: the course's
+    ``grading/due_dates.csv`` where it exists) and where they come from, for the messages."""
+    where = str(due) if isinstance(due, str | Path) else str(SCHEDULE)
+    if isinstance(due, str | Path) or due is None and (root / SCHEDULE).is_file():
+        due = read_schedule(Path(due) if due is not None else root / SCHEDULE)
+    return due, where
+
+
 def check_release(assignment: str, due: dict[str, dt.datetime] | None, now: dt.datetime | None = None,
                   where: str = str(SCHEDULE)) -> None:
     """Refuse (:class:`CourseError`) to hand ``assignment`` to students before the assignments whose
