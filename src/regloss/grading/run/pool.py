@@ -224,6 +224,17 @@ class InFlight:
                 yield self.pending.pop(f), f
             self._fill()
 
+    def outcomes(self):
+        """``(job, its result or the exception it raised)`` as each finishes: one student's
+        failure is theirs alone (Ctrl-C is not a student's)."""
+        for j, f in self:
+            try:
+                yield j, f.result()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported per student
+                yield j, exc
+
 
 def connect(address: str, timeout: float = 30, check: bool = True):
     """A Dask client of the scheduler at ``address`` (``tcp://HOST:PORT``) whose
@@ -282,13 +293,7 @@ def _local(jobs, workers, scratch, iso, procs, warm=None):
     with ThreadPoolExecutor(max_workers=workers) as ex:
         flight = InFlight(jobs, lambda j: ex.submit(one, j), first_done, window=2 * workers)
         try:
-            for j, f in flight:
-                try:
-                    yield j, f.result()
-                except KeyboardInterrupt:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - reported per student
-                    yield j, exc
+            yield from flight.outcomes()
         except BaseException:
             for f in flight.pending:
                 f.cancel()

@@ -142,13 +142,7 @@ def results(jobs, url: str):
 
     flight = InFlight(jobs, submit, lambda fs: wait(fs, return_when=FIRST_COMPLETED).done, window=window)
     try:
-        for j, f in flight:
-            try:
-                yield j, f.result()
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # noqa: BLE001 - reported per student
-                yield j, exc
+        yield from flight.outcomes()
     except BaseException:  # stopped early: what was not sent is not; what is grading finishes there
         ex.shutdown(wait=False, cancel_futures=True)
         raise
