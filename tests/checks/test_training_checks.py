@@ -316,3 +316,34 @@ def test_gradcheck_in_the_checker_finds_a_wrong_gradient_for_none():
     with pytest.raises(AssertionError, match="Jacobian mismatch"):
         training.check_numpy_loss_function(_student(), huber, mean_only_grad, "huber_loss", probes=[],
                                            gradcheck_reductions=("none",), delta=1.0)
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam", "adamw"])
+def test_an_ensemble_trains_each_member_as_it_would_train_alone(kind):
+    """The gradient of the summed losses is each member's own, and these optimisers act element by element."""
+    seeds, n_steps = (3, 4, 5), 20
+    make = {"sgd": lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.01),
+            "adam": lambda p: torch.optim.Adam(p, lr=0.01), "adamw": lambda p: torch.optim.AdamW(p, lr=0.01)}[kind]
+    data = [teach.regression_data(s) for s in seeds]
+    x = torch.stack([d.x_train[:128] for d in data]).double()
+    y = torch.stack([d.y_train[:128] for d in data]).double()
+    ens = teach.mlp_ensemble(seeds, dtype=torch.float64)
+    for i, s in enumerate(seeds):   # members start as mlp(seed)
+        np.testing.assert_array_equal(teach.parameter_vector(teach.member(ens, i)),
+                                      teach.parameter_vector(teach.mlp(s, dtype=torch.float64)))
+    opt = make(ens.parameters())
+    for _ in range(n_steps):
+        opt.zero_grad()
+        (len(seeds) * torch.nn.functional.huber_loss(ens(x), y)).backward()
+        opt.step()
+    for i, s in enumerate(seeds):
+        alone = teach.mlp(s, dtype=torch.float64)
+        o = make(alone.parameters())
+        for _ in range(n_steps):
+            o.zero_grad()
+            torch.nn.functional.huber_loss(alone(x[i]), y[i]).backward()
+            o.step()
+        np.testing.assert_allclose(teach.parameter_vector(teach.member(ens, i)), teach.parameter_vector(alone),
+                                   rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(teach.member(ens, i)(x[i]).detach().numpy(), ens(x)[i].detach().numpy(),
+                                   rtol=1e-12, atol=1e-13)
