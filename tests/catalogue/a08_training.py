@@ -238,9 +238,25 @@ ENTRIES = [
           "beta not capped at beta0"),
     wrong(A, "dynamic_beta", "no-clear", _variant(DYN, ("            record = []\n", "")),
           "records never cleared: the median of every iteration so far"),
-    wrong(A, "dynamic_beta", "lower-median", _variant(
-        DYN, ("m = np.median(record)", "m = np.sort(record)[(len(record) - 1) // 2]")),
-          "torch.median's convention (the lower middle value) for an even number of records"),
+    wrong(A, "dynamic_beta", "kth-largest", _variant(
+        DYN, ("a = np.sort(np.abs(np.ravel(e)))", "a = np.sort(np.abs(np.ravel(e)))[::-1]")),
+          "the k-th largest |target|: a high quantile, where the goal is the small targets"),
+    wrong(A, "dynamic_beta", "never-updated", """
+        def dynamic_beta(errors, k=10, interval=100, beta0=1.0):
+            return np.full(len(errors), float(beta0))
+        """, "beta0 throughout: the schedule never follows the targets"),
+    wrong(A, "dynamic_beta", "zero-beta", _variant(DYN, ("            if m >= 1e-15:\n", "            if True:\n")),
+          "an interval of zero targets sets beta = 0 (SmoothL1 then divides by zero)"),
+    wrong(A, "dynamic_beta", "uncapped-running-min", """
+        def dynamic_beta(errors, k=10, interval=100, beta0=1.0):
+            out, beta, smallest = [], beta0, np.inf
+            for t, e in enumerate(errors):
+                out.append(beta)
+                smallest = min(smallest, np.sort(np.abs(np.ravel(e)))[min(k, np.size(e)) - 1])
+                if (t + 1) % interval == 0:
+                    beta = min(beta0, smallest)
+            return np.array(out)
+        """, "the smallest record ever seen: never forgets, and is not a typical record"),
     correct(A, "dynamic_beta", "partition-blocks", """
         def dynamic_beta(errors, k=10, interval=100, beta0=1.0):
             kth = []
@@ -259,6 +275,9 @@ ENTRIES = [
                         beta = min(beta0, med)
             return out
         """, "the k-th smallest by np.partition, blocks of interval iterations, the median by np.percentile"),
+    correct(A, "dynamic_beta", "lower-median", _variant(
+        DYN, ("m = np.median(record)", "m = np.sort(record)[(len(record) - 1) // 2]")),
+            "torch.median's convention (the lower middle record): another median, a sound design"),
     correct(A, "dynamic_beta", "python-lists", """
         def dynamic_beta(errors, k=10, interval=100, beta0=1.0):
             import statistics
@@ -295,8 +314,20 @@ ENTRIES = [
         ("var = (1 - momentum) * var + momentum * a.var(axis=0, ddof=1)",
          "var = momentum * var + (1 - momentum) * a.var(axis=0, ddof=1)")),
           "the new batch weighted by 1 - momentum"),
-    wrong(A, "self_adjusting_beta", "biased-variance", _variant(SAB, ("a.var(axis=0, ddof=1)", "a.var(axis=0)")),
-          "the biased variance (divides by n)"),
+    wrong(A, "self_adjusting_beta", "signed-errors", _variant(
+        SAB, ("a = np.abs(np.asarray(e, dtype=float))", "a = np.asarray(e, dtype=float)")),
+          "running statistics of the signed errors, not of |error|"),
+    wrong(A, "self_adjusting_beta", "columns-pooled", """
+        def self_adjusting_beta(errors, beta_max=1.0, momentum=0.1):
+            mu, var, out = beta_max, 0.0, []
+            for e in errors:
+                a = np.abs(np.asarray(e, dtype=float))
+                if a.size >= 2:
+                    mu = (1 - momentum) * mu + momentum * a.mean()
+                    var = (1 - momentum) * var + momentum * a.var(ddof=1)
+                out.append(np.full(a.shape[1:], np.clip(mu - var, 1e-3, beta_max)))
+            return np.array(out)
+        """, "one running mean and variance for all columns of 2-d errors"),
     wrong(A, "self_adjusting_beta", "std", _variant(SAB, ("a.var(axis=0, ddof=1)", "a.std(axis=0, ddof=1)")),
           "running standard deviation instead of variance"),
     wrong(A, "self_adjusting_beta", "no-momentum", _variant(
@@ -330,6 +361,23 @@ ENTRIES = [
                 out.append((mu - var).clamp(1e-3, beta_max).numpy())
             return np.array(out)
         """),  # noqa: E501 - a student's source, kept as written
+    correct(A, "self_adjusting_beta", "biased-variance", _variant(SAB, ("a.var(axis=0, ddof=1)", "a.var(axis=0)")),
+            "the biased variance (divides by n): a sound estimate, within the tolerance"),
+    correct(A, "self_adjusting_beta", "start-from-first-batch", """
+        def self_adjusting_beta(errors, beta_max=1.0, momentum=0.1):
+            stats, betas = None, []
+            for e in errors:
+                a = np.abs(np.asarray(e, dtype=np.float64))
+                if len(a) > 1:
+                    m, v = a.mean(axis=0), a.var(axis=0, ddof=1)
+                    if stats is None:
+                        stats = [m, v]
+                    else:
+                        stats = [s + momentum * (x - s) for s, x in zip(stats, (m, v))]
+                cur = stats if stats is not None else [np.full(a.shape[1:], beta_max), np.zeros(a.shape[1:])]
+                betas.append(np.clip(cur[0] - cur[1], 1e-3, beta_max))
+            return np.stack(betas)
+        """, "the running statistics start from the first batch with two errors, not from beta_max and 0"),
     correct(A, "self_adjusting_beta", "lerp-stack", """
         def self_adjusting_beta(errors, beta_max=1.0, momentum=0.1):
             batches = [np.abs(np.asarray(e, dtype=np.float64)) for e in errors]

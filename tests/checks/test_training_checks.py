@@ -124,13 +124,13 @@ def test_dynamic_reference_matches_the_rule_block_by_block(k, interval, beta0):
     ref = schedules.dynamic_beta_reference(errors, k, interval, beta0)
     assert ref.shape == (230,) and ref[0] == beta0
     np.testing.assert_allclose(ref, _dynamic_by_blocks(errors, k, interval, beta0), rtol=1e-12)
-    # every mistake the hints know gives a different schedule on such data
+    # the reference passes its own check, and every wrong design the hints know gives another schedule
+    assert schedules.check_dynamic_beta(lambda e, k, interval, beta0: schedules.dynamic_beta_reference(
+        e, k, interval, beta0), errors, k=k, interval=interval, beta0=beta0) == 230
     for mode in schedules._DYNAMIC_MISTAKES:
         variant = schedules._dynamic_variant(errors, k, interval, beta0, mode)
-        same = {"no-cap": beta0 >= 1.0, "every-step": interval == 1, "mean-history": interval == 1,
-                "lower-median": interval % 2 == 1}  # where the mistake gives the same numbers
-        if same.get(mode):
-            continue
+        if mode == "mean-history" and interval == 1 or beta0 < 0.01:
+            continue  # one record per update, or every record above the cap: the same numbers
         assert not np.allclose(variant, ref), mode
 
 
@@ -156,21 +156,108 @@ def test_self_adjusting_reference_matches_retinamask_update():
     np.testing.assert_allclose(flat, np.array(want)[:, 0], rtol=1e-12)
 
 
-def test_schedule_checks_name_the_mistake():
-    errors = schedules.error_batches(np.random.default_rng(1), 40, scale=(0.05, 0.3), outliers=0.0)
-    with pytest.raises(AssertionError, match="after every iteration"):
-        schedules.check_dynamic_beta(
-            lambda e, k, interval, beta0: schedules._dynamic_variant(e, k, interval, beta0, "every-step"),
-            errors, k=5, interval=10, beta0=1.0)
-    with pytest.raises(AssertionError, match="unbiased"):
-        def biased(errs, beta_max, momentum):
-            mu, var, out = beta_max, 0.0, []
-            for e in errs:
-                a = np.abs(e)
-                mu, var = 0.9 * mu + 0.1 * a.mean(), 0.9 * var + 0.1 * a.var()
-                out.append(np.clip(mu - var, 1e-3, beta_max))
-            return np.array(out)
-        schedules.check_self_adjusting_beta(biased, errors, beta_max=1.0)
+def _dyn(record=None, stat=np.median, every=None, cap=True, keep_zero=True, early=False, clear=True):
+    """Dynamic SmoothL1 written with one design choice changed (each default is a sound one)."""
+    def dynamic_beta(errors, k=10, interval=100, beta0=1.0):
+        out, rec, beta = [], [], beta0
+        for t, e in enumerate(errors):
+            if not early:
+                out.append(beta)
+            a = np.sort(np.abs(np.ravel(e)))
+            rec.append(record(a, k) if record else a[min(k, a.size) - 1])
+            if (t + 1) % (every or interval) == 0:
+                m = stat(rec)
+                if m >= 1e-15 or not keep_zero:
+                    beta = min(beta0, m) if cap else m
+                if clear:
+                    rec = []
+            if early:
+                out.append(beta)
+        return np.array(out)
+    return dynamic_beta
+
+
+def _dyn_scenarios():
+    rng = np.random.default_rng(80)
+    return [(schedules.error_batches(rng, 300), 10, 25, 1.0),
+            (schedules.error_batches(rng, 137, n=(2, 12)), 5, 10, 0.2),
+            (schedules.error_batches(rng, 90, scale=(0.5, 3.0)), 1, 7, 50.0),
+            ([np.zeros(5)] * 6 + schedules.error_batches(rng, 14), 2, 3, 0.5)]
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (_dyn(every=1), "beta-updated-every-step"), (_dyn(early=True), "beta-applied-early"),
+    (_dyn(record=lambda a, k: a.mean()), "mean-record"), (_dyn(record=lambda a, k: a[::-1][min(k, a.size) - 1]),
+                                                           "kth-largest"),
+    (_dyn(record=lambda a, k: a[min(k, a.size - 1)]), "kth-off-by-one"), (_dyn(stat=np.mean), "mean-of-records"),
+    (_dyn(cap=False), "beta-not-capped"), (_dyn(clear=False), "records-not-cleared"),
+    (_dyn(keep_zero=False), "beta-not-positive"), (lambda e, k, interval, beta0: np.full(len(e), beta0),
+                                                   "beta-never-updated"),
+    (_dyn(stat=lambda r: float(np.max(r))), "beta-not-typical")])
+def test_dynamic_check_names_a_planted_wrong_design(fn, mistake):
+    with pytest.raises(AssertionError, match=rf"\[mistake: {mistake}\]"):
+        for errors, k, interval, beta0 in _dyn_scenarios():
+            schedules.check_dynamic_beta(fn, errors, k=k, interval=interval, beta0=beta0)
+
+
+@pytest.mark.parametrize("fn", [_dyn(), _dyn(stat=lambda r: float(np.sort(r)[(len(r) - 1) // 2])),
+                                _dyn(stat=lambda r: float(np.sort(r)[len(r) // 2])),
+                                _dyn(stat=lambda r: float(np.percentile(r, 50, method="nearest")))],
+                         ids=["median", "lower-median", "upper-median", "nearest-percentile"])
+def test_dynamic_check_keeps_every_median(fn):
+    for errors, k, interval, beta0 in _dyn_scenarios():
+        schedules.check_dynamic_beta(fn, errors, k=k, interval=interval, beta0=beta0)
+
+
+def _sab(ddof=1, weight=None, stat=None, signed=False, floor=1e-3, cap=True, before=False, skip_single=True,
+         pooled=False):
+    """Self-adjusting SmoothL1 written with one design choice changed (each default is a sound one)."""
+    def self_adjusting_beta(errors, beta_max=1.0, momentum=0.1):
+        first = np.asarray(errors[0])
+        d = 1 if first.ndim == 1 else first.shape[1]
+        mu, var, out = np.full(d, beta_max), np.zeros(d), []
+        w = momentum if weight is None else weight(momentum)
+        for e in errors:
+            a = np.asarray(e, dtype=float).reshape(len(e), d)
+            a = a if signed else np.abs(a)
+            if pooled:
+                a = np.repeat(a.reshape(-1, 1), d, axis=1)
+            b = np.clip(mu - var, floor, beta_max if cap else np.inf)
+            if len(a) >= 2 or not skip_single:
+                with np.errstate(all="ignore"):
+                    v = a.var(axis=0, ddof=ddof)
+                v = stat(v) if stat else v
+                mu, var = (1 - w) * mu + w * a.mean(axis=0), (1 - w) * var + w * v
+            out.append(b if before else np.clip(mu - var, floor, beta_max if cap else np.inf))
+        res = np.array(out)
+        return res[:, 0] if first.ndim == 1 else res
+    return self_adjusting_beta
+
+
+def _sab_scenarios():
+    rng = np.random.default_rng(90)
+    return [(schedules.error_batches(rng, 100, scale=(0.1, 0.8), outliers=0.0), 1.0, 0.1),
+            (schedules.error_batches(rng, 150, scale=(0.3, 1.0), outliers=0.0, d=2), 0.2, 0.1),
+            (schedules.error_batches(rng, 120, scale=(0.02, 5.0), n=(2, 6)), 2.0, 0.3),
+            (schedules.error_batches(rng, 200, d=4, n=(1, 4)), 0.5, 0.05)]
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (_sab(weight=lambda m: 1 - m), "momentum-flipped"), (_sab(weight=lambda m: 1.0), "no-running-statistics"),
+    (_sab(stat=np.sqrt), "std-for-variance"), (_sab(signed=True), "signed-errors"),
+    (_sab(floor=0.0), "beta-clipped-at-zero"), (_sab(cap=False), "beta-not-capped"),
+    (_sab(before=True), "beta-before-update"), (_sab(skip_single=False), "beta-not-finite"),
+    (_sab(pooled=True), "columns-not-separate"), (_sab(weight=lambda m: m / 10), "beta-not-typical")])
+def test_self_adjusting_check_names_a_planted_wrong_design(fn, mistake):
+    with pytest.raises(AssertionError, match=rf"\[mistake: {mistake}\]"):
+        for errors, beta_max, momentum in _sab_scenarios():
+            schedules.check_self_adjusting_beta(fn, errors, beta_max=beta_max, momentum=momentum)
+
+
+@pytest.mark.parametrize("fn", [_sab(), _sab(ddof=0)], ids=["unbiased", "biased"])
+def test_self_adjusting_check_keeps_sound_designs(fn):
+    for errors, beta_max, momentum in _sab_scenarios():
+        schedules.check_self_adjusting_beta(fn, errors, beta_max=beta_max, momentum=momentum)
 
 
 def test_teaching_data_and_models_are_seeded():
@@ -229,3 +316,34 @@ def test_gradcheck_in_the_checker_finds_a_wrong_gradient_for_none():
     with pytest.raises(AssertionError, match="Jacobian mismatch"):
         training.check_numpy_loss_function(_student(), huber, mean_only_grad, "huber_loss", probes=[],
                                            gradcheck_reductions=("none",), delta=1.0)
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam", "adamw"])
+def test_an_ensemble_trains_each_member_as_it_would_train_alone(kind):
+    """The gradient of the summed losses is each member's own, and these optimisers act element by element."""
+    seeds, n_steps = (3, 4, 5), 20
+    make = {"sgd": lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.01),
+            "adam": lambda p: torch.optim.Adam(p, lr=0.01), "adamw": lambda p: torch.optim.AdamW(p, lr=0.01)}[kind]
+    data = [teach.regression_data(s) for s in seeds]
+    x = torch.stack([d.x_train[:128] for d in data]).double()
+    y = torch.stack([d.y_train[:128] for d in data]).double()
+    ens = teach.mlp_ensemble(seeds, dtype=torch.float64)
+    for i, s in enumerate(seeds):   # members start as mlp(seed)
+        np.testing.assert_array_equal(teach.parameter_vector(teach.member(ens, i)),
+                                      teach.parameter_vector(teach.mlp(s, dtype=torch.float64)))
+    opt = make(ens.parameters())
+    for _ in range(n_steps):
+        opt.zero_grad()
+        (len(seeds) * torch.nn.functional.huber_loss(ens(x), y)).backward()
+        opt.step()
+    for i, s in enumerate(seeds):
+        alone = teach.mlp(s, dtype=torch.float64)
+        o = make(alone.parameters())
+        for _ in range(n_steps):
+            o.zero_grad()
+            torch.nn.functional.huber_loss(alone(x[i]), y[i]).backward()
+            o.step()
+        np.testing.assert_allclose(teach.parameter_vector(teach.member(ens, i)), teach.parameter_vector(alone),
+                                   rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(teach.member(ens, i)(x[i]).detach().numpy(), ens(x)[i].detach().numpy(),
+                                   rtol=1e-12, atol=1e-13)

@@ -123,6 +123,25 @@ def self_adjusting_beta_reference(errors, beta_max=1.0, momentum=0.1):
 
 
 # ----------------------------------------------------------------------------- checks
+# The schedules are graded by behaviour, not by formula: each check below states one
+# property the schedule must have (the constraints the notebook states), probes it by
+# changing the input where the property says the output must not change (or must), and
+# compares with the reference within a stated tolerance. A different but sound design
+# (another median convention, the biased variance, another start of the running
+# statistics) keeps full marks; a schedule that breaks a constraint is told which.
+
+#: After each update, Dynamic SmoothL1's beta must be a typical record of the interval it
+#: read: between the records' lower and upper quartiles (the outer order statistics, so that
+#: for two records any value between them counts), capped at beta0. Any median passes.
+DYNAMIC_TYPICAL = (0.25, 0.75)
+#: Self-adjusting beta must stay within this fraction of ``beta_max`` of the reference, once
+#: the running statistics have forgotten their start (after ``ceil(BURN_IN / momentum)`` batches).
+SELF_ADJUSTING_TOL = 0.1
+SELF_ADJUSTING_BURN_IN = 4.0
+
+_RTOL, _ATOL = 1e-9, 1e-12
+
+
 def _call(fn, label, errors, **kwargs):
     copies = [np.array(e, copy=True) for e in errors]
     try:
@@ -139,149 +158,284 @@ def _call(fn, label, errors, **kwargs):
                              f"{Hint('not-an-array', 'not an array of betas')}") from None
 
 
-def _first_diff(student, truth):
-    bad = np.argwhere(~np.isclose(student, truth, rtol=1e-9, atol=1e-12))
-    return tuple(int(i) for i in bad[0]) if len(bad) else None
+def _same(a, b):
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=_RTOL, atol=_ATOL, equal_nan=True))
+
+
+def _kth_records(errors, k):
+    """Each iteration's k-th smallest |target| (``min(k, n_t)``-th)."""
+    return np.array([np.sort(np.abs(np.ravel(np.asarray(e, dtype=np.float64))))[min(k, np.size(e)) - 1]
+                     for e in errors])
+
+
+def _typical_range(records):
+    """The outer order statistics at the quartiles: every median of ``records`` lies between them."""
+    r = np.sort(records)
+    lo, hi = DYNAMIC_TYPICAL
+    return r[int(np.floor(lo * (len(r) - 1)))], r[int(np.ceil(hi * (len(r) - 1)))]
+
+
+def _scaled(errors, start, stop, factor):
+    return [np.asarray(e, dtype=np.float64) * (factor if start <= t < stop else 1.0) for t, e in enumerate(errors)]
 
 
 def _dynamic_variant(errors, k, interval, beta0, mode):
-    """The schedule with one known mistake ``mode``, in NumPy (for hints only)."""
+    """The schedule with one known wrong design ``mode``, in NumPy (to name a mistake)."""
     out, record, beta = [], [], float(beta0)
-    every = 1 if mode == "every-step" else interval
     for t, err in enumerate(errors):
+        out.append(beta)
         a = np.sort(np.abs(np.ravel(np.asarray(err, dtype=np.float64))))
         if mode == "mean-record":
             record.append(a.mean())
+        elif mode == "kth-largest":
+            record.append(a[::-1][min(k, a.size) - 1])
         else:
             record.append(a[min(k if mode == "k-plus-1" else k - 1, a.size - 1)])
-        update = (t + 1) % every == 0
-        if update and mode == "early":
-            pass
-        else:
-            out.append(beta)
-        if update:
+        if (t + 1) % interval == 0:
             stat = np.mean(record) if mode == "mean-history" else np.median(record)
-            if mode == "lower-median":
-                stat = np.sort(record)[(len(record) - 1) // 2]
             if stat >= DYNAMIC_EPS:
-                beta = stat if mode == "no-cap" else min(float(beta0), stat)
-            if mode != "no-clear":
-                record = []
-            if mode == "early":
-                out.append(beta)
+                beta = min(float(beta0), stat)
+            record = []
     return np.asarray(out)
 
 
-#: The mistakes :func:`_dynamic_variant` makes, by its mode, with their hints.
+#: The wrong designs :func:`_dynamic_variant` makes, by its mode, with their hints.
 _DYNAMIC_MISTAKES = {
-    "every-step": Hint("beta-updated-every-step",
-                       "beta is updated after every iteration, not after every `interval`-th"),
-    "early": Hint("beta-applied-early", "the new beta is already used in the iteration that triggers the update; "
-                                        "it applies from the next"),
-    "mean-record": Hint("mean-record", "each iteration records the mean |target|, not the k-th smallest"),
-    "k-plus-1": Hint("kth-off-by-one", "the (k+1)-th smallest |target| is recorded: k counts from 1 (index k - 1 "
-                                       "of the sorted values)"),
-    "mean-history": Hint("mean-of-records",
-                         "the update takes the mean of the records; the authors' code takes their median"),
-    "no-cap": Hint("beta-not-capped", "the new beta is not capped at beta0: beta = min(beta0, median)"),
-    "lower-median": Hint("lower-median", "the lower of the two middle records (torch.median's convention); the "
-                                         "median of an even number of values is the mean of the two middle ones "
-                                         "(np.median)"),
-    "no-clear": Hint("records-not-cleared", "the records are not cleared after an update: the median must cover "
-                                            "the last `interval` iterations only"),
+    "mean-record": Hint("mean-record", "each iteration's record looks like its mean |target|: the mean follows the "
+                                       "large targets, and the goal is a low quantile of them"),
+    "kth-largest": Hint("kth-largest", "each iteration's record looks like the k-th *largest* |target|, a high "
+                                       "quantile; the goal is the k-th smallest"),
+    "k-plus-1": Hint("kth-off-by-one", "each iteration's record looks like its (k+1)-th smallest |target|: does your "
+                                       "k count from 1?"),
+    "mean-history": Hint("mean-of-records", "the update looks like the mean of the records: one iteration with "
+                                            "few proposals (a large record) drags it far from the typical record"),
 }
 
 
-def _dynamic_hint(errors, student, k, interval, beta0):
-    for mode, hint in _DYNAMIC_MISTAKES.items():
-        g = _dynamic_variant(errors, k, interval, beta0, mode)
-        if g.shape == student.shape and np.allclose(student, g, rtol=1e-9, atol=1e-12):
-            return str(hint)
-    return ("compare with the rule: record the k-th smallest |target| of each iteration; after every "
-            "`interval`-th iteration beta = min(beta0, median of the records), then clear the records")
+def _fail(label, what):
+    raise AssertionError(f"{label}: {what}")
 
 
 def check_dynamic_beta(fn, errors, k=10, interval=100, beta0=1.0, label=None):
-    """Check a student's Dynamic SmoothL1 schedule against :func:`dynamic_beta_reference`.
+    """Check a student's Dynamic SmoothL1 schedule by its behaviour.
 
     ``fn(errors, k=k, interval=interval, beta0=beta0)`` must return the ``T``
-    betas in force at the ``T`` iterations.
+    betas in force at the ``T`` iterations, with these properties (each probed,
+    in this order, and named when it fails):
+
+    1. shape ``(T,)``, finite and positive (beta divides the quadratic branch);
+    2. causal: the beta in force at iteration ``t`` does not change when the
+       targets of iterations ``t, t+1, ...`` do;
+    3. beta changes only where an interval starts (``t`` a multiple of ``interval``);
+    4. the first interval (no record yet) uses ``beta0``; beta never exceeds ``beta0``;
+    5. each update forgets the intervals before the last one;
+    6. after each update beta is a typical record of the last interval, a record
+       being the iteration's ``k``-th smallest ``|target|`` (``min(k, n_t)``-th): between
+       the records' quartiles (:data:`DYNAMIC_TYPICAL`; any median passes), capped at
+       ``beta0``; when the records' median is below ``1e-15`` beta is kept.
+
+    Returns the number of iterations checked.
     """
     label = label or f"dynamic_beta(targets of {len(errors)} iterations, k={k}, interval={interval}, beta0={beta0})"
+    errors = [np.asarray(e, dtype=np.float64) for e in errors]
+    T = len(errors)
+
+    def run(errs):
+        return _call(fn, label, errs, k=k, interval=interval, beta0=beta0)
+
+    got = run(errors)
+    if got.shape != (T,):
+        shape = Hint("wrong-shape", f"one beta per iteration is shape {(T,)}")
+        _fail(label, f"returned shape {got.shape}; {shape}")
+    if not np.all(np.isfinite(got)) or np.any(got <= 0):
+        t = int(np.argmax(~np.isfinite(got) | (got <= 0)))
+        nonpos = Hint("beta-not-positive", "SmoothL1 divides by beta: it must stay positive and finite (when an "
+                                           "interval's targets are all 0 there is nothing to learn from them)")
+        _fail(label, f"at iteration {t} you give beta = {got[t]:.6g}; {nonpos}")
+    # 2. causal: cut at the last iteration of each of the first intervals, and one inside
+    for t0 in sorted({min(interval, T) - 1, min(2 * interval, T) - 1, T // 2, 0} - {-1}):
+        alt = run(_scaled(errors, t0, T, 7.0))
+        if not _same(alt[:t0 + 1], got[:t0 + 1]):
+            t = int(np.argmax(~np.isclose(alt[:t0 + 1], got[:t0 + 1], rtol=_RTOL, atol=_ATOL)))
+            ahead = Hint("beta-applied-early", f"the beta in force at iteration {t} changes when the targets of "
+                                               f"iteration {t0} and later change: it may only depend on earlier "
+                                               "iterations (a new beta applies from the iteration after the update)")
+            _fail(label, str(ahead))
+    # 3. changes only where an interval starts
+    moved = [t for t in range(1, T) if t % interval and not np.isclose(got[t], got[t - 1], rtol=_RTOL, atol=_ATOL)]
+    if moved:
+        every = Hint("beta-updated-every-step", f"beta changes at iteration {moved[0]}, inside an interval: it may "
+                                                f"change only every {interval} iterations")
+        _fail(label, str(every))
+    # 4. beta0 first, and the cap
+    if not np.allclose(got[:interval], beta0, rtol=_RTOL, atol=_ATOL):
+        first = Hint("first-interval-not-beta0", "the first interval has no record yet: it uses beta0")
+        _fail(label, f"at iteration 0 you give beta = {got[0]:.6g}; {first}")
+    if np.any(got > beta0 * (1 + _RTOL)):
+        t = int(np.argmax(got > beta0 * (1 + _RTOL)))
+        cap = Hint("beta-not-capped", "beta0 is also the largest beta the schedule may use")
+        _fail(label, f"at iteration {t} you give beta = {got[t]:.6g} > beta0 = {beta0}: {cap}")
+    # 5. forgets: beta after the update at 2*interval must not depend on the first interval
+    if 2 * interval < T and np.median(_kth_records(errors[interval:2 * interval], k)) >= DYNAMIC_EPS:
+        alt = run(_scaled(errors, 0, interval, 0.2))
+        if not _same(alt[2 * interval:], got[2 * interval:]):
+            keep = Hint("records-not-cleared", f"the beta in force from iteration {2 * interval} changes when the "
+                                               f"targets of the first interval do: each update reads the last "
+                                               f"{interval} iterations only")
+            _fail(label, str(keep))
+    # 6. each update: a typical record of the interval, capped; kept when the median is ~0
+    records = _kth_records(errors, k)
     truth = dynamic_beta_reference(errors, k, interval, beta0)
-    student = _call(fn, label, errors, k=k, interval=interval, beta0=beta0)
-    if student.shape != truth.shape:
-        shape = Hint("wrong-shape", f"one beta per iteration is shape {truth.shape}")
-        raise AssertionError(f"{label} returned shape {student.shape}; {shape}")
-    if not np.allclose(student, truth, rtol=1e-9, atol=1e-12):
-        i = _first_diff(student, truth)
-        hint = _dynamic_hint(errors, student, k, interval, beta0)
-        raise AssertionError(f"{label}: at iteration {i[0]} you give beta = {student[i]:.6g}, the rule gives "
-                             f"{truth[i]:.6g}: {hint}")
-    return len(truth)
+    for start in range(interval, T, interval):
+        rec = records[start - interval:start]
+        b = got[start]
+        if np.median(rec) < DYNAMIC_EPS:
+            if not np.isclose(b, got[start - 1], rtol=_RTOL, atol=_ATOL):
+                zero = Hint("beta-not-positive", "the targets of the last interval are (nearly) all 0: a beta made "
+                                                 "from them would be 0; keep the beta you had")
+                _fail(label, f"at iteration {start} you give beta = {b:.6g}; {zero}")
+            continue
+        lo, hi = (min(float(beta0), v) for v in _typical_range(rec))
+        if lo * (1 - 1e-6) - _ATOL <= b <= hi * (1 + 1e-6) + _ATOL:
+            continue
+        hint = _dynamic_hint(errors, got, k, interval, beta0)
+        _fail(label, f"at iteration {start} you give beta = {b:.6g}, but the records of iterations {start - interval}"
+                     f"..{start - 1} (each one's {k}-th smallest |target|) have their middle half in "
+                     f"[{lo:.6g}, {hi:.6g}] (the authors' code gives {truth[start]:.6g}): {hint}")
+    return T
 
 
-def _self_adjusting_hint(errors, student, beta_max, momentum):
-    def run(mode):
-        d = 1 if np.asarray(errors[0]).ndim == 1 else np.asarray(errors[0]).shape[1]
-        mu, var, out = np.full(d, beta_max, float), np.zeros(d), []
-        for e in errors:
-            a = np.abs(np.asarray(e, float)).reshape(len(e), d)
-            beta_before = np.clip(mu - var, 1e-3, beta_max)
-            if len(a) >= 2 or mode == "nan-ok":
-                m = 1 - momentum if mode == "flipped" else momentum
-                ddof = 0 if mode == "biased" else 1
-                with np.errstate(all="ignore"):
-                    v = a.var(axis=0, ddof=ddof) if len(a) >= 2 or mode != "nan-ok" else np.full(d, np.nan)
-                if mode == "no-momentum":
-                    mu, var = a.mean(0), v
-                else:
-                    mu, var = (1 - m) * mu + m * a.mean(0), (1 - m) * var + m * (v if mode != "std" else np.sqrt(v))
-            lo = 0.0 if mode == "clip-zero" else 1e-3
-            hi = np.inf if mode == "no-cap" else beta_max
-            out.append(beta_before if mode == "before" else np.clip(mu - var, lo, hi))
-        res = np.array(out)
-        return res[:, 0] if np.asarray(errors[0]).ndim == 1 else res
-
-    why = {"flipped": Hint("momentum-flipped", "momentum weights the new batch by 1 - momentum: the new batch gets "
-                                               "weight `momentum`"),
-           "biased": Hint("biased-variance",
-                          "the variance divides by n; the authors' code uses the unbiased variance (n - 1)"),
-           "std": Hint("std-for-variance", "mu - sigma (standard deviation) instead of mu - sigma^2 (variance)"),
-           "no-momentum": Hint("no-running-statistics",
-                               "no running statistics: each batch's own mean and variance, no momentum"),
-           "clip-zero": Hint("beta-clipped-at-zero", "beta clipped at 0 instead of 1e-3 (a beta of 0 divides by "
-                                                     "zero in 0.5 x^2 / beta)"),
-           "no-cap": Hint("beta-not-capped", "beta is not capped at beta_max"),
-           "before": Hint("beta-before-update",
-                          "beta is computed before the statistics are updated with the current batch")}
-    for mode, hint in why.items():
-        g = run(mode)
-        if g.shape == student.shape and np.allclose(student, g, rtol=1e-9, atol=1e-12, equal_nan=True):
+def _dynamic_hint(errors, student, k, interval, beta0):
+    if np.allclose(student, beta0, rtol=_RTOL, atol=_ATOL):
+        return str(Hint("beta-never-updated", "beta never leaves beta0, although the targets are smaller"))
+    for mode, hint in _DYNAMIC_MISTAKES.items():
+        g = _dynamic_variant(errors, k, interval, beta0, mode)
+        if g.shape == student.shape and np.allclose(student, g, rtol=1e-6, atol=1e-12):
             return str(hint)
-    return ("compare with the rule: update mu and var with the batch first (old value weight 1 - momentum), "
-            "then beta = clip(mu - var, 1e-3, beta_max)")
+    return str(Hint("beta-not-typical", "the goal is a beta that follows the small targets: from each iteration a "
+                                        "low quantile of its |targets| (the k-th smallest), and from the interval "
+                                        "a typical value of these records, robust to a few unusual iterations"))
+
+
+def _self_adjusting_variant(errors, beta_max, momentum, mode):
+    """The schedule with one known wrong design ``mode`` (to name a mistake)."""
+    first = np.asarray(errors[0])
+    d = 1 if first.ndim == 1 else first.shape[1]
+    mu, var, out = np.full(d, float(beta_max)), np.zeros(d), []
+    for e in errors:
+        a = np.asarray(e, dtype=np.float64).reshape(len(e), d)
+        a = a if mode == "signed" else np.abs(a)
+        if len(a) >= 2:
+            v = a.var(axis=0, ddof=1)
+            v = np.sqrt(v) if mode == "std" else v
+            w = 1 - momentum if mode == "flipped" else momentum
+            mu, var = ((a.mean(0), v) if mode == "no-momentum"
+                       else ((1 - w) * mu + w * a.mean(0), (1 - w) * var + w * v))
+        out.append(np.clip(mu - var, SELF_ADJUSTING_MIN_BETA, beta_max))
+    res = np.array(out)
+    return res[:, 0] if first.ndim == 1 else res
+
+
+_SELF_ADJUSTING_MISTAKES = {
+    "flipped": Hint("momentum-flipped", "beta moves almost all the way to each new batch's statistics: does the "
+                                        "new batch get weight 1 - momentum instead of momentum?"),
+    "no-momentum": Hint("no-running-statistics", "beta follows each batch's own statistics: there is no running "
+                                                 "mean and variance that forget slowly"),
+    "std": Hint("std-for-variance", "beta looks like mean - standard deviation; the goal reads the variance"),
+    "signed": Hint("signed-errors", "the statistics look like those of the signed errors; the goal reads |error|"),
+}
 
 
 def check_self_adjusting_beta(fn, errors, beta_max=1.0, momentum=0.1, label=None):
-    """Check a student's self-adjusting SmoothL1 schedule against :func:`self_adjusting_beta_reference`.
+    """Check a student's self-adjusting SmoothL1 schedule by its behaviour.
 
     ``fn(errors, beta_max=beta_max, momentum=momentum)`` must return one beta
-    per batch (per column, for 2-d batches).
+    per batch (per column, for 2-d batches), with these properties (each probed,
+    in this order, and named when it fails):
+
+    1. shape ``(T,)`` or ``(T, d)``, finite (a batch of one error included);
+    2. within ``[1e-3, beta_max]``;
+    3. causal, and the current batch counts: beta for batch ``t`` does not change
+       when later batches do, and (unless clipped) does when batch ``t`` does;
+    4. 2-d errors: each column is its own schedule;
+    5. once the running statistics have forgotten their start (after
+       ``ceil(4 / momentum)`` batches), within ``0.1 * beta_max`` of the reference
+       (:data:`SELF_ADJUSTING_TOL`): the biased or the unbiased variance, any start.
+
+    Returns the number of batches checked.
     """
     label = label or (f"self_adjusting_beta(errors of {len(errors)} batches, beta_max={beta_max}, "
                       f"momentum={momentum})")
+    errors = [np.asarray(e, dtype=np.float64) for e in errors]
+    T = len(errors)
+
+    def run(errs):
+        return _call(fn, label, errs, beta_max=beta_max, momentum=momentum)
+
     truth = self_adjusting_beta_reference(errors, beta_max, momentum)
-    student = _call(fn, label, errors, beta_max=beta_max, momentum=momentum)
-    if student.shape != truth.shape:
+    got = run(errors)
+    if got.shape != truth.shape:
         shape = Hint("wrong-shape", "one beta per batch" + (" and column" if truth.ndim == 2 else ""))
-        raise AssertionError(f"{label} returned shape {student.shape}, expected {truth.shape}: {shape}")
-    if not np.allclose(student, truth, rtol=1e-9, atol=1e-12):
-        i = _first_diff(student, truth)
-        hint = _self_adjusting_hint(errors, student, beta_max, momentum)
-        raise AssertionError(f"{label}: at batch {i[0]} you give beta = {student[i]:.6g}, the rule gives "
-                             f"{truth[i]:.6g}: {hint}")
-    return len(truth)
+        _fail(label, f"returned shape {got.shape}, expected {truth.shape}: {shape}")
+    if not np.all(np.isfinite(got)):
+        i = tuple(int(j) for j in np.argwhere(~np.isfinite(got))[0])
+        nan = Hint("beta-not-finite", "a batch of a single error has no sample variance; such a batch must not "
+                                      "spoil the running statistics")
+        _fail(label, f"at batch {i[0]} you give beta = {got[i]}: {nan}")
+    lo_bad, hi_bad = got < SELF_ADJUSTING_MIN_BETA * (1 - 1e-9), got > beta_max * (1 + 1e-9)
+    if lo_bad.any():
+        i = tuple(int(j) for j in np.argwhere(lo_bad)[0])
+        floor = Hint("beta-clipped-at-zero", "beta below the floor 1e-3: 0.5 e^2 / beta blows up as beta -> 0")
+        _fail(label, f"at batch {i[0]} you give beta = {got[i]:.6g}: {floor}")
+    if hi_bad.any():
+        i = tuple(int(j) for j in np.argwhere(hi_bad)[0])
+        cap = Hint("beta-not-capped", "beta_max is also the largest beta the schedule may use")
+        _fail(label, f"at batch {i[0]} you give beta = {got[i]:.6g} > beta_max = {beta_max}: {cap}")
+    # 3. causal, and the current batch counts (probed where the reference is not clipped)
+    free = [t for t in range(T) if len(errors[t]) >= 2 and np.all(
+        (truth[t] > SELF_ADJUSTING_MIN_BETA * 1.5) & (truth[t] < beta_max * 0.99))]
+    for t0 in sorted({T // 3, (2 * T) // 3} | set(free[:1]) | set(free[-1:])):
+        if not 0 < t0 < T:
+            continue
+        alt = run(_scaled(errors, t0 + 1, T, 3.0))
+        if not _same(alt[:t0 + 1], got[:t0 + 1]):
+            ahead = Hint("beta-reads-ahead", f"the beta of batch {t0} changes when later batches change")
+            _fail(label, str(ahead))
+    for t0 in free[:3]:
+        if not np.all((got[t0] > SELF_ADJUSTING_MIN_BETA * 1.5) & (got[t0] < beta_max * 0.99)):
+            continue  # the student's beta is at a clip there: a change of the batch need not show
+        alt_t = _scaled(errors, t0, t0 + 1, 1.5)
+        if not _same(self_adjusting_beta_reference(alt_t, beta_max, momentum)[t0], truth[t0]) and \
+                _same(run(alt_t)[t0], got[t0]):
+            before = Hint("beta-before-update", f"the beta of batch {t0} does not change when batch {t0}'s errors "
+                                                "do: the batch's own errors must count in the beta it is scored with")
+            _fail(label, str(before))
+    # 4. columns
+    if got.ndim == 2:
+        for j in range(got.shape[1]):
+            col = run([e.reshape(len(e), -1)[:, j] for e in errors])
+            if not _same(col, got[:, j]):
+                sep = Hint("columns-not-separate", f"column {j} of 2-d errors gives other betas than the same errors "
+                                                   "as 1-d batches: each column has its own statistics")
+                _fail(label, str(sep))
+    # 5. agreement after the burn-in
+    burn = int(np.ceil(SELF_ADJUSTING_BURN_IN / momentum))
+    dev = np.abs(got - truth)[burn:]
+    if dev.size and dev.max() > SELF_ADJUSTING_TOL * beta_max:
+        i = tuple(int(j) for j in np.argwhere(dev == dev.max())[0])
+        t = i[0] + burn
+        gaps = {mode: np.abs(_self_adjusting_variant(errors, beta_max, momentum, mode) - got)[burn:].max()
+                for mode in _SELF_ADJUSTING_MISTAKES}
+        closest = min(gaps, key=gaps.__getitem__)
+        if gaps[closest] <= SELF_ADJUSTING_TOL * beta_max / 5:
+            why = str(_SELF_ADJUSTING_MISTAKES[closest])
+        else:
+            why = str(Hint("beta-not-typical", "beta should follow a running mean of |error| minus its running "
+                                               "variance, both forgetting slowly at the rate momentum"))
+        _fail(label, f"at batch {t} you give beta = {got[(t,) + i[1:]]:.6g}, the authors' code "
+                     f"{truth[(t,) + i[1:]]:.6g} (tolerance {SELF_ADJUSTING_TOL} * beta_max after the first {burn} "
+                     f"batches): {why}")
+    return T
 
 
 def error_batches(rng, n_iter, n=(20, 200), scale=(0.05, 2.0), d=None, decay=True, outliers=0.05):

@@ -69,8 +69,8 @@ def regression_data(seed, n_train=512, n_test=400, noise=0.2, df=2.0, outlier_fr
     return RegressionData(col(x), col(y), col(xt), col(target_function(xt)), out)
 
 
-def mlp(seed, hidden=32, inputs=1, dtype=None):
-    """A two-hidden-layer tanh MLP ``inputs -> hidden -> hidden -> 1``.
+def mlp(seed, hidden=32, inputs=1, dtype=None, outputs=1):
+    """A two-hidden-layer tanh MLP ``inputs -> hidden -> hidden -> outputs``.
 
     Weights drawn from ``np.random.default_rng(seed)`` with PyTorch's default
     scale (uniform in +-1/sqrt(fan_in)), so that two calls with one seed give
@@ -80,7 +80,7 @@ def mlp(seed, hidden=32, inputs=1, dtype=None):
     dtype = dtype or torch.float32
     rng = np.random.default_rng(seed)
     model = torch.nn.Sequential(torch.nn.Linear(inputs, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, hidden),
-                                torch.nn.Tanh(), torch.nn.Linear(hidden, 1)).to(dtype)
+                                torch.nn.Tanh(), torch.nn.Linear(hidden, outputs)).to(dtype)
     with torch.no_grad():
         for layer in model:
             if isinstance(layer, torch.nn.Linear):
@@ -88,6 +88,72 @@ def mlp(seed, hidden=32, inputs=1, dtype=None):
                 layer.weight.copy_(torch.tensor(rng.uniform(-bound, bound, tuple(layer.weight.shape)), dtype=dtype))
                 layer.bias.copy_(torch.tensor(rng.uniform(-bound, bound, tuple(layer.bias.shape)), dtype=dtype))
     return model
+
+
+def mlp_ensemble(seeds, hidden=32, inputs=1, dtype=None, outputs=1):
+    """``S = len(seeds)`` independent MLPs of :func:`mlp`, held as one module.
+
+    Each layer's weights are stacked along a first axis of size ``S``; member
+    ``s`` starts from the weights of ``mlp(seeds[s], ...)``. ``forward(x)`` takes
+    ``x`` of shape ``(n, inputs)`` (every member sees the same inputs) or
+    ``(S, n, inputs)`` (member ``s`` sees ``x[s]``) and returns ``(S, n, outputs)``,
+    member ``s``'s predictions in row ``s``: one batched matrix product per layer
+    instead of ``S`` models one after the other.
+
+    The members share no parameter, so the gradient of the *sum* of their losses
+    with respect to member ``s``'s weights is the gradient of member ``s``'s own
+    loss; an optimiser that acts element by element (SGD with or without weight
+    decay, Adam, AdamW) then moves each member as it would move it alone, up to
+    floating-point rounding. :func:`member` returns one member as an ordinary MLP.
+    """
+    models = [mlp(s, hidden=hidden, inputs=inputs, dtype=dtype, outputs=outputs) for s in seeds]
+    return _ensemble_class()(models)
+
+
+_ENSEMBLE = None
+
+
+def _ensemble_class():
+    global _ENSEMBLE
+    if _ENSEMBLE is None:
+        torch = _torch()
+
+        class MLPEnsemble(torch.nn.Module):
+            def __init__(self, models):
+                super().__init__()
+                linears = [[m for m in model if isinstance(m, torch.nn.Linear)] for model in models]
+                self.size = len(models)
+                self.weights = torch.nn.ParameterList(
+                    [torch.nn.Parameter(torch.stack([ls[i].weight.detach().T for ls in linears]).clone())
+                     for i in range(3)])
+                self.biases = torch.nn.ParameterList(
+                    [torch.nn.Parameter(torch.stack([ls[i].bias.detach()[None, :] for ls in linears]).clone())
+                     for i in range(3)])
+
+            def forward(self, x):
+                h = x if x.dim() == 3 else x.expand(self.size, *x.shape)
+                for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+                    h = torch.matmul(h, w) + b
+                    if i < 2:
+                        h = torch.tanh(h)
+                return h
+
+        _ENSEMBLE = MLPEnsemble
+    return _ENSEMBLE
+
+
+def member(ensemble, s):
+    """Member ``s`` of an :func:`mlp_ensemble` as an ordinary MLP (a copy of its current weights)."""
+    torch = _torch()
+    w, b = ensemble.weights, ensemble.biases
+    layers = []
+    for i in range(3):
+        lin = torch.nn.Linear(w[i].shape[1], w[i].shape[2]).to(w[i].dtype)
+        with torch.no_grad():
+            lin.weight.copy_(w[i][s].T)
+            lin.bias.copy_(b[i][s, 0])
+        layers += [lin, torch.nn.Tanh()] if i < 2 else [lin]
+    return torch.nn.Sequential(*layers)
 
 
 def test_errors(model, x, f):

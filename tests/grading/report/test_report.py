@@ -272,9 +272,10 @@ STRUCTURAL |= {  # assignment 08's: training's and schedules', not diagnose's
     "not-a-tensor", "wrong-dtype", "no-grad-fn", "missing-gradient", "ignores-grad-output", "forward-ignores-loss",
     "backward-ignores-loss-grad", "not-reentrant", "wrong-number-of-losses", "parameters-unchanged",
     "no-zero-grad", "loss-after-step", "step-before-backward", "beta-updated-every-step", "beta-applied-early",
-    "mean-record", "kth-off-by-one", "mean-of-records", "beta-not-capped", "lower-median", "records-not-cleared",
-    "momentum-flipped", "biased-variance", "std-for-variance", "no-running-statistics", "beta-clipped-at-zero",
-    "beta-before-update"}
+    "first-interval-not-beta0", "beta-never-updated", "beta-not-positive", "mean-record", "kth-largest",
+    "kth-off-by-one", "mean-of-records", "beta-not-typical", "beta-not-capped", "records-not-cleared",
+    "momentum-flipped", "std-for-variance", "no-running-statistics", "signed-errors", "beta-not-finite",
+    "beta-clipped-at-zero", "beta-reads-ahead", "beta-before-update", "columns-not-separate"}
 
 
 def test_every_mistake_of_diagnose_is_reached_by_some_hint():
