@@ -1,4 +1,4 @@
-"""Catalogue for 05_robust_line_fit: fit_line_ols, fit_line_gd and fit_line_irls."""
+"""Catalogue for 05_robust_line_fit: fit_line_ols, fit_line_gd, huber_weight and fit_line_irls."""
 
 from tests.catalogue import correct, delegates, wrong
 from tests.catalogue import variant as _variant
@@ -30,6 +30,16 @@ def fit_line_gd(x, y, loss_grad, lr=0.1, n_steps=2000):
         w, c = w - lr * np.sum(g * z), c - lr * np.sum(g)
     return float(w / s), float(c - w * m / s)
 """
+
+# ------------------------------------------------------------------- huber_weight
+WEIGHT = """
+def huber_weight(r, delta=1.345):
+    if not delta > 0:
+        raise ValueError(f"delta must be > 0, got delta={delta!r}")
+    a = np.abs(np.asarray(r, dtype=float))
+    return np.where(a > delta, delta / np.where(a > delta, a, 1.0), 1.0)
+"""
+_W_EXPR = "np.where(a > delta, delta / np.where(a > delta, a, 1.0), 1.0)"
 
 # ------------------------------------------------------------------ fit_line_irls
 IRLS = """
@@ -212,6 +222,65 @@ ENTRIES = [
                 return [np.sum(g * z), np.sum(g)]
             w, c = root(stationary, [0.0, y.mean()]).x
             return float(w / s), float(c - w * m / s)
+        """),
+    # ---------------------------------------------------------------- huber_weight
+    # wrong derivations of w = psi(r) / r, turned into code
+    wrong(A, "huber_weight", "inverted", _variant(WEIGHT, (_W_EXPR, "np.minimum(1.0, a / delta)")),
+          "w = min(1, |r|/delta): the ratio upside down, up-weights the outliers"),
+    wrong(A, "huber_weight", "no-cap", _variant(WEIGHT, (_W_EXPR, "delta / np.maximum(a, 1e-300)")),
+          "w = delta/|r| everywhere: the L1 weight times delta, forgets the quadratic zone"),
+    wrong(A, "huber_weight", "rho-over-r-squared", _variant(WEIGHT, (
+        _W_EXPR, "np.where(a > delta, delta * (a - delta / 2) / np.maximum(a, 1e-300) ** 2, 0.5)")),
+          "w = rho(r)/r^2: divides the loss, not its derivative, by r"),
+    wrong(A, "huber_weight", "psi-prime", _variant(WEIGHT, (_W_EXPR, "np.where(a > delta, 0.0, 1.0)")),
+          "w = psi'(r): 1 inside, 0 beyond the threshold (drops the outliers)"),
+    wrong(A, "huber_weight", "delta-over-r-squared", _variant(WEIGHT, (
+        _W_EXPR, "np.minimum(1.0, delta / np.maximum(a, 1e-300) ** 2)")),
+          "w = min(1, delta/r^2): psi divided by r twice"),
+    wrong(A, "huber_weight", "smooth-l1-weight", _variant(WEIGHT, (
+        _W_EXPR, "np.minimum(1.0 / delta, 1.0 / np.maximum(a, 1e-300))")),
+          "SmoothL1's weight min(1/beta, 1/|r|): w r is psi/delta, not Huber's psi"),
+    wrong(A, "huber_weight", "zero-at-zero", _variant(WEIGHT, (
+        _W_EXPR, "np.where(a == 0, 0.0, np.minimum(1.0, delta / np.maximum(a, 1e-300)))")),
+          "w(0) = 0 (psi(0) = 0 taken for the weight) instead of the limit 1"),
+    wrong(A, "huber_weight", "sqrt-weight", _variant(WEIGHT, (_W_EXPR, "np.sqrt(" + _W_EXPR + ")")),
+          "the square root of the weight (the row scaling of a weighted lstsq), not the weight"),
+    wrong(A, "huber_weight", "signed", _variant(WEIGHT, (
+        "a = np.abs(np.asarray(r, dtype=float))", "a = np.asarray(r, dtype=float)")),
+          "forgets |r|: every negative residual gets weight 1"),
+    correct(A, "huber_weight", "clip-psi-over-r", """
+        def huber_weight(r, delta=1.345):
+            if delta <= 0:
+                raise ValueError("delta must be positive")
+            r = np.asarray(r, dtype=float)
+            psi = np.clip(r, -delta, delta)
+            safe = np.where(r == 0, 1.0, r)
+            return np.where(r == 0, 1.0, psi / safe)
+        """),
+    correct(A, "huber_weight", "clip-of-ratio", """
+        def huber_weight(r, delta=1.345):
+            if not delta > 0:
+                raise ValueError(f"bad delta {delta}")
+            with np.errstate(divide="ignore"):
+                w = delta / np.abs(np.asarray(r, dtype=np.float64))
+            return np.clip(w, None, 1.0)
+        """),
+    correct(A, "huber_weight", "loop", """
+        def huber_weight(r, delta=1.345):
+            if delta <= 0:
+                raise ValueError("delta <= 0")
+            r = np.asarray(r, dtype=float)
+            out = np.empty(r.shape)
+            for i, v in np.ndenumerate(r):
+                out[i] = 1.0 if abs(v) <= delta else delta / abs(v)
+            return out
+        """),
+    delegates(A, "huber_weight", "statsmodels-huber-t", """
+        import statsmodels.api as sm
+        def huber_weight(r, delta=1.345):
+            if delta <= 0:
+                raise ValueError("delta must be > 0")
+            return sm.robust.norms.HuberT(t=delta).weights(np.asarray(r, dtype=float))
         """),
     # --------------------------------------------------------------- fit_line_irls
     wrong(A, "fit_line_irls", "weights-inverted", _variant(IRLS, (

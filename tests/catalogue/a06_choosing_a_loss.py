@@ -1,10 +1,97 @@
-"""Catalogue for 06_choosing_a_loss: mad_scale, simulate_study and choose_loss."""
+"""Catalogue for 06_choosing_a_loss: huber_minimax_k, mad_scale, simulate_study and choose_loss."""
 
 from tests.catalogue import correct, delegates, wrong
+from tests.catalogue import variant as _variant
 
 A = "06_choosing_a_loss"
 
+# ---------------------------------------------------------------- huber_minimax_k
+MK = """
+def huber_minimax_k(eps):
+    if not 0.0 < eps < 1.0:
+        raise ValueError(f"eps must lie strictly between 0 and 1, got eps={eps!r}")
+    target = eps / (1.0 - eps)
+
+    def lhs(k):
+        return 2.0 * math.exp(-0.5 * k * k) / (k * math.sqrt(2.0 * math.pi)) - math.erfc(k / math.sqrt(2.0))
+
+    lo, hi = 1e-3, 1.0
+    while lhs(lo) < target:
+        lo /= 10.0
+    while lhs(hi) > target:
+        hi *= 2.0
+    while True:
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            return float(mid)
+        if lhs(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+"""
+
 ENTRIES = [
+    # ------------------------------------------ huber_minimax_k (from 04 in the rebalance)
+    wrong(A, "huber_minimax_k", "rhs-eps", _variant(MK, ('target = eps / (1.0 - eps)', 'target = eps')),
+          "eps on the right-hand side instead of eps / (1 - eps)"),
+    wrong(A, "huber_minimax_k", "one-phi", _variant(MK, ('return 2.0 * math.exp(-0.5 * k * k) / (k',
+                                                         'return math.exp(-0.5 * k * k) / (k')),
+          "phi(k) / k instead of 2 phi(k) / k"),
+    wrong(A, "huber_minimax_k", "accepts-zero", _variant(MK, ('if not 0.0 < eps < 1.0:', 'if eps < 0.0 or eps > 1.0:')),
+          "the closed interval [0, 1]: eps = 0 and eps = 1 are not refused"),
+    wrong(A, "huber_minimax_k", "nan-accepted", _variant(MK, ('if not 0.0 < eps < 1.0:',
+                                                              'if eps <= 0.0 or eps >= 1.0:')),
+          "a check that NaN passes (every comparison with NaN is False)"),
+    wrong(A, "huber_minimax_k", "fixed-bracket", _variant(MK, (
+        "lo, hi = 1e-3, 1.0\n    while lhs(lo) < target:\n        lo /= 10.0\n"
+        "    while lhs(hi) > target:\n        hi *= 2.0\n",
+        "lo, hi = 0.5, 3.0\n")),
+          "bisection in a fixed bracket [0.5, 3] that misses the root for small and large eps"),
+    wrong(A, "huber_minimax_k", "coarse-bisection", _variant(MK, (
+        "    while True:\n        mid = 0.5 * (lo + hi)\n"
+        "        if mid <= lo or mid >= hi:\n            return float(mid)\n",
+        "    for _ in range(25):\n        mid = 0.5 * (lo + hi)\n")) + "    return float(0.5 * (lo + hi))\n",
+          "25 bisection steps: about 1e-6 relative, not the 1e-8 asked for"),
+    wrong(A, "huber_minimax_k", "grid-minimum", """
+        def huber_minimax_k(eps):
+            if not 0.0 < eps < 1.0:
+                raise ValueError(f"eps must lie in (0, 1), got eps={eps!r}")
+            def V(k):
+                p = math.erf(k / math.sqrt(2.0))
+                phi = math.exp(-0.5 * k * k) / math.sqrt(2.0 * math.pi)
+                e2 = p - 2.0 * k * phi + k * k * math.erfc(k / math.sqrt(2.0))
+                return ((1.0 - eps) * e2 + eps * k * k) / ((1.0 - eps) * p) ** 2
+            ks = [i / 1000.0 for i in range(1, 10001)]
+            return float(min(ks, key=V))
+        """, "minimises V(k, eps) on a grid of step 0.001: not accurate to 1e-8"),
+    correct(A, "huber_minimax_k", "bisection-fixed-bracket", """
+        def huber_minimax_k(eps):
+            if not 0 < eps < 1:
+                raise ValueError("eps must be between 0 and 1 (exclusive)")
+            odds = eps / (1 - eps)
+            phi = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+            upper_tail = lambda z: 0.5 * math.erfc(z / math.sqrt(2))
+            f = lambda k: 2 * phi(k) / k - 2 * upper_tail(k) - odds
+            a, b = 1e-5, 12.0
+            for _ in range(200):
+                m = (a + b) / 2
+                if f(m) > 0:
+                    a = m
+                else:
+                    b = m
+            return (a + b) / 2
+        """),
+    correct(A, "huber_minimax_k", "one-minus-cdf", _variant(MK, (
+        "- math.erfc(k / math.sqrt(2.0))", "- 2.0 * (1.0 - 0.5 * (1.0 + math.erf(k / math.sqrt(2.0))))")),
+            "Phi(-k) as 1 - Phi(k): loses digits for large k, still within 1e-8 for eps >= 1e-6"),
+    delegates(A, "huber_minimax_k", "scipy-brentq", """
+        from scipy.optimize import brentq
+        from scipy.stats import norm
+        def huber_minimax_k(eps):
+            if not 0 < eps < 1:
+                raise ValueError("eps must lie in (0, 1)")
+            return float(brentq(lambda k: 2 * norm.pdf(k) / k - 2 * norm.cdf(-k) - eps / (1 - eps), 1e-6, 40.0, xtol=1e-15))
+        """),  # noqa: E501 - a student's source, kept as written
     wrong(A, "mad_scale", "no-constant", """
         def mad_scale(residuals):
             r = np.asarray(residuals, dtype=float)

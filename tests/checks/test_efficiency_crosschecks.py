@@ -190,9 +190,16 @@ def test_shipped_line_fits_match_statsmodels():
 from regloss.checks import robust_stats  # noqa: E402
 
 
-@pytest.mark.parametrize("eps, published", [(0.05, 1.398), (0.1, 1.140)])
-def test_minimax_k_reference_gives_hubers_published_values(eps, published):
-    assert round(robust_stats.huber_minimax_k_reference(eps), 3) == published
+@pytest.mark.parametrize("eps", [1e-4, 0.01, 0.05, 0.1, 0.2, 0.5])
+def test_minimax_k_reference_is_the_root_of_hubers_condition(eps):
+    """Checked against a root found independently (brentq on k itself, SciPy's norm), not against
+    typed values: the condition 2 phi(k)/k - 2 Phi(-k) = eps/(1 - eps) gives 1.3984 at eps = 0.05
+    and 1.1402 at eps = 0.1."""
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
+    root = brentq(lambda k: 2 * norm.pdf(k) / k - 2 * norm.sf(k) - eps / (1 - eps), 1e-6, 40.0, xtol=1e-15, rtol=1e-15)
+    assert robust_stats.huber_minimax_k_reference(eps) == pytest.approx(root, rel=1e-12)
 
 
 @pytest.mark.parametrize("eps", [1e-6, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.9])
