@@ -1,4 +1,4 @@
-"""Reference values for the robust-statistics exercises (04 and 06), computed with SciPy.
+"""Reference values for the robust-statistics exercises (04, 06 and 07), computed with SciPy and statsmodels.
 
 Test cells call these to get the truth; nothing here is imported by a graded
 function (the own-work check refuses calls into ``regloss``).
@@ -265,3 +265,122 @@ def bootstrap_agreement(x, y, fits, n_boot, n_ref=50_000, seed=0, z=6.0):
                            for n in (n_boot, n_ref))
         truth[label] = (s, z * (se_boot + se_ref))
     return truth
+
+
+# --------------------------------------------------------------- 07: Monte Carlo efficiency and bias
+def efficiency_agreement(estimator, draw, n, reps, n_blocks=200, seed=0):
+    """The truth of one Monte Carlo run of ``monte_carlo_efficiency`` (assignment 07), and its spread.
+
+    One run draws ``reps`` samples of size ``n`` (``draw(rng, (reps, n))``, true
+    location 0) and gives the relative efficiency ``mean(mean_i^2) / mean(est_i^2)``
+    (the MSE of the sample mean over the estimator's, on the same samples) and the
+    bias ``mean(est_i)``. The reference makes ``n_blocks`` such runs (seed ``seed``)
+    and returns, for both quantities, the mean over the runs (what a run estimates,
+    its small-sample bias included), the standard deviation of one run, and the
+    standard error of that mean.
+
+    Returns
+    -------
+    dict of str -> (float, float, float)
+        ``{"efficiency": (truth, sd_of_one_run, se_of_truth), "bias": (...)}``.
+    """
+    rng = np.random.default_rng(seed)
+    eff, bias = np.empty(n_blocks), np.empty(n_blocks)
+    for b in range(n_blocks):
+        s = np.asarray(draw(rng, (reps, n)), dtype=float)
+        est = np.asarray(estimator(s), dtype=float)
+        eff[b] = np.mean(s.mean(axis=1) ** 2) / np.mean(est**2)
+        bias[b] = np.mean(est)
+    return {k: (float(v.mean()), float(v.std(ddof=1)), float(v.std(ddof=1) / math.sqrt(n_blocks)))
+            for k, v in (("efficiency", eff), ("bias", bias))}
+
+
+def check_monte_carlo(got, truth, n_seeds, t_crit, label="", z=6.0):
+    """Assert that ``got`` (``monte_carlo_efficiency``'s result) is a correct study of ``n_seeds`` runs.
+
+    Exact: the structure (for ``"efficiency"`` and ``"bias"``, ``runs`` of one value
+    per seed, ``mean`` their mean, ``ci`` = mean -+ t_crit * sd(runs, ddof=1) / sqrt(n_seeds)).
+    Statistical, against :func:`efficiency_agreement`'s ``truth``: each run within
+    ``z`` sd of one run, the mean within ``z`` standard errors, the runs not identical
+    and not more spread than ``3`` sd of one run. A correct study fails with a
+    probability below 1e-6.
+    """
+    where = f"{label}: " if label else ""
+    assert isinstance(got, dict) and set(got) >= {"efficiency", "bias"}, (
+        f"{where}return a dict with the keys 'efficiency' and 'bias', got {got!r}")
+    for key in ("efficiency", "bias"):
+        part = got[key]
+        assert isinstance(part, dict) and set(part) >= {"runs", "mean", "ci"}, (
+            f"{where}result[{key!r}] must be a dict with 'runs', 'mean' and 'ci', got {part!r}")
+        runs = np.asarray(part["runs"], dtype=float)
+        assert runs.shape == (n_seeds,), (
+            f"{where}result[{key!r}]['runs'] has shape {runs.shape}: one value per seed ({n_seeds}) expected")
+        mean = float(part["mean"])
+        lo, hi = (float(v) for v in part["ci"])
+        assert np.isclose(mean, runs.mean(), rtol=1e-9, atol=1e-12), (
+            f"{where}result[{key!r}]['mean'] = {mean!r} is not the mean of its runs ({runs.mean()!r})")
+        half = t_crit * runs.std(ddof=1) / math.sqrt(n_seeds)
+        assert np.isclose(lo, mean - half, rtol=1e-9, atol=1e-12) and np.isclose(hi, mean + half, rtol=1e-9,
+                                                                                   atol=1e-12), (
+            f"{where}result[{key!r}]['ci'] = ({lo:.6g}, {hi:.6g}) around the mean {mean:.6g}: half-width "
+            f"{(hi - lo) / 2:.6g}. The interval of a mean over {n_seeds} runs: which spread, of what, with which "
+            f"degrees of freedom, and how does it shrink with the number of runs?")
+        assert np.ptp(runs) > 0, f"{where}result[{key!r}]: every seed gave the same run. Does each seed get its own draws?"
+        want, sd_run, se_truth = truth[key]
+        far = np.abs(runs - want) > z * sd_run + 1e-12
+        assert not far.any(), (
+            f"{where}result[{key!r}]: run(s) {runs[far].round(4).tolist()} where a run gives {want:.4f} +- "
+            f"{sd_run:.2g} (one sd). " + (
+                "Which MSE is over which?" if key == "efficiency" else
+                "The bias of an estimator: the mean of its estimates minus the true location (0)."))
+        assert abs(runs.mean() - want) <= z * (sd_run / math.sqrt(n_seeds) + se_truth), (
+            f"{where}result[{key!r}]: mean over the runs {runs.mean():.4f}, the truth is {want:.4f} +- "
+            f"{sd_run / math.sqrt(n_seeds):.2g} (one standard error)")
+        assert runs.std(ddof=1) <= 3.0 * sd_run + 1e-12, (
+            f"{where}result[{key!r}]: the runs spread by {runs.std(ddof=1):.3g}, one run's sd is {sd_run:.3g}. "
+            "Are the estimator and the mean compared on the same samples?")
+
+
+# --------------------------------------------------------------- 07: MM line fit
+def repeated_median_line(x, y):
+    """Siegel's repeated-median line (50 % breakdown): slope med_i med_{j != i} slope_ij, intercept med(y - a x)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    dx = x[None, :] - x[:, None]
+    dy = y[None, :] - y[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(dx != 0, dy / dx, np.nan)
+    slope = float(np.median(np.nanmedian(s, axis=1)))
+    return slope, float(np.median(y - slope * x))
+
+
+def mm_line_reference(x, y, c=4.685):
+    """The MM line fit by statsmodels: ``sm.RLM`` with ``norms.TukeyBiweight(c)`` from the repeated-median line.
+
+    statsmodels' ``RLM.fit(start_params=..., update_scale=False)`` estimates the
+    scale once, from the start's residuals, as ``robust.scale.mad(resid, center=0)``
+    (median |r| / Phi^-1(3/4)), and then iterates IRLS with Tukey's weights at
+    ``c`` times that scale until the coefficients stop changing.
+
+    Returns
+    -------
+    (float, float, float)
+        ``(slope, intercept, scale)``.
+    """
+    import statsmodels.api as sm
+    from statsmodels.robust import norms
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    a0, b0 = repeated_median_line(x, y)
+    X = np.column_stack([np.ones_like(x), x])
+    res = sm.RLM(y, X, M=norms.TukeyBiweight(c=c)).fit(start_params=np.array([b0, a0]), update_scale=False,
+                                                       conv="coefs", tol=1e-13, maxiter=1000)
+    return float(res.params[1]), float(res.params[0]), float(res.scale)
+
+
+def tukey_stationarity(x, y, slope, intercept, scale, c=4.685):
+    """``sum_i psi(r_i / scale) * (1, x_i) / n`` with statsmodels' ``TukeyBiweight(c).psi``: 0 at an MM fit."""
+    from statsmodels.robust import norms
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    psi = norms.TukeyBiweight(c=c).psi((y - slope * x - intercept) / scale)
+    return np.array([psi.mean(), (psi * (x - x.mean())).mean()])
