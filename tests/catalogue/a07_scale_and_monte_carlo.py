@@ -72,7 +72,8 @@ RM_START = '''    dx = x[None, :] - x[:, None]
 ENTRIES = [
     # ------------------------------------------------------------ monte_carlo_efficiency
     wrong(A, "monte_carlo_efficiency", "upside-down", variant(MC, (
-        "np.mean(samples.mean(axis=1) ** 2) / np.mean(est ** 2)", "np.mean(est ** 2) / np.mean(samples.mean(axis=1) ** 2)")),
+        "np.mean(samples.mean(axis=1) ** 2) / np.mean(est ** 2)",
+        "np.mean(est ** 2) / np.mean(samples.mean(axis=1) ** 2)")),
         "the estimator's MSE over the mean's"),
     wrong(A, "monte_carlo_efficiency", "variance-not-mse", variant(MC, (
         "np.mean(samples.mean(axis=1) ** 2) / np.mean(est ** 2)", "np.var(samples.mean(axis=1)) / np.var(est)")),
@@ -160,7 +161,8 @@ ENTRIES = [
         "u = (y - slope * x - intercept) / (c * scale)", "u = (y - slope * x - intercept) * scale / c")),
         "residuals multiplied by the scale"),
     wrong(A, "fit_line_mm", "huber-weights", variant(MM, (
-        "w = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)", "w = np.minimum(1.0, 1.0 / np.maximum(np.abs(u), 1e-300))")),
+        "w = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)",
+        "w = np.minimum(1.0, 1.0 / np.maximum(np.abs(u), 1e-300))")),
         "Huber's weights at c * scale"),
     wrong(A, "fit_line_mm", "tukey-weight-not-squared", variant(MM, (
         "w = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)", "w = np.where(np.abs(u) < 1, 1 - u * u, 0.0)")),
