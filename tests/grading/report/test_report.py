@@ -275,6 +275,9 @@ STRUCTURAL |= {  # assignment 08's: training's and schedules', not diagnose's
     "mean-record", "kth-off-by-one", "mean-of-records", "beta-not-capped", "lower-median", "records-not-cleared",
     "momentum-flipped", "biased-variance", "std-for-variance", "no-running-statistics", "beta-clipped-at-zero",
     "beta-before-update"}
+STRUCTURAL |= {  # assignment 07's Monte Carlo and MM fit: robust_stats', not diagnose's
+    "efficiency-inverted", "ci-of-one-run", "ci-ddof", "ci-normal-quantile", "seeds-unused", "bias-unsigned",
+    "mad-unnormalised", "scale-from-outliers", "c-on-raw-residuals"}
 
 
 def test_every_mistake_of_diagnose_is_reached_by_some_hint():
