@@ -123,6 +123,16 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("beta-reads-ahead", "a batch's beta that changes when later batches change"),
     Mistake("beta-before-update", "a batch's beta that ignores the batch's own errors"),
     Mistake("columns-not-separate", "the columns of 2-d errors not kept as separate schedules"),
+    # --- assignment 07: the Monte Carlo study and the MM fit (robust_stats)
+    Mistake("efficiency-inverted", "relative efficiency upside down: the estimator's MSE over the mean's"),
+    Mistake("ci-of-one-run", "an interval for the mean over the runs as wide as one run's spread (no 1/sqrt(runs))"),
+    Mistake("ci-ddof", "the runs' standard deviation with ddof 0 in the interval"),
+    Mistake("ci-normal-quantile", "the normal quantile 1.96 where a mean over a few runs needs Student's t"),
+    Mistake("seeds-unused", "every seed gives the same run"),
+    Mistake("bias-unsigned", "the bias from absolute (or squared) estimates: errors of both signs cannot cancel"),
+    Mistake("mad-unnormalised", "the MAD without its normal-consistency constant Phi^-1(3/4)"),
+    Mistake("scale-from-outliers", "a scale the outliers inflate (least-squares residuals, the sd, a weak start)"),
+    Mistake("c-on-raw-residuals", "Tukey's c applied to residuals not divided by the scale"),
 )
 
 #: :data:`MISTAKES` by id.

@@ -276,6 +276,9 @@ STRUCTURAL |= {  # assignment 08's: training's and schedules', not diagnose's
     "kth-off-by-one", "mean-of-records", "beta-not-typical", "beta-not-capped", "records-not-cleared",
     "momentum-flipped", "std-for-variance", "no-running-statistics", "signed-errors", "beta-not-finite",
     "beta-clipped-at-zero", "beta-reads-ahead", "beta-before-update", "columns-not-separate"}
+STRUCTURAL |= {  # assignment 07's Monte Carlo and MM fit: robust_stats', not diagnose's
+    "efficiency-inverted", "ci-of-one-run", "ci-ddof", "ci-normal-quantile", "seeds-unused", "bias-unsigned",
+    "mad-unnormalised", "scale-from-outliers", "c-on-raw-residuals"}
 
 
 def test_every_mistake_of_diagnose_is_reached_by_some_hint():
