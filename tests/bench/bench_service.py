@@ -159,7 +159,7 @@ def main(argv=None):
                     t = time_regloss(a.assignment, a_class(tmp, n, nb), tmp / f"cold-{w}-{n}", "--workers", str(w))
                     cold[w, n] = t
                     print(f"{w} worker(s): regloss grade (cold), {n} students: {t:.1f} s "
-                          f"(the warm service is {t / warm[w, n]:.2f}x faster, {load()})", flush=True)
+                          f"(cold / through the warm service: {t / warm[w, n]:.2f}, {load()})", flush=True)
     if 1 in walls and 2 in walls:
         print(f"{a.students} students at once through the warm service: 2 workers are {walls[1] / walls[2]:.2f}x one "
               f"({walls[1]:.1f} s -> {walls[2]:.1f} s)")
