@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import time
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class Service:
     hub: Any = None  # hub.HubAuth: tokens the tokens file does not know are asked of JupyterHub
     instructor_max_bytes: int = 20 * MAX_BYTES  # a bundle or a class member's job (``regloss grade --service``)
     bundles: dict = field(default_factory=dict)  # sha256 -> InstructorBundle, the latest few
+    bundles_lock: Any = field(default_factory=threading.Lock)  # requests are answered in parallel threads
     prefix: str = ""  # behind JupyterHub's proxy: /services/<name> (requests keep it)
 
     def known(self, assignment: str) -> bool:
@@ -177,10 +179,11 @@ class Handler(BaseHTTPRequestHandler):
             bundle = InstructorBundle.from_bytes(body)
         except (ValueError, TypeError, KeyError) as exc:
             return self._error(400, f"not an assignment's bundle: {exc}")
-        kept = self.service.bundles
-        while len(kept) >= _BUNDLES_KEPT:
-            kept.pop(next(iter(kept)))
-        kept[m["sha"]] = bundle
+        with self.service.bundles_lock:
+            kept = self.service.bundles
+            while len(kept) >= _BUNDLES_KEPT:
+                kept.pop(next(iter(kept)))
+            kept[m["sha"]] = bundle
         return self._json(201, {"bundle": m["sha"], "assignment": bundle.assignment})
 
     def _grade_class_member(self, sha: str):
@@ -190,7 +193,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self._instructor_body()
         if body is None:
             return None
-        bundle = svc.bundles.get(sha)
+        with svc.bundles_lock:
+            bundle = svc.bundles.get(sha)
         if bundle is None:
             return self._error(409, "this service does not hold that assignment's bundle: PUT it to /api/bundles/"
                                     f"{sha}, then send the job again")
