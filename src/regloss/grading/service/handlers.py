@@ -150,14 +150,18 @@ class Handler(BaseHTTPRequestHandler):
             self._drain()
             self._error(403, "grading a class is for instructors")
             return None
+        return self._body(self.service.instructor_max_bytes, "the body")
+
+    def _body(self, limit: int, what: str) -> bytes | None:
+        """The request's body, at most ``limit`` bytes, or None once the refusal (411, 400, 413) is sent."""
         try:
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
-            self._error(411, "a Content-Length is needed")
+            self._error(411 if "Content-Length" not in self.headers else 400, "a Content-Length is needed")
             return None
-        if length > self.service.instructor_max_bytes:
+        if length > limit:
             self._drain(length)
-            self._error(413, f"{length} bytes, more than the {self.service.instructor_max_bytes} accepted")
+            self._error(413, f"{what} is {length} bytes, more than the {limit} accepted")
             return None
         return self.rfile.read(length) if length > 0 else b""
 
@@ -234,14 +238,9 @@ class Handler(BaseHTTPRequestHandler):
         if svc.due is not None and not who.instructor and svc.clock() >= svc.due:
             self._drain()
             return self._error(403, f"the checks of {a} closed at {S.iso_time(svc.due)}")
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            return self._error(411 if "Content-Length" not in self.headers else 400, "a Content-Length is needed")
-        if length > svc.max_bytes:
-            self._drain(length)
-            return self._error(413, f"the notebook is {length} bytes, more than the {svc.max_bytes} accepted")
-        body = self.rfile.read(length) if length > 0 else b""
+        body = self._body(svc.max_bytes, "the notebook")
+        if body is None:
+            return None
         try:
             name = notebook_of(body, a, svc.grader.assignments[a].grade_ids)
         except BadNotebook as exc:
