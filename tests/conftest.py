@@ -115,7 +115,8 @@ def pytest_runtest_makereport(item, call):
 def graded_class():
     """``graded_class(assignment)``: the autograded scores of one class per assignment,
     holding the solution, the blank release and the catalogue entries of
-    :func:`tests.harness.stock_sample`; computed once."""
+    :func:`tests.harness.stock_sample` (as :func:`tests.harness.stock_students` puts them
+    together); computed once."""
     cache = {}
 
     def grade(assignment):
@@ -125,9 +126,9 @@ def graded_class():
             source = harness.read_source(assignment)
             release = nbformat.read(str(harness.notebook_path(assignment, tree="notebooks")), as_version=4)
             subs = {"solution": source, "blank-release": release}
-            for e in harness.stock_sample(all_entries()):
-                if e.assignment == assignment:
-                    subs[e.student_id] = harness.with_cells(source, e.replacements)
+            mine = [e for e in harness.stock_sample(all_entries()) if e.assignment == assignment]
+            for sid, group in harness.stock_students(mine).items():
+                subs[sid] = harness.together(source, group)
             cache[assignment] = harness.autograde_class(assignment, subs)
         return cache[assignment]
 

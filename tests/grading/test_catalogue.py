@@ -6,7 +6,8 @@ or regloss earns nothing for its exercise. The judge (what ``regloss grade``
 scores with) grades every entry; stock nbgrader, running the same test cells in
 the student's kernel, grades the solution, the blank release and
 :func:`tests.harness.stock_sample` (the first entry of each kind per exercise;
-``REGLOSS_STOCK_CATALOGUE=all`` for every entry, 25 minutes on 2 cores).
+``REGLOSS_STOCK_CATALOGUE=all`` for every entry), each wrong entry in a notebook of its own
+and the correct and the delegating ones together (:func:`tests.harness.stock_students`).
 
 Some exercises are the exception: judging an entry reruns, in the answer process, every cell
 of the notebook before its tests. Before 07's ``fit_line_cauchy``, ``monte_carlo_efficiency``,
@@ -60,8 +61,10 @@ def test_catalogue_covers_every_exercise(assignment):
 @pytest.mark.parametrize("entry", harness.stock_sample(ENTRIES), ids=lambda e: f"{e.assignment}:{e.student_id}")
 def test_catalogue_entry(graded_class, entry):
     scores, log = graded_class(entry.assignment)
-    cells = scores.get(entry.student_id)
-    assert cells, f"nbgrader did not grade {entry.student_id}:\n{log[-3000:]}"
+    mine = [e for e in harness.stock_sample(ENTRIES) if e.assignment == entry.assignment]
+    sid = harness.stock_student_of(entry, mine)
+    cells = scores.get(sid)
+    assert cells, f"nbgrader did not grade {sid}:\n{log[-3000:]}"
     got, best = harness.exercise_score(cells, entry.cell)
     assert best > 0, f"no test cells for exercise {entry.cell}"
     if entry.expect == WRONG:
@@ -71,7 +74,7 @@ def test_catalogue_entry(graded_class, entry):
     else:
         total, most = harness.auto_score(cells)
         failed = [k for k, c in cells.items() if harness.TEST_CELL.match(k) and (c.score or 0) < c.max_score]
-        assert total == most, f"correct alternate {entry.name} lost points on {failed}"
+        assert total == most, f"correct alternate {entry.name}, graded with others in {sid}, lost points on {failed}"
 
 
 # --------------------------------------------------------------------------- under the judge

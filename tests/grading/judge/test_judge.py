@@ -154,6 +154,44 @@ def test_plan_runs_only_the_setup_the_tests_need_and_keeps_student_order():
     assert p.student_before["test_f__visible"] == ["import numpy as np", "def f(x):\n    return 2 * x", "y = 1"]
 
 
+@pytest.mark.parametrize(("src", "defined", "read"), [
+    ("for label, v in d.items():\n    print(label, v)", {"label", "v"}, {"d", "print"}),  # its own loop names
+    ("for label in d:\n    pass\nprint(label)", {"label"}, {"d", "print", "label"}),  # d may be empty
+    ("x = x + 1", {"x"}, {"x"}),
+    ("x += 1", {"x"}, {"x"}),
+    ("x = 1\nx += 1", {"x"}, set()),
+    ("a = 1\ndel a\nprint(a)", {"a"}, {"a", "print"}),
+    ("if c:\n    k = 1\nprint(k)", {"k"}, {"c", "k", "print"}),  # bound in a branch only
+    ("def f():\n    return y + z\nz = 1", {"f", "z"}, {"y"}),  # read when called; z is the cell's
+    ("def f(a, b=D):\n    v = a\n    return v", {"f"}, {"D"}),  # locals are not the notebook's
+    ("def f(a):\n    global G\n    G = a", {"f", "G"}, set()),
+    ("[a for a in b if c]", set(), {"b", "c"}),
+    ("[n := t for t in ts]", {"n"}, {"ts"}),
+    ("g = lambda t: t + w", {"g"}, {"w"}),
+    ("class C(B):\n    q = 1\n    r = q + s", {"C"}, {"B", "s"}),
+    ("with open(p) as fh:\n    fh.read()", {"fh"}, {"open", "p"}),
+    ("try:\n    import q\nexcept E as err:\n    print(err)", {"q", "err"}, {"E", "print"}),
+    ("match p:\n    case [a, *rest] if a > t:\n        print(rest)", {"a", "rest"}, {"p", "t", "print"}),
+    ("%time y = f(x)", set(), {"get_ipython"}),  # a magic's code is a string to the judge
+    ("def broken(:", set(), set()),
+])
+def test_names_a_cell_binds_and_needs_from_the_cells_before_it(src, defined, read):
+    assert jplan.names_of(src) == (defined, read)
+
+
+def test_a_setup_cell_whose_names_are_only_its_helpers_locals_is_not_run():
+    """07's Barron-family demo (a minimisation calling the student's loss thousands of times,
+    27 s across the process boundary) defines a helper with a local ``v``; a later test's loop
+    binds its own ``v``: the demo is not needed for that test."""
+    src = _nb(("setup", "import numpy as np", {}),
+              ("demo", "def gap(t):\n    v = f(t)\n    return v\nprint(gap(1.0))", {}),
+              ("f", "def f(x):\n    return x", {"solution": True}),
+              ("test_f__visible", "for v in (1.0, 2.0):\n    assert f(np.float64(v)) == v", TEST))
+    nb = json.loads(nbformat.writes(src))
+    p = jplan.plan(nb, nb)
+    assert p.steps[0] == ("setup", "import numpy as np") and [s[0] for s in p.steps] == ["setup", "test"]
+
+
 def test_policy_blocks_the_reference_libraries_except_where_allowed():
     pol = policy_for("01_l1_mse")
     assert pol.is_blocked("torch.nn") and pol.is_blocked("scipy") and pol.is_blocked("regloss.checks.reference")
