@@ -23,6 +23,7 @@ import regloss as regloss_package
 from regloss.grading.sandboxed import walls
 from regloss.grading.sandboxed.isolation import probe
 from tests.grading.run.test_grade_command import FULL, A, grade_class, read_grades, student
+from tests.grading.sandboxed.test_walls import hold
 
 pytestmark = pytest.mark.slow  # grades a class through the regloss command
 
@@ -68,15 +69,21 @@ def graded(tmp_path_factory):
     target = PACKAGE / "checks" / "compare.py"
     original = target.read_bytes()
     base = tmp_path_factory.mktemp("walls")
+    # another run on this machine, meanwhile, with its own student in slot 0 (the attacker's)
+    held = walls.student_uid(0)
+    walls.lease_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
+    other = hold(walls.lease_dir() / str(held))
     try:
         p, out = grade_class(base, {"a_attacker": student(prepend={"l1_loss": ATTACK}), "b_honest": student(),
                                     "c_honest": student()}, workers=1)
         after = _digest(PACKAGE.rglob("*.py")), sorted(p.name for p in SITE.iterdir())
     finally:  # should a wall fail, this checkout is put back as it was
+        other.kill()
+        other.wait()
         if target.read_bytes() != original:
             target.write_bytes(original)
         (SITE / "zz_pwned.pth").unlink(missing_ok=True)
-    return {"out": out, "proc": p, "before": before, "after": after}
+    return {"out": out, "proc": p, "before": before, "after": after, "held": held}
 
 
 def _report(out: Path) -> dict:
@@ -90,6 +97,14 @@ def test_student_code_runs_as_an_unprivileged_user_without_capabilities(graded):
     r = _report(graded["out"])
     assert r["uid"] != 0 and r["euid"] != 0 and int(r["caps"], 16) == 0, r
     assert r["nproc"] == walls.MAX_PROCESSES, r  # the student user's processes are capped
+
+
+def test_two_runs_at_once_never_share_a_student_user(graded):
+    """Jobs are numbered from 0 in every run: the attacker, its run's first, gets a uid no other
+    run's student holds (the one in the same slot holds the slot's), so neither can write the
+    other's files nor signal its processes."""
+    r = _report(graded["out"])
+    assert r["uid"] >= walls.FIRST_UID and r["uid"] != graded["held"], r
 
 
 def test_nothing_of_the_grader_is_writable_and_nothing_changed(graded):

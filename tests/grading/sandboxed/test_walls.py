@@ -7,6 +7,7 @@ import os
 import platform
 import struct
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,49 @@ def test_the_filter_checks_the_architecture_first_and_allows_what_it_does_not_na
 def test_a_student_uid_is_never_root_nor_a_machines_user():
     assert {walls.student_uid(i) for i in (0, 1, 29_999, 30_000)} == {200_000, 200_001, 229_999}
     assert all(walls.student_uid(i) >= walls.FIRST_UID for i in range(0, 100_000, 977))
+
+
+HOLD = "import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n" \
+       "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.read()\n"
+
+
+def hold(path):
+    """Another process (another run, the service) holding the lease file ``path`` until killed."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+    assert p.stdout.readline().strip() == "held"
+    return p
+
+
+def test_jobs_of_two_runs_in_the_same_slot_never_share_a_user(tmp_path):
+    with walls.student_uid_lease(3, tmp_path) as mine:
+        with walls.student_uid_lease(3, tmp_path) as theirs:  # the other run's job 3, meanwhile
+            assert (mine, theirs) == (walls.student_uid(3), walls.student_uid(4))
+    with walls.student_uid_lease(3, tmp_path) as again:
+        assert again == walls.student_uid(3)  # given back when the job ended
+
+
+def test_a_lease_held_by_another_process_is_skipped_until_that_process_ends(tmp_path):
+    other = hold(tmp_path / str(walls.student_uid(0)))
+    try:
+        with walls.student_uid_lease(0, tmp_path) as uid:
+            assert uid == walls.student_uid(1)
+    finally:
+        other.kill()
+        other.wait()
+    with walls.student_uid_lease(0, tmp_path) as uid:  # killed: its lock went with it
+        assert uid == walls.student_uid(0)
+
+
+def test_the_leases_are_kept_where_no_student_can_write(tmp_path):
+    with walls.student_uid_lease(0, tmp_path / "leases"):
+        pass
+    assert (tmp_path / "leases").stat().st_mode & 0o777 == 0o700
+    d = walls.lease_dir()
+    assert d == Path("/run/regloss-uids") if os.geteuid() == 0 else d.name == f"regloss-uids-{os.geteuid()}"
 
 
 @pytest.mark.slow  # forks

@@ -24,12 +24,15 @@ filter still keeps the hiding in place. :func:`raise_walls` returns what held, i
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import platform
 import resource
 import struct
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -133,6 +136,42 @@ def student_uid(slot: int) -> int:
     """The uid of the student in slot ``slot`` (a job's number in the run): never root, never a
     uid of this machine's users (:data:`FIRST_UID` and up)."""
     return FIRST_UID + int(slot) % UIDS
+
+
+def lease_dir() -> Path:
+    """Where the leases of student uids are kept: a folder only this user can write (root's in
+    ``/run``), so that no student can hold or drop a lease."""
+    if os.geteuid() == 0 and Path("/run").is_dir():
+        return Path("/run/regloss-uids")
+    return Path(tempfile.gettempdir()) / f"regloss-uids-{os.geteuid()}"
+
+
+@contextlib.contextmanager
+def student_uid_lease(slot: int, folder: Path | None = None):
+    """The uid a job in slot ``slot`` runs as, held for the job's life.
+
+    Two runs on one machine (two instructors, a run beside ``regloss serve``, two test
+    processes) number their jobs from 0 alike; without a lease their students in the same slot
+    would be one user, and each could write the other's files and signal their processes. The
+    lease is an exclusive ``flock`` on a file per uid: the uid of the slot if free, else the next
+    free one. The lock goes when the job ends, or with its process, however it ends.
+    """
+    d = Path(folder) if folder is not None else lease_dir()
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for k in range(UIDS):
+        uid = student_uid(slot + k)
+        fd = os.open(d / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield uid
+        finally:
+            os.close(fd)
+        return
+    raise RuntimeError(f"all {UIDS} student uids are in use on this machine")
 
 
 def _within(p: Path, folders: Iterable[Path]) -> bool:
@@ -244,13 +283,18 @@ def _tries(installation: Iterable[str], hidden: str) -> dict[str, bool]:
 def probe_walls(installation: list[str], writable: Path) -> list[str]:
     """What :func:`raise_walls` achieves on this machine, tried in a child (inside the probe's
     mount namespace, ``writable`` inside a hidden folder): one line per wall that held."""
+    with student_uid_lease(0) as uid:  # the probe's user is no student's meanwhile
+        return _probe_walls(installation, writable, uid)
+
+
+def _probe_walls(installation: list[str], writable: Path, uid: int) -> list[str]:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
             os.close(r)
-            raise_walls(installation, [str(writable)], student_uid(0) if os.geteuid() == 0 else None)
+            raise_walls(installation, [str(writable)], uid if os.geteuid() == 0 else None)
             held = _tries(installation, str(writable.parent))
             os.write(w, ",".join(k for k, ok in held.items() if ok).encode())
             code = 0

@@ -37,7 +37,7 @@ from regloss.grading.programs import Program
 from regloss.grading.sandboxed.environment import student_env
 from regloss.grading.sandboxed.isolation import Isolation, SandboxSpec
 from regloss.grading.sandboxed.kernel import KERNEL_NAME, write_kernelspec
-from regloss.grading.sandboxed.walls import student_uid
+from regloss.grading.sandboxed.walls import student_uid_lease
 from regloss.grading.wire import problems as P
 from regloss.grading.wire.jobs import FEEDBACK_SOURCE, CellVerdict, StudentJob, StudentResult, read_tree, write_tree
 from regloss.grading.worker.memory_watch import MemoryWatch
@@ -124,7 +124,7 @@ def _neutralise_crash(ws: Workspace):
     return None
 
 
-def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, warm=None):
+def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, uid: int, warm=None):
     """Run the judge on each notebook; returns (verdicts, problems, seconds)."""
     from regloss.grading.judge.request import JudgeReport, JudgeRequest
 
@@ -144,7 +144,7 @@ def _judge(job: StudentJob, ws: Workspace, iso: Isolation, env, procs, tests, wa
         req = JudgeRequest(
             source=str(ws.judge / name), student=str(ws.submitted / name), answer_dir=str(ws.answer),
             workdir=str(ws.judge), report=str(ws.root / f"judge-{name}.json"), assignment=b.assignment,
-            settings=job.settings, network_isolated=iso.network, uid=student_uid(job.index),
+            settings=job.settings, network_isolated=iso.network, uid=uid,
             filesystem=iso.filesystem,
             hide=[*b.hide, str(ws.judge), str(ws.course), str(ws.root / "private"), *TEMP_DIRS])
         req_path = ws.root / f"judge-{name}.request.json"
@@ -215,6 +215,11 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
     -------
     StudentResult
     """
+    with student_uid_lease(job.index) as uid:  # no other job on this machine runs as this user meanwhile
+        return _grade_student(job, scratch, iso, procs, warm, uid)
+
+
+def _grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs, warm, uid: int) -> StudentResult:
     t0 = time.monotonic()
     s, b = job.settings, job.bundle
     res = StudentResult(job.student_id, list(job.problems), digest=job.digest, key=job.key)
@@ -235,7 +240,7 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
                              str(ws.course / "grading" / "feedback"), str(ws.course / "grading" / FEEDBACK_SOURCE)],
                        keep=[str(ws.course)], filesystem=iso.filesystem,
                        cell_log=str(ws.runtime / CELL_LOG), access_log=str(ws.runtime / ACCESS_LOG),
-                       uid=student_uid(job.index))
+                       uid=uid)
     env = student_env({
         "JUPYTER_PATH": str(share),
         "JUPYTER_RUNTIME_DIR": str(ws.runtime),
@@ -248,10 +253,10 @@ def grade_student(job: StudentJob, scratch: Path, iso: Isolation, procs: Process
     all_tests = {gid: hidden for per in tests.values() for gid, hidden in per.items()}
     verdicts = None
     # behind the walls a student's processes are theirs alone: their memory is capped together
-    watch = MemoryWatch(student_uid(job.index), s.memory_mb).start() if iso.own_users and s.memory_mb else None
+    watch = MemoryWatch(uid, s.memory_mb).start() if iso.own_users and s.memory_mb else None
     try:
         if s.judge:
-            verdicts, found, res.judge_seconds = _judge(job, ws, iso, env, procs, tests, warm)
+            verdicts, found, res.judge_seconds = _judge(job, ws, iso, env, procs, tests, uid, warm)
             res.verdicts = verdicts
             res.problems.extend(found)
         n_code = sum(1 for n in b.notebook_names()
