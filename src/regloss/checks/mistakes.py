@@ -123,6 +123,16 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("beta-reads-ahead", "a batch's beta that changes when later batches change"),
     Mistake("beta-before-update", "a batch's beta that ignores the batch's own errors"),
     Mistake("columns-not-separate", "the columns of 2-d errors not kept as separate schedules"),
+    # --- assignment 05: the IRLS weight psi(r)/r (weights)
+    Mistake("weight-signed", "a signed IRLS weight (|r| forgotten): psi(r)/r is even"),
+    Mistake("weight-at-zero", "the IRLS weight at r = 0 taken as 0 or 0/0, not the limit of psi(r)/r"),
+    Mistake("weight-is-psi-prime", "psi'(r), the slope of psi, taken for the weight psi(r)/r"),
+    Mistake("weight-no-quadratic-zone", "the far weight delta/|r| used inside the quadratic zone too"),
+    Mistake("weight-inverted", "the weight upside down: it grows with |r|"),
+    Mistake("weight-factor", "the weight off by a constant factor"),
+    Mistake("weight-square-root", "the square root of the weight (the row scaling of weighted least squares)"),
+    Mistake("weight-from-rho", "the loss, not its derivative, divided by r (rho(r)/r**2)"),
+    Mistake("weight-divides-twice", "psi divided by r twice"),
     # --- assignment 07: the Monte Carlo study and the MM fit (robust_stats)
     Mistake("efficiency-inverted", "relative efficiency upside down: the estimator's MSE over the mean's"),
     Mistake("ci-of-one-run", "an interval for the mean over the runs as wide as one run's spread (no 1/sqrt(runs))"),
