@@ -46,8 +46,8 @@ def regression_data(seed, n_train=512, n_test=400, noise=0.2, df=2.0, outlier_fr
     """A 1-d regression with heavy-tailed noise and gross outliers.
 
     ``y = target_function(x) + noise * t_df`` (Student's t with ``df`` degrees
-    of freedom: heavy tails, infinite variance for ``df <= 2``), and a fraction
-    ``outlier_fraction`` of the training targets replaced by
+    of freedom: heavy tails, infinite variance for ``1 < df <= 2``), and each
+    training target, with probability ``outlier_fraction``, replaced by
     ``f(x) + outlier_size * (1 + U(0, 1))`` (all above the curve, as a biased
     sensor would). ``x ~ U(-3, 3)``; the test inputs are an even grid.
 
@@ -215,7 +215,7 @@ def q_regression_data(seed, n=2000, n_features=8, explode_fraction=0.005, explod
     """A Q-value regression: features ``phi (n, n_features)``, TD targets and the true Q.
 
     ``q_true = phi @ w_true``; the targets are ``q_true + noise * N(0, 1)``,
-    except a fraction ``explode_fraction`` whose target is off by
+    each of them, with probability ``explode_fraction``, also off by
     ``+-explode_size`` (a bootstrapped target that exploded).
 
     Returns
