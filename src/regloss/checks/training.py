@@ -314,8 +314,9 @@ def check_numpy_loss_function(numpy_loss_function, loss, loss_grad, name, probes
     whose backward is the NumPy ``loss_grad``. Checked: value, shape and dtype
     of ``f``'s output, the gradient with respect to ``input`` (and ``target``,
     when it requires grad) for a random ``grad_output``, that the forward calls
-    ``loss`` and the backward ``loss_grad``, ``torch.autograd.gradcheck`` in
-    float64, and that no ``torch.nn.functional`` loss is called.
+    ``loss`` and the backward ``loss_grad``, a gradcheck in float64 made as
+    ``torch.autograd.gradcheck`` makes it (:func:`_plan_gradcheck`; torch's own is not
+    called), and that no ``torch.nn.functional`` loss is called.
 
     Parameters
     ----------
