@@ -98,7 +98,8 @@ def test_plain_data_round_trips_with_its_type(value):
 
 
 @pytest.mark.parametrize("value", [object(), np.array([object()]), np.ma.array([1.0]), lambda: 1,
-                                   np.zeros(2, dtype=[("a", "f8")])], ids=str)
+                                   np.zeros(2, dtype=[("a", "f8")])],
+                         ids=["object", "object-array", "masked-array", "lambda", "structured-array"])
 def test_not_plain_data_is_refused(value):
     with pytest.raises(protocol.NotPlainData):
         protocol.encode(value)
