@@ -10,6 +10,7 @@ from scipy import stats
 
 from regloss.teaching.robust_views import (
     barron_family_gap,
+    barron_irls_line,
     gap_table,
     influence_summary,
     plot_lines_on_data,
@@ -140,3 +141,44 @@ def test_gap_table_shows_the_largest_difference(a, b, shown):
 def test_gap_table_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="shapes"):
         gap_table({"x": (np.zeros(2), np.zeros(3))})
+
+
+def _barron_objective_grad(x, y, a, b, alpha, scale):
+    """d/d(a, b) of sum rho(y - a x - b) by central differences of rho written out."""
+    def rho(r):
+        z = (r / scale) ** 2
+        if alpha == 2:
+            return 0.5 * z
+        if alpha == 0:
+            return np.log1p(0.5 * z)
+        if alpha == -np.inf:
+            return -np.expm1(-0.5 * z)
+        k = abs(alpha - 2)
+        return k / alpha * ((z / k + 1) ** (alpha / 2) - 1)
+
+    def f(a_, b_):
+        return np.sum(rho(y - a_ * x - b_))
+
+    h = 1e-6
+    return np.array([(f(a + h, b) - f(a - h, b)) / (2 * h), (f(a, b + h) - f(a, b - h)) / (2 * h)])
+
+
+@pytest.mark.parametrize("alpha", [2.0, 1.0, 0.0, -2.0, -np.inf, 0.5])
+def test_barron_irls_line_is_stationary_and_l2_is_least_squares(alpha):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 10, 60)
+    y = 2 * x + 1 + rng.normal(0, 0.5, 60)
+    y[:8] -= 25.0
+    start = theil_sen_line(x, y)
+    a, b = barron_irls_line(x, y, alpha, 2.0, start)
+    assert isinstance(a, float) and isinstance(b, float)
+    assert np.max(np.abs(_barron_objective_grad(x, y, a, b, alpha, 2.0))) < 1e-5 * len(x)
+    if alpha == 2.0:
+        np.testing.assert_allclose((a, b), np.polyfit(x, y, 1), rtol=1e-9)
+    if alpha <= 0:
+        assert abs(a - 2.0) < 0.1, f"alpha = {alpha}: the redescending fit should ignore the outliers, slope {a}"
+
+
+def test_barron_irls_line_refuses_a_bad_scale():
+    with pytest.raises(ValueError, match="scale"):
+        barron_irls_line([0.0, 1.0], [0.0, 1.0], 1.0, 0.0, (0.0, 0.0))

@@ -176,3 +176,32 @@ def gap_table(pairs: Mapping[str, tuple[ArrayLike, ArrayLike]], header: str = "c
     lines = [f"{header:<{width}}  {column:>10}", "-" * (width + 2 + max(10, len(column)))]
     lines += [f"{label:<{width}}  {value:>10}" for label, value in rows.items()]
     return "\n".join(lines)
+
+
+def _barron_weight(r: np.ndarray, alpha: float, scale: float) -> np.ndarray:
+    """rho'(r) / r for Barron's rho (its limits at alpha = 2, 0, -inf), finite at r = 0."""
+    z = (r / scale) ** 2
+    if alpha == 2:
+        w = np.ones_like(z)
+    elif alpha == 0:
+        w = 1.0 / (0.5 * z + 1)
+    elif alpha == -np.inf:
+        w = np.exp(-0.5 * z)
+    else:
+        w = (z / abs(alpha - 2) + 1) ** (alpha / 2 - 1)
+    return w / scale**2
+
+
+def barron_irls_line(x: ArrayLike, y: ArrayLike, alpha: float, scale: float, start: tuple[float, float],
+                     n_iter: int = 500) -> tuple[float, float]:
+    """IRLS for the line minimising ``sum rho(y - a x - b, alpha, scale)`` (Barron's rho) from ``start``,
+    with the course's own NumPy weights ``rho'(r) / r``; ``n_iter`` weighted least-squares solves."""
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got scale={scale!r}")
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    a, b = start
+    for _ in range(n_iter):
+        w = _barron_weight(y - a * x - b, float(alpha), float(scale))
+        a, b = np.polyfit(x, y, 1, w=np.sqrt(np.maximum(w, 1e-300)))
+    return float(a), float(b)
