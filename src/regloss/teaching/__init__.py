@@ -4,7 +4,9 @@ synthetic data and noise models.
 Modules: :mod:`~regloss.teaching.plotting` (loss and gradient curves),
 :mod:`~regloss.teaching.fitplots` (line fits, sweeps), :mod:`~regloss.teaching.studyplots`
 (tables, heat-maps), :mod:`~regloss.teaching.datasets` (+ ``data/``),
-:mod:`~regloss.teaching.synthetic` (lines with outliers), :mod:`~regloss.teaching.noise`.
+:mod:`~regloss.teaching.synthetic` (lines with outliers), :mod:`~regloss.teaching.noise`,
+:mod:`~regloss.teaching.robust_views` (07's loss, psi and weight panels, influence and gap
+tables, the Theil-Sen start, the distance from Barron's family).
 Matplotlib is imported only when a plot is drawn.
 """
 
