@@ -392,3 +392,26 @@ def test_an_ensemble_trains_each_member_as_it_would_train_alone(kind):
                                    rtol=1e-9, atol=1e-11)
         np.testing.assert_allclose(teach.member(ens, i)(x[i]).detach().numpy(), ens(x)[i].detach().numpy(),
                                    rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("batches, hint", [
+    ([[3, 1, 4, 0], [9, 2, 6, 5], [8, 7], [5, 0, 2, 9], [1, 7, 4, 6], [3, 8]], None),
+    ([[3, 1, 4, 0], [9, 2, 6, 5], [8, 0]], "epoch-incomplete"),
+    ([[3, 1, 4, 0], [9, 2, 6, 3]], "batch-with-replacement"),
+    ([[3, 1, 4, 0], [9, 2, 6, 5], [5, 0, 2, 9], [1, 7, 4, 6]], "last-batch-dropped"),
+    ([[3, 1, 4], [0, 9, 2], [6, 5, 8], [7]], "wrong-batch-size"),
+    ([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]], "not-shuffled"),
+    ([[3, 1, 4, 0], [9, 2, 6, 5], [8, 7], [3, 1, 4, 0], [9, 2, 6, 5]], "shuffled-once"),
+])
+def test_order_hint_names_the_property_a_run_breaks(batches, hint):
+    """Ten samples in batches of four: epochs of 4 + 4 + 2, each a new random order."""
+    got = training._order_hint(batches, 10, 4)
+    assert (got and got.id) == hint
+
+
+def test_a_loop_that_changes_the_rows_is_named():
+    def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
+        return _torch_train(model, loss_fn, optimizer, x * 1.0000001, y, n_steps, batch_size, rng)
+
+    with pytest.raises(AssertionError, match=r"\[mistake: rows-not-from-x\]"):
+        training.check_train(train, [c for c in training.TRAIN_CONFIGS_VISIBLE if len(c) == 8])

@@ -484,7 +484,7 @@ TRAIN_CONFIGS_HIDDEN = [
 
 
 def check_train(train, configs=TRAIN_CONFIGS_VISIBLE, seed=0, n=64):
-    """Check a student's full-batch training loop by its behaviour.
+    """Check a student's training loop (full-batch, and on shuffled mini-batches) by its behaviour.
 
     ``train(model, loss_fn, optimizer, x, y, n_steps)`` must take ``n_steps``
     optimiser steps on the whole data and return the ``n_steps`` losses, each
@@ -589,8 +589,8 @@ def _order_hint(batches, n, b):
         if n % b and all(k == b for k in sizes):
             return Hint("last-batch-dropped", f"every batch has {b} rows, but {n} samples leave a last batch of "
                                               f"{n % b} in each epoch: where do those samples go?")
-        return Hint("wrong-batch-size", f"batches of {sorted(set(sizes))} rows; with batch_size={b} and n={n}, an "
-                                        f"epoch's batches have {sorted(set(epochs[0]))} rows")
+        return Hint("wrong-batch-size", f"the batches had {sizes[:8]}{' ...' if len(sizes) > 8 else ''} rows; "
+                                        f"with batch_size={b} and n={n}, an epoch's batches have {epochs[0]} rows")
     at, orders = 0, []
     for e in epochs:
         rows = flat[at:at + sum(e)]

@@ -25,7 +25,11 @@ forged report passes only by computing, for every probe, the values and gradient
 the given ``loss`` and ``loss_grad`` scaled by ``grad_output`` -- the behaviour the
 exercise asks for. What a probe cannot prove is *how* the student's process got
 there (an ``autograd.Function`` or not); the own-work check profiles the forward call
-where the student's function runs.
+where the student's function runs. For ``train`` on mini-batches the probe reports which
+rows of ``x`` each optimiser step saw (:func:`train_run`); the judge checks that these
+batches form shuffled epochs and replays them with the update rules, so a forged list of
+batches passes only with the losses and final parameters that training on exactly those
+batches gives.
 """
 
 from __future__ import annotations
