@@ -40,11 +40,20 @@ def _nlf(*pairs):
 
 # -------------------------------------------------------------------------- train
 TRAIN = """
-def train(model, loss_fn, optimizer, x, y, n_steps):
-    losses = []
+def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
+    n = len(x)
+    losses, order = [], []
     for _ in range(n_steps):
+        if batch_size is None:
+            xb, yb = x, y
+        else:
+            if not order:
+                perm = rng.permutation(n)
+                order = [perm[i:i + batch_size] for i in range(0, n, batch_size)]
+            idx = torch.as_tensor(order.pop(0))
+            xb, yb = x[idx], y[idx]
         optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(model(xb), yb)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
@@ -180,12 +189,12 @@ ENTRIES = [
                 "        optimizer.step()\n        loss.backward()\n")),
           "step before backward: every step uses the previous step's gradient"),
     wrong(A, "train", "loss-after-step", _variant(
-        TRAIN, ("losses.append(loss.item())", "losses.append(loss_fn(model(x), y).item())")),
+        TRAIN, ("losses.append(loss.item())", "losses.append(loss_fn(model(xb), yb).item())")),
           "records the loss after the update"),
     wrong(A, "train", "off-by-one", _variant(TRAIN, ("range(n_steps)", "range(1, n_steps)")),
           "n_steps - 1 steps"),
     wrong(A, "train", "prediction-outside-loop", """
-        def train(model, loss_fn, optimizer, x, y, n_steps):
+        def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
             pred = model(x)
             losses = []
             for _ in range(n_steps):
@@ -196,29 +205,119 @@ ENTRIES = [
                 losses.append(loss.item())
             return losses
         """, "computes the prediction once, before the loop: every step uses the first gradient"),
+    wrong(A, "train", "integers-with-replacement", _variant(
+        TRAIN, ("            if not order:\n", "            if True:\n"),
+        ("perm = rng.permutation(n)", "perm = rng.integers(0, n, batch_size)")),
+          "each batch drawn with rng.integers: samples repeat and others are skipped within an epoch"),
+    wrong(A, "train", "choice-with-replacement", _variant(
+        TRAIN, ("perm = rng.permutation(n)", "perm = rng.choice(n, size=n, replace=True)")),
+          "an epoch's order drawn with rng.choice(replace=True): a bootstrap sample, not a permutation"),
+    wrong(A, "train", "choice-per-batch", _variant(
+        TRAIN, ("            if not order:\n", "            if True:\n"),
+        ("perm = rng.permutation(n)", "perm = rng.choice(n, size=batch_size, replace=False)")),
+          "each batch drawn on its own without replacement (no epochs): samples repeat across batches "
+          "before others are seen"),
+    wrong(A, "train", "shuffled-once", _variant(
+        TRAIN, ("    losses, order = [], []\n",
+                "    losses, order = [], []\n    perm = None if rng is None else rng.permutation(n)\n"),
+        ("                perm = rng.permutation(n)\n", "")),
+          "one permutation drawn before the loop and reused for every epoch"),
+    wrong(A, "train", "not-shuffled", _variant(TRAIN, ("perm = rng.permutation(n)", "perm = np.arange(n)")),
+          "batches in the stored order: rng never used"),
+    wrong(A, "train", "last-batch-dropped", _variant(
+        TRAIN, ("for i in range(0, n, batch_size)]", "for i in range(0, n - batch_size + 1, batch_size)]")),
+          "drop_last: the smaller last batch of each epoch is skipped"),
+    wrong(A, "train", "global-rng", _variant(TRAIN, ("perm = rng.permutation(n)", "perm = np.random.permutation(n)")),
+          "the order from the global np.random, not the rng given: the same seed gives different orders"),
+    wrong(A, "train", "torch-randperm", _variant(TRAIN, ("perm = rng.permutation(n)", "perm = torch.randperm(n)")),
+          "the order from torch's global generator: rng ignored"),
+    wrong(A, "train", "array-split", _variant(
+        TRAIN, ("order = [perm[i:i + batch_size] for i in range(0, n, batch_size)]",
+                "order = list(np.array_split(perm, -(-n // batch_size)))")),
+          "np.array_split into ceil(n/b) near-equal parts: batches of other sizes than b"),
+    wrong(A, "train", "n-steps-as-epochs", """
+        def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
+            b = len(x) if batch_size is None else batch_size
+            losses = []
+            for _ in range(n_steps):
+                perm = np.arange(len(x)) if batch_size is None else rng.permutation(len(x))
+                for i in range(0, len(x), b):
+                    idx = torch.as_tensor(perm[i:i + b])
+                    optimizer.zero_grad()
+                    loss = loss_fn(model(x[idx]), y[idx])
+                    loss.backward()
+                    optimizer.step()
+                    losses.append(loss.item())
+            return losses
+        """, "n_steps taken as a number of epochs: one loss per batch, too many steps"),
     correct(A, "train", "zero-grad-last", """
-        def train(model, loss_fn, optimizer, x, y, n_steps):
+        def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
             history = []
             model.zero_grad(set_to_none=True)
+            index = np.arange(len(x))
+            b = len(x) if batch_size is None else batch_size
+            start = len(x)
             step = 0
             while step < n_steps:
-                loss = loss_fn(model(x), y)
+                if batch_size is None:
+                    xb, yb = x, y
+                else:
+                    if start >= len(x):
+                        rng.shuffle(index)
+                        start = 0
+                    rows = torch.from_numpy(index[start:start + b].copy())
+                    start += b
+                    xb, yb = x.index_select(0, rows), y.index_select(0, rows)
+                loss = loss_fn(model(xb), yb)
                 loss.backward()
                 optimizer.step()
                 model.zero_grad(set_to_none=True)
                 history.append(float(loss))
                 step += 1
             return history
-        """),
+        """, "rng.shuffle of an index array in place, index_select, zero_grad after the step"),
     correct(A, "train", "closure", """
-        def train(model, loss_fn, optimizer, x, y, n_steps):
-            def closure():
+        def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
+            def batches():
+                while True:
+                    if batch_size is None:
+                        yield x, y
+                        continue
+                    perm = torch.as_tensor(rng.permutation(len(x)))
+                    for chunk in torch.split(perm, batch_size):
+                        yield x[chunk], y[chunk]
+
+            source = batches()
+
+            def step(xb, yb):
+                def closure():
+                    optimizer.zero_grad()
+                    loss = loss_fn(model(xb), yb)
+                    loss.backward()
+                    return loss
+                return optimizer.step(closure).item()
+
+            return [step(*next(source)) for _ in range(n_steps)]
+        """, "a generator of batches (torch.split of a permutation), optimizer.step(closure)"),
+    correct(A, "train", "data-loader", """
+        def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
+            if batch_size is None:
+                batches = iter(lambda: (x, y), None)
+            else:
+                gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+                loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch_size,
+                                                     shuffle=True, generator=gen)
+                batches = (b for _ in iter(int, 1) for b in loader)
+            losses = []
+            for _, (xb, yb) in zip(range(n_steps), batches):
                 optimizer.zero_grad()
-                loss = loss_fn(model(x), y)
+                loss = loss_fn(model(xb), yb)
                 loss.backward()
-                return loss
-            return [optimizer.step(closure).item() for _ in range(n_steps)]
-        """, "optimizer.step(closure), which returns the closure's loss"),
+                optimizer.step()
+                losses.append(loss.item())
+            return losses
+        """, "torch's DataLoader, seeded from rng: the student still writes the steps; the loader's epochs are "
+             "shuffled anew, keep the last batch and follow the seed"),
     # ------------------------------------------------------------------- dynamic_beta
     wrong(A, "dynamic_beta", "every-step", _variant(DYN, ("if (t + 1) % interval == 0:", "if True:")),
           "beta updated after every iteration"),

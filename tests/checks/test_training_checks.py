@@ -76,20 +76,65 @@ def test_check_numpy_loss_function_refuses_torch_functional():
         training.check_numpy_loss_function(numpy_loss_function, huber, huber_grad, "huber_loss")
 
 
-def _torch_train(model, loss_fn, optimizer, x, y, n_steps):
-    out = []
+def _torch_train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None, mistake=None):
+    """A training loop written here (mini-batches: an epoch is a permutation cut into batches);
+    ``mistake`` plants one of the mistakes a mini-batch loop can make."""
+    out, queue, fixed = [], [], None
+    n = len(x)
     for _ in range(n_steps):
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
+        if batch_size is None:
+            xb, yb = x, y
+        else:
+            if mistake == "integers":
+                queue = [rng.integers(0, n, batch_size)]
+            elif not queue:
+                perm = {"shuffled-once": fixed, "not-shuffled": np.arange(n),
+                        "global": np.random.permutation(n)}.get(mistake)
+                perm = rng.permutation(n) if perm is None else perm
+                fixed = perm if fixed is None else fixed
+                stop = n - batch_size + 1 if mistake == "drop-last" else n
+                queue = [perm[i:i + batch_size] for i in range(0, stop, batch_size)]
+            rows = torch.as_tensor(queue.pop(0))
+            xb, yb = x[rows], y[rows]
+        if mistake != "no-zero-grad":
+            optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
         loss.backward()
         optimizer.step()
-        out.append(loss.item())
+        out.append((loss_fn(model(xb), yb) if mistake == "after" else loss).item())
     return out
 
 
 def test_reference_train_is_what_torch_optim_does():
-    """The update rules written out in reference_train agree with torch.optim's SGD and Adam."""
-    assert training.check_train(_torch_train, training.TRAIN_CONFIGS_VISIBLE + training.TRAIN_CONFIGS_HIDDEN) == 8
+    """The update rules written out in reference_train agree with torch.optim's SGD and Adam,
+    full-batch and replayed on the batches of a mini-batch loop."""
+    configs = training.TRAIN_CONFIGS_VISIBLE + training.TRAIN_CONFIGS_HIDDEN
+    assert any(len(c) == 8 for c in configs)
+    assert training.check_train(_torch_train, configs) == len(configs)
+
+
+@pytest.mark.parametrize("mistake, hint", [
+    ("integers", "batch-with-replacement"), ("shuffled-once", "shuffled-once"), ("not-shuffled", "not-shuffled"),
+    ("global", "rng-ignored"), ("drop-last", "last-batch-dropped"), ("after", "loss-after-step"),
+    ("no-zero-grad", "no-zero-grad"),
+])
+def test_check_train_names_each_mini_batch_mistake(mistake, hint):
+    def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
+        return _torch_train(model, loss_fn, optimizer, x, y, n_steps, batch_size, rng, mistake)
+
+    with pytest.raises(AssertionError, match=rf"\[mistake: {hint}\]"):
+        training.check_train(train, [c for c in training.TRAIN_CONFIGS_VISIBLE if len(c) == 8])
+
+
+def test_check_train_counts_steps_not_epochs():
+    def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
+        out = []
+        for _ in range(n_steps):
+            out += _torch_train(model, loss_fn, optimizer, x, y, -(-len(x) // batch_size), batch_size, rng)
+        return out[:n_steps]
+
+    with pytest.raises(AssertionError, match=r"\[mistake: wrong-number-of-steps\]"):
+        training.check_train(train, [c for c in training.TRAIN_CONFIGS_VISIBLE if len(c) == 8])
 
 
 def test_check_train_names_missing_zero_grad():
@@ -347,3 +392,26 @@ def test_an_ensemble_trains_each_member_as_it_would_train_alone(kind):
                                    rtol=1e-9, atol=1e-11)
         np.testing.assert_allclose(teach.member(ens, i)(x[i]).detach().numpy(), ens(x)[i].detach().numpy(),
                                    rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("batches, hint", [
+    ([[3, 1, 4, 0], [9, 2, 6, 5], [8, 7], [5, 0, 2, 9], [1, 7, 4, 6], [3, 8]], None),
+    ([[3, 1, 4, 0], [9, 2, 6, 5], [8, 0]], "epoch-incomplete"),
+    ([[3, 1, 4, 0], [9, 2, 6, 3]], "batch-with-replacement"),
+    ([[3, 1, 4, 0], [9, 2, 6, 5], [5, 0, 2, 9], [1, 7, 4, 6]], "last-batch-dropped"),
+    ([[3, 1, 4], [0, 9, 2], [6, 5, 8], [7]], "wrong-batch-size"),
+    ([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]], "not-shuffled"),
+    ([[3, 1, 4, 0], [9, 2, 6, 5], [8, 7], [3, 1, 4, 0], [9, 2, 6, 5]], "shuffled-once"),
+])
+def test_order_hint_names_the_property_a_run_breaks(batches, hint):
+    """Ten samples in batches of four: epochs of 4 + 4 + 2, each a new random order."""
+    got = training._order_hint(batches, 10, 4)
+    assert (got and got.id) == hint
+
+
+def test_a_loop_that_changes_the_rows_is_named():
+    def train(model, loss_fn, optimizer, x, y, n_steps, batch_size=None, rng=None):
+        return _torch_train(model, loss_fn, optimizer, x * 1.0000001, y, n_steps, batch_size, rng)
+
+    with pytest.raises(AssertionError, match=r"\[mistake: rows-not-from-x\]"):
+        training.check_train(train, [c for c in training.TRAIN_CONFIGS_VISIBLE if len(c) == 8])

@@ -412,8 +412,13 @@ def hidden_probes():
 _model, _data_xy, _make_optimizer = torch_probes.model, torch_probes.data_xy, torch_probes.optimizer
 
 
-def reference_train(model, loss_fn, kind, lr, weight_decay, x, y, n_steps, accumulate=False, zero_late=False):
+def reference_train(model, loss_fn, kind, lr, weight_decay, x, y, n_steps, accumulate=False, zero_late=False,
+                    batches=None, after=False):
     """Full-batch training by the optimisers' update rules, without ``torch.optim``.
+
+    ``batches`` (one index array per step): step ``k`` on the rows ``batches[k]`` of ``x`` and
+    ``y`` instead of all of them (a replay of the batches a mini-batch loop used). ``after``
+    records each batch's loss after its step instead (for hints).
 
     Loss recorded *before* each step (on the parameters that step starts from).
     SGD: ``p <- p - lr (g + wd p)``. Adam (PyTorch's defaults ``betas=(0.9, 0.999)``,
@@ -434,11 +439,13 @@ def reference_train(model, loss_fn, kind, lr, weight_decay, x, y, n_steps, accum
     acc = [torch.zeros_like(p) for p in params]
     losses = []
     for step in range(1, n_steps + 1):
+        xb, yb = (x, y) if batches is None else (x[list(batches[step - 1])], y[list(batches[step - 1])])
         ps = [p.clone().requires_grad_(True) for p in params]
-        out = torch.func.functional_call(model, dict(zip(names, ps)), (x,))
-        loss = loss_fn(out, y)
+        out = torch.func.functional_call(model, dict(zip(names, ps)), (xb,))
+        loss = loss_fn(out, yb)
         grads = torch.autograd.grad(loss, ps)
-        losses.append(float(loss.detach()))
+        if not after:
+            losses.append(float(loss.detach()))
         if zero_late:
             grads = [torch.zeros_like(g) for g in grads]
         if accumulate:
@@ -456,29 +463,41 @@ def reference_train(model, loss_fn, kind, lr, weight_decay, x, y, n_steps, accum
                 p = p - lr * mh / (vh.sqrt() + 1e-8)
             new.append(p)
         params = new
+        if after:
+            with torch.no_grad():
+                out = torch.func.functional_call(model, dict(zip(names, params)), (xb,))
+                losses.append(float(loss_fn(out, yb)))
     return np.asarray(losses), params
 
 
-TRAIN_CONFIGS_VISIBLE = [("sgd", 0.05, 0.0, "mse_loss", 25, "float64")]
+TRAIN_CONFIGS_VISIBLE = [("sgd", 0.05, 0.0, "mse_loss", 25, "float64"),
+                         ("sgd", 0.05, 0.0, "mse_loss", 12, "float64", 4, 10)]
 TRAIN_CONFIGS_HIDDEN = [
     ("sgd", 0.1, 0.0, "huber_loss", 30, "float64"), ("sgd", 0.05, 0.01, "l1_loss", 20, "float64"),
     ("adam", 0.01, 0.0, "smooth_l1_loss", 25, "float64"), ("adam", 0.02, 0.05, "mse_loss", 15, "float64"),
     ("sgd", 0.05, 0.0, "mse_loss", 0, "float64"), ("sgd", 0.1, 0.0, "mse_loss", 1, "float64"),
     ("adam", 0.01, 0.0, "huber_loss", 20, "float32"),
+    # mini-batches: (..., batch_size, n), b dividing n and not, b = 1, b >= n, several epochs, float32
+    ("sgd", 0.05, 0.0, "mse_loss", 20, "float64", 4, 12), ("adam", 0.01, 0.01, "huber_loss", 17, "float64", 5, 13),
+    ("sgd", 0.1, 0.0, "l1_loss", 20, "float64", 1, 7), ("adam", 0.02, 0.0, "smooth_l1_loss", 4, "float64", 16, 9),
+    ("sgd", 0.05, 0.01, "mse_loss", 9, "float64", 9, 9), ("adam", 0.01, 0.0, "mse_loss", 14, "float32", 3, 8),
 ]
 
 
 def check_train(train, configs=TRAIN_CONFIGS_VISIBLE, seed=0, n=64):
-    """Check a student's full-batch training loop by its behaviour.
+    """Check a student's training loop (full-batch, and on shuffled mini-batches) by its behaviour.
 
     ``train(model, loss_fn, optimizer, x, y, n_steps)`` must take ``n_steps``
     optimiser steps on the whole data and return the ``n_steps`` losses, each
     computed before its step. Compared with :func:`reference_train`: the
     returned losses and the final parameters of the model.
 
+    A configuration with ``batch_size`` and ``n`` checks the mini-batch loop
+    ``train(..., n_steps, batch_size=b, rng=rng)`` (see :func:`_check_minibatch`).
+
     Parameters
     ----------
-    configs : list of (optimizer, lr, weight_decay, loss name, n_steps, dtype)
+    configs : list of (optimizer, lr, weight_decay, loss name, n_steps, dtype[, batch_size, n])
 
     Returns
     -------
@@ -486,7 +505,11 @@ def check_train(train, configs=TRAIN_CONFIGS_VISIBLE, seed=0, n=64):
         The number of configurations checked.
     """
     torch = _torch()
-    for i, (kind, lr, wd, loss_name, n_steps, dtype_name) in enumerate(configs):
+    for i, config in enumerate(configs):
+        if len(config) == 8:
+            _check_minibatch(train, config, seed + i)
+            continue
+        kind, lr, wd, loss_name, n_steps, dtype_name = config
         dtype = getattr(torch, dtype_name)
         loss_fn = getattr(torch.nn.functional, loss_name)
         model = _model(seed + i, dtype)
@@ -541,3 +564,130 @@ def _train_hint(model, loss_fn, kind, lr, wd, x, y, n_steps, losses, got_params,
         return ": " + str(Hint("step-before-backward", "the first step did not move the parameters: is step() called "
                                                        "before backward()?"))
     return ""
+
+
+def _epochs(n, b, n_steps):
+    """The batch sizes of ``n_steps`` steps in epochs of ``n`` samples cut into batches of ``b``,
+    grouped by epoch (the last epoch cut short)."""
+    per = [b] * (n // b) + ([n % b] if n % b else [])
+    out, left = [], n_steps
+    while left > 0:
+        out.append(per[:left])
+        left -= len(out[-1])
+    return out
+
+
+def _order_hint(batches, n, b):
+    """The hint for a run whose epochs are not shuffled permutations, or None."""
+    flat = [i for bt in batches for i in bt]
+    full = n - n % b
+    if any(len(set(bt)) != len(bt) for bt in batches) or len(set(flat[:full])) != len(flat[:full]):
+        return Hint("batch-with-replacement", "a sample appears twice before the epoch is over: an epoch visits "
+                                              "every sample exactly once")
+    sizes = [len(bt) for bt in batches]
+    epochs = _epochs(n, b, len(batches))
+    if sizes != [k for e in epochs for k in e]:
+        if n % b and all(k == b for k in sizes):
+            return Hint("last-batch-dropped", f"every batch has {b} rows, but {n} samples leave a last batch of "
+                                              f"{n % b} in each epoch: where do those samples go?")
+        return Hint("wrong-batch-size", f"the batches had {sizes[:8]}{' ...' if len(sizes) > 8 else ''} rows; "
+                                        f"with batch_size={b} and n={n}, an epoch's batches have {epochs[0]} rows")
+    at, orders = 0, []
+    for e in epochs:
+        rows = flat[at:at + sum(e)]
+        at += sum(e)
+        complete = sum(e) == n
+        if (complete and sorted(rows) != list(range(n))) or len(set(rows)) != len(rows):
+            return Hint("epoch-incomplete", "an epoch does not visit every sample exactly once")
+        orders.append(rows)
+    if b < n:
+        if all(o == list(range(len(o))) for o in orders):
+            return Hint("not-shuffled", "the samples come in their stored order: an epoch is a random order")
+        for o, p in zip(orders, orders[1:]):
+            if p == o[:len(p)]:
+                return Hint("shuffled-once", "two consecutive epochs visit the samples in the same order: each "
+                                             "epoch needs a new order")
+    return None
+
+
+def _check_minibatch(train, config, seed):
+    """``train(model, loss_fn, optimizer, x, y, n_steps, batch_size=b, rng=rng)`` by its behaviour.
+
+    Observed where the student's function runs (:func:`torch_probes.train_run`): the rows each
+    optimiser step's batch held, the returned losses and the final parameters. Checked: one loss
+    and one step per step; epochs of ``n`` samples cut into batches of ``b`` rows (the last one
+    ``n mod b``), every sample once per epoch, a new random order in each epoch (when ``b < n``),
+    the order drawn from ``rng`` (the same seed gives the same order, another seed another); each
+    loss is the batch's loss before its step and the final parameters those of the update rules
+    replayed on the recorded batches (:func:`reference_train`).
+    """
+    torch = _torch()
+    kind, lr, wd, loss_name, n_steps, dtype_name, b, n = config
+    dtype = getattr(torch, dtype_name)
+    loss_fn = getattr(torch.nn.functional, loss_name)
+    model = _model(seed, dtype)
+    x, y = _data_xy(seed, n, dtype)
+    label = (f"train(model, F.{loss_name}, torch.optim.{'SGD' if kind == 'sgd' else 'Adam'}(lr={lr}, "
+             f"weight_decay={wd}), x, y, n_steps={n_steps}, batch_size={b}, rng=np.random.default_rng(...)) "
+             f"[{n} samples, {dtype_name}]")
+    runs = []
+    for rng_seed in (1000 + seed, 1000 + seed, 2000 + seed):
+        obs = _observe(train, torch_probes.train_run, kind, lr, wd, loss_name, n_steps, dtype_name, seed, n, b,
+                       rng_seed)
+        if not isinstance(obs, dict):
+            raise AssertionError(f"{label}: the probe's report is not a dict ({type(obs).__name__})")
+        if "error" in obs:
+            raise AssertionError(f"{label} raised {obs.get('type')}: {obs.get('message')}")
+        if obs.get("returned") == "NoneType":
+            raise AssertionError(f"{label} returned None: {Hint('no-return', 'return the list of the n_steps losses')}")
+        if obs.get("losses") is None:
+            not_list = Hint("not-an-array", "not a list of numbers")
+            raise AssertionError(f"{label} returned {obs.get('returned')}, {not_list}")
+        runs.append(obs)
+    obs = runs[0]
+    losses = np.asarray(obs["losses"], dtype=np.float64).reshape(-1)
+    batches = [list(bt) for bt in obs.get("batches") or []]
+    if losses.size != n_steps:
+        count = Hint("wrong-number-of-losses", f"{n_steps} steps give {n_steps} (one per step, computed before the "
+                                               "step)")
+        raise AssertionError(f"{label} returned {losses.size} losses; {count}")
+    if len(batches) != n_steps:
+        steps = Hint("wrong-number-of-steps", f"n_steps counts optimiser steps, one per batch: {n_steps} in all, "
+                                              "whatever the number of epochs")
+        raise AssertionError(f"{label} took {len(batches)} optimiser steps; {steps}")
+    if any(i < 0 for bt in batches for i in bt):
+        rows = Hint("rows-not-from-x", "the model must see rows of x itself (selected, not changed)")
+        raise AssertionError(f"{label}: a batch held rows that are not rows of x; {rows}")
+    shown = "; ".join(str(bt) for bt in batches[:6]) + ("; ..." if len(batches) > 6 else "")
+    order = _order_hint(batches, n, b)
+    if order is not None:
+        raise AssertionError(f"{label}: the steps' batches (row indices) were {shown}: {order}")
+    if b < n:
+        again, other = ([list(bt) for bt in r.get("batches") or []] for r in runs[1:])
+        if again != batches:
+            same = Hint("rng-ignored", "two runs with generators of the same seed used different orders: draw the "
+                                       "order from the rng you are given, not from another source of randomness")
+            raise AssertionError(f"{label}: {same}")
+        if other == batches:
+            seeds = Hint("rng-ignored", "generators with different seeds gave the same order: draw the order from "
+                                        "the rng you are given")
+            raise AssertionError(f"{label}: {seeds}")
+    want, params = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps, batches=batches)
+    rtol, atol = (1e-7, 1e-10) if dtype_name == "float64" else (1e-4, 1e-6)
+    got_params = [np.asarray(p, dtype=np.float64) for p in obs.get("params") or []]
+    same_params = len(got_params) == len(params) and all(
+        a.shape == tuple(p.shape) and np.allclose(a, p.numpy(), rtol=rtol * 10, atol=atol * 10)
+        for a, p in zip(got_params, params))
+    if not np.allclose(losses, want, rtol=rtol, atol=atol) or not same_params:
+        hint = ""
+        after, _ = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps, batches=batches, after=True)
+        acc, _ = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps, batches=batches, accumulate=True)
+        if np.allclose(losses, after, rtol=1e-5, atol=1e-8):
+            hint = ": " + str(Hint("loss-after-step", "each loss is the batch's loss after the step; record the loss "
+                                                      "computed for the step's backward()"))
+        elif np.allclose(losses, acc, rtol=1e-5, atol=1e-8):
+            hint = ": " + str(Hint("no-zero-grad", "gradients accumulate from step to step: call "
+                                                   "optimizer.zero_grad() in every step"))
+        raise AssertionError(f"{label}: you give losses {_fmt(losses)}; the update rule on the batches your loop "
+                             f"drew gives {_fmt(want)}" + ("" if same_params else "; the final parameters differ "
+                                                           "too") + hint)

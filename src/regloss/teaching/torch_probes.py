@@ -25,7 +25,11 @@ forged report passes only by computing, for every probe, the values and gradient
 the given ``loss`` and ``loss_grad`` scaled by ``grad_output`` -- the behaviour the
 exercise asks for. What a probe cannot prove is *how* the student's process got
 there (an ``autograd.Function`` or not); the own-work check profiles the forward call
-where the student's function runs.
+where the student's function runs. For ``train`` on mini-batches the probe reports which
+rows of ``x`` each optimiser step saw (:func:`train_run`); the judge checks that these
+batches form shuffled epochs and replays them with the update rules, so a forged list of
+batches passes only with the losses and final parameters that training on exactly those
+batches gives.
 """
 
 from __future__ import annotations
@@ -177,23 +181,60 @@ def optimizer(kind, params, lr, weight_decay):
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
 
 
-def train_run(train, kind, lr, weight_decay, loss_name, n_steps, dtype, seed, n):
+def _row_index(x):
+    """The rows of ``x`` (a 2-d tensor) by their bytes: ``{row bytes: index}``."""
+    a = np.ascontiguousarray(x.detach().cpu().numpy())
+    return {a[i].tobytes(): i for i in range(a.shape[0])}
+
+
+def _recorder(m, opt, x):
+    """Record, for every step of ``opt``, the rows of ``x`` (their indices) of the last forward
+    call of ``m`` made with gradients enabled before the step ended; -1 for a row not of ``x``."""
+    torch = _torch()
+    index, width = _row_index(x), x.shape[-1]
+    seen, steps = [None], []
+
+    def forward_hook(module, inputs, output):
+        if torch.is_grad_enabled() and inputs and hasattr(inputs[0], "detach"):
+            a = np.ascontiguousarray(inputs[0].detach().cpu().numpy()).reshape(-1, width)
+            seen[0] = [index.get(r.tobytes(), -1) for r in a]
+
+    def step_hook(optimizer, args, kwargs):
+        steps.append([] if seen[0] is None else list(seen[0]))
+
+    m.register_forward_hook(forward_hook)
+    opt.register_step_post_hook(step_hook)
+    return steps
+
+
+def train_run(train, kind, lr, weight_decay, loss_name, n_steps, dtype, seed, n, batch_size=None, rng_seed=None):
     """Run ``train(model, F.<loss_name>, optimizer, x, y, n_steps)`` on :func:`model` and
     :func:`data_xy` built from ``seed``; report what it returned and the final parameters.
+
+    With ``batch_size``, the call is ``train(..., n_steps, batch_size=batch_size,
+    rng=np.random.default_rng(rng_seed))``. Every call is observed: for each optimiser step,
+    the indices of the rows of ``x`` the model saw in its last forward pass (with gradients
+    enabled) before the step ended, -1 for a row that is not one of ``x``'s.
 
     Returns
     -------
     dict
         ``{"error": "call", "type", "message"}`` if it raised; else ``returned`` (type name),
-        ``losses`` (float64 array, or None if the result is None or not a list of numbers)
-        and ``params`` (the model's parameters afterwards, float64 arrays, in order).
+        ``losses`` (float64 array, or None if the result is None or not a list of numbers),
+        ``params`` (the model's parameters afterwards, float64 arrays, in order) and
+        ``batches`` (one list of row indices per optimiser step).
     """
     torch = _torch()
     m = model(seed, dtype)
     x, y = data_xy(seed, n, dtype)
     opt = optimizer(kind, m.parameters(), lr, weight_decay)
+    steps = _recorder(m, opt, x)
     try:
-        result = train(m, getattr(torch.nn.functional, loss_name), opt, x, y, n_steps)
+        if batch_size is None:
+            result = train(m, getattr(torch.nn.functional, loss_name), opt, x, y, n_steps)
+        else:
+            result = train(m, getattr(torch.nn.functional, loss_name), opt, x, y, n_steps,
+                           batch_size=batch_size, rng=np.random.default_rng(rng_seed))
     except Exception as exc:  # noqa: BLE001
         return _err("call", exc)
     losses = None
@@ -203,4 +244,5 @@ def train_run(train, kind, lr, weight_decay, loss_name, n_steps, dtype, seed, n)
         except (TypeError, ValueError):
             losses = None
     return {"returned": type(result).__name__, "losses": losses,
-            "params": [np.array(p.detach().cpu().numpy(), dtype=np.float64) for p in m.parameters()]}
+            "params": [np.array(p.detach().cpu().numpy(), dtype=np.float64) for p in m.parameters()],
+            "batches": [[int(i) for i in b] for b in steps]}
