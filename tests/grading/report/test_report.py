@@ -279,6 +279,9 @@ STRUCTURAL |= {  # assignment 08's: training's and schedules', not diagnose's
 STRUCTURAL |= {  # assignment 07's Monte Carlo and MM fit: robust_stats', not diagnose's
     "efficiency-inverted", "ci-of-one-run", "ci-ddof", "ci-normal-quantile", "seeds-unused", "bias-unsigned",
     "mad-unnormalised", "scale-from-outliers", "c-on-raw-residuals"}
+STRUCTURAL |= {  # assignment 08's mini-batch training loop: training's, not diagnose's
+    "wrong-number-of-steps", "rows-not-from-x", "batch-with-replacement", "last-batch-dropped", "wrong-batch-size",
+    "epoch-incomplete", "not-shuffled", "shuffled-once", "rng-ignored"}
 STRUCTURAL |= {  # assignment 05's IRLS weight: weights', not diagnose's (tests/checks/test_planted_hints_05.py)
     "weight-signed", "weight-at-zero", "weight-is-psi-prime", "weight-no-quadratic-zone", "weight-inverted",
     "weight-factor", "weight-square-root", "weight-from-rho", "weight-divides-twice"}
