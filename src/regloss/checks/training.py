@@ -484,6 +484,20 @@ TRAIN_CONFIGS_HIDDEN = [
 ]
 
 
+def _train_report(label, obs):
+    """The probe's report of one call of the student's ``train``, or the failure it shows."""
+    if not isinstance(obs, dict):
+        raise AssertionError(f"{label}: the probe's report is not a dict ({type(obs).__name__})")
+    if "error" in obs:
+        raise AssertionError(f"{label} raised {obs.get('type')}: {obs.get('message')}")
+    if obs.get("returned") == "NoneType":
+        raise AssertionError(f"{label} returned None: {Hint('no-return', 'return the list of the n_steps losses')}")
+    if obs.get("losses") is None:
+        not_list = Hint("not-an-array", "not a list of numbers")
+        raise AssertionError(f"{label} returned {obs.get('returned')}, {not_list}")
+    return obs
+
+
 def check_train(train, configs=TRAIN_CONFIGS_VISIBLE, seed=0, n=64):
     """Check a student's training loop (full-batch, and on shuffled mini-batches) by its behaviour.
 
@@ -516,16 +530,8 @@ def check_train(train, configs=TRAIN_CONFIGS_VISIBLE, seed=0, n=64):
         x, y = _data_xy(seed + i, n, dtype)
         label = (f"train(model, F.{loss_name}, torch.optim.{'SGD' if kind == 'sgd' else 'Adam'}(lr={lr}, "
                  f"weight_decay={wd}), x, y, n_steps={n_steps}) [{dtype_name}]")
-        obs = _observe(train, torch_probes.train_run, kind, lr, wd, loss_name, n_steps, dtype_name, seed + i, n)
-        if not isinstance(obs, dict):
-            raise AssertionError(f"{label}: the probe's report is not a dict ({type(obs).__name__})")
-        if "error" in obs:
-            raise AssertionError(f"{label} raised {obs.get('type')}: {obs.get('message')}")
-        if obs.get("returned") == "NoneType":
-            raise AssertionError(f"{label} returned None: {Hint('no-return', 'return the list of the n_steps losses')}")
-        if obs.get("losses") is None:
-            not_list = Hint("not-an-array", "not a list of numbers")
-            raise AssertionError(f"{label} returned {obs.get('returned')}, {not_list}")
+        obs = _train_report(label, _observe(train, torch_probes.train_run, kind, lr, wd, loss_name, n_steps,
+                                            dtype_name, seed + i, n))
         losses = np.asarray(obs["losses"], dtype=np.float64).reshape(-1)
         want, params = reference_train(model, loss_fn, kind, lr, wd, x, y, n_steps)
         rtol, atol = (1e-7, 1e-10) if dtype_name == "float64" else (1e-4, 1e-6)
@@ -632,18 +638,8 @@ def _check_minibatch(train, config, seed):
              f"[{n} samples, {dtype_name}]")
     runs = []
     for rng_seed in (1000 + seed, 1000 + seed, 2000 + seed):
-        obs = _observe(train, torch_probes.train_run, kind, lr, wd, loss_name, n_steps, dtype_name, seed, n, b,
-                       rng_seed)
-        if not isinstance(obs, dict):
-            raise AssertionError(f"{label}: the probe's report is not a dict ({type(obs).__name__})")
-        if "error" in obs:
-            raise AssertionError(f"{label} raised {obs.get('type')}: {obs.get('message')}")
-        if obs.get("returned") == "NoneType":
-            raise AssertionError(f"{label} returned None: {Hint('no-return', 'return the list of the n_steps losses')}")
-        if obs.get("losses") is None:
-            not_list = Hint("not-an-array", "not a list of numbers")
-            raise AssertionError(f"{label} returned {obs.get('returned')}, {not_list}")
-        runs.append(obs)
+        runs.append(_train_report(label, _observe(train, torch_probes.train_run, kind, lr, wd, loss_name, n_steps,
+                                                  dtype_name, seed, n, b, rng_seed)))
     obs = runs[0]
     losses = np.asarray(obs["losses"], dtype=np.float64).reshape(-1)
     batches = [list(bt) for bt in obs.get("batches") or []]
