@@ -29,9 +29,12 @@ from tests.grading.run.test_grade_command import FULL, SNOOP, A, grade_class, re
 
 pytestmark = pytest.mark.slow  # grades a class through the regloss command
 
+# each child says when it holds its 700 MB, so that the three hold them together while this cell
+# (in the judge's answer process as in the kernel) still runs, however slowly a loaded machine starts them
 FORKHOG = '''import subprocess, sys, time
-_kids = [subprocess.Popen([sys.executable, "-c", "import time; b = b'x' * (700 << 20); time.sleep(30)"])
-         for _ in range(3)]
+_kids = [subprocess.Popen([sys.executable, "-c", "import time; b = b'x' * (700 << 20); print('held', flush=True); "
+                           "time.sleep(30)"], stdout=subprocess.PIPE) for _ in range(3)]
+[k.stdout.readline() for k in _kids]
 time.sleep(10)
 print("FORKHOG still running:", [k.poll() is None for k in _kids])
 '''
